@@ -1,0 +1,22 @@
+"""symsde: machine-checked symbolic derivations for continuous-time models of SGD.
+
+The public surface:
+
+- :class:`SDE`: an Ito SDE with its generator, Fokker-Planck operator and current;
+- :func:`stationary_density`: zero-current and Gaussian stationary densities;
+- :func:`ito_lemma`: the SDE of a function of the state;
+- :mod:`symsde.proof`: the proof kernel (steps, checks, numeric witnesses, verdicts).
+"""
+
+from __future__ import annotations
+
+from symsde.ito import ItoDifferential as ItoDifferential
+from symsde.ito import ito_lemma as ito_lemma
+from symsde.sde import SDE as SDE
+from symsde.stationary import StationaryDensity as StationaryDensity
+from symsde.stationary import stationary_density as stationary_density
+
+__version__ = "0.1.0"
+
+__all__ = ["SDE", "ItoDifferential", "StationaryDensity", "__version__", "ito_lemma",
+           "stationary_density"]

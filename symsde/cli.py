@@ -1,0 +1,268 @@
+"""The ``symsde`` command line.
+
+Exit codes: 0 success; 1 a mathematical failure (not normalisable, no stationary density,
+a derivation step fails, symbolic work timed out); 2 bad input. Errors are one line on
+stderr. Expressions are read by :mod:`symsde.parsing`, never evaluated as Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import sympy as sp
+
+from symsde._timeout import time_limit
+from symsde.errors import InputError, SymsdeError
+
+__all__ = ["main"]
+
+DEFAULT_TIMEOUT = 60.0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InputError(f"{message} (see '{self.prog} --help')")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="symsde",
+        description="Machine-checked derivations for continuous-time models of SGD.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("list", help="list the derivations with their step counts")
+
+    v = sub.add_parser("verify", help="re-derive the lecture and check every step")
+    v.add_argument("names", nargs="*", metavar="NAME", help="derivations to check (default all)")
+    v.add_argument("--json", action="store_true", help="machine-readable output")
+    v.add_argument("--symbolic-only", action="store_true",
+                   help="skip the confirmations by simulation")
+    v.add_argument("--timeout", type=float, default=None,
+                   help="give up on symbolic work after this many seconds (default: none)")
+
+    s = sub.add_parser("show", help="print one derivation")
+    s.add_argument("name", metavar="NAME")
+    fmt = s.add_mutually_exclusive_group()
+    fmt.add_argument("--latex", action="store_true", help="LaTeX, ready for slides")
+    fmt.add_argument("--markdown", action="store_true", help="Markdown with $$ math $$")
+    fmt.add_argument("--json", action="store_true", help="JSON")
+
+    st = sub.add_parser("stationary", help="derive the stationary density of an SDE")
+    st.add_argument("--state", required=True, help="comma-separated state names, e.g. x,y")
+    st.add_argument("--drift", help='drift as a list, e.g. "[-x, -2*y]" (or use --loss)')
+    st.add_argument("--loss", help="a loss L; the drift is then -grad L and Gibbs is tested")
+    noise = st.add_mutually_exclusive_group(required=True)
+    noise.add_argument("--diffusion",
+                       help='G in dX = mu dt + G dB: a scalar, a list (diagonal) or a nested list')
+    noise.add_argument("--diffusion-matrix", help="D = G G^T as a scalar or nested list")
+    st.add_argument("--param", action="append", default=[], metavar="NAME[=VALUE]",
+                    help="a parameter; with a value it is substituted, without it is a "
+                         "positive symbol (repeatable)")
+    st.add_argument("--method", choices=["zero-flux-1d", "potential", "gaussian-lyapunov"])
+    st.add_argument("--json", action="store_true", help="machine-readable output")
+    st.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                    help=f"seconds of symbolic work before giving up (default {DEFAULT_TIMEOUT:g})")
+    return p
+
+
+# -- stationary ---------------------------------------------------------------------------
+def _symbols(args: argparse.Namespace) -> tuple[list[sp.Symbol], dict[str, sp.Symbol],
+                                                  dict[sp.Symbol, sp.Expr]]:
+    from symsde.parsing import parse_name, parse_number
+
+    names = [parse_name(n, "state name") for n in args.state.split(",")]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise InputError(f"state name {dup!r} appears twice in --state; list each variable once")
+    state = [sp.Symbol(n, real=True) for n in names]
+    table: dict[str, sp.Symbol] = {s.name: s for s in state}
+    values: dict[sp.Symbol, sp.Expr] = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        name = parse_name(name, "parameter name")
+        if name in table:
+            kind = "a state variable" if table[name] in state else "declared twice"
+            raise InputError(f"parameter {name!r} is {kind}; give each name one role")
+        sym = sp.Symbol(name, positive=True)
+        table[name] = sym
+        if sep:
+            values[sym] = parse_number(value, f"value of parameter {name}")
+    return state, table, values
+
+
+def _cmd_stationary(args: argparse.Namespace) -> int:
+    from symsde.parsing import parse_expression, parse_matrix
+    from symsde.sde import SDE
+    from symsde.stationary import stationary_density
+
+    state, table, values = _symbols(args)
+    if args.loss is None and args.drift is None:
+        raise InputError("give the drift with --drift or a loss with --loss")
+    if args.loss is not None and args.drift is not None:
+        raise InputError("give either --drift or --loss, not both")
+    with time_limit(args.timeout, "deriving the stationary density"):
+        if args.diffusion is not None:
+            noise = parse_matrix(args.diffusion, table, "--diffusion")
+        else:
+            noise = parse_matrix(args.diffusion_matrix, table, "--diffusion-matrix")
+        noise = _subs(noise, values)
+        if args.loss is not None:
+            loss = parse_expression(args.loss, table, "--loss").subs(values)
+            if args.diffusion is not None:
+                sde = SDE.langevin(loss, state, noise)
+            else:
+                sde = SDE.from_diffusion_matrix(state, [-sp.diff(loss, x) for x in state], noise,
+                                                loss=loss)
+        else:
+            drift = parse_matrix(args.drift, table, "--drift")
+            drift = _subs(drift if isinstance(drift, list) else [drift], values)
+            if any(isinstance(e, list) for e in drift):
+                raise InputError("--drift must be a flat list with one expression per state "
+                                 "variable, e.g. \"[-x, -2*y]\"")
+            if args.diffusion is not None:
+                sde = SDE(state, drift, noise)
+            else:
+                sde = SDE.from_diffusion_matrix(state, drift, noise)
+        st = stationary_density(sde, method=args.method)
+        out = st.to_dict()
+    if args.json:
+        print(json.dumps(out, indent=2, sort_keys=True))
+    else:
+        width = max(len(k) for k in out)
+        for k, v in out.items():
+            print(f"{k:<{width}}  {v}")
+    return 0
+
+
+def _subs(value: Any, values: dict[sp.Symbol, sp.Expr]) -> Any:
+    if isinstance(value, list):
+        return [_subs(v, values) for v in value]
+    return value.subs(values) if values else value
+
+
+# -- derivations --------------------------------------------------------------------------
+def _cmd_list(args: argparse.Namespace) -> int:
+    from symsde.registry import derivation_names, load
+
+    names = derivation_names()
+    if not names:
+        print("no derivations registered (derivations.REGISTRY is empty)")
+        return 0
+    rows = [(d.name, str(len(d.steps)), d.title) for d in load(names)]
+    _table(["derivation", "steps", "title"], rows)
+    return 0
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from symsde.registry import derivation_names, load
+
+    t0 = time.perf_counter()
+    names = args.names or list(derivation_names())
+    with time_limit(args.timeout, "verifying the derivations"):
+        derivs = load(names) if names else []
+        results = [d.verify() for d in derivs]
+    errata = [
+        {"derivation": r.derivation.name, "step": s.step.id, "slide": s.step.slide,
+         "notes": s.step.claim.text(), "corrected": s.step.corrected.text()
+         if s.step.corrected else None, "explanation": s.step.erratum}
+        for r in results for s in r.steps if s.verdict == "erratum"
+    ]
+    total = {k: sum(r.count(k) for r in results) for k in ("holds", "erratum", "fails")}
+    failed = total["fails"] > 0
+    if args.json:
+        doc = {"derivations": [r.to_dict() for r in results], "errata": errata,
+               "summary": {"derivations": len(results),
+                           "steps": sum(len(r.steps) for r in results),
+                           "holds": total["holds"], "errata": total["erratum"],
+                           "fails": total["fails"], "ok": not failed}}
+        print(json.dumps(doc, indent=2, sort_keys=True))
+        return 1 if failed else 0
+    if not results:
+        print("no derivations registered (derivations.REGISTRY is empty): nothing to verify")
+    rows = [(r.derivation.name, str(len(r.steps)), str(r.count("holds")), str(r.count("erratum")),
+             str(r.count("fails")), f"{r.seconds:.2f}s") for r in results]
+    rows.append(("total", str(sum(len(r.steps) for r in results)), str(total["holds"]),
+                 str(total["erratum"]), str(total["fails"]), f"{time.perf_counter() - t0:.2f}s"))
+    _table(["derivation", "steps", "holds", "errata", "fails", "time"], rows)
+    for e in errata:
+        print(f"erratum {e['derivation']}::{e['step']} ({e['slide']}): notes {e['notes']}; "
+              f"corrected {e['corrected']}")
+    for r in results:
+        for s in r.steps:
+            if s.verdict == "fails":
+                print(f"FAILS {r.derivation.name}::{s.step.id} ({s.step.slide}): residual "
+                      f"{sp.sstr(s.residual)} {s.detail}")
+    return 1 if failed else 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from symsde.registry import load
+
+    (d,) = load([args.name])
+    if args.latex:
+        print(d.render_latex())
+    elif args.markdown:
+        print(d.render_markdown())
+    elif args.json:
+        print(d.to_json())
+    else:
+        print(d.render_text())
+    return 1 if not d.verify().ok else 0
+
+
+COMMANDS = {
+    "list": _cmd_list,
+    "verify": _cmd_verify,
+    "show": _cmd_show,
+    "stationary": _cmd_stationary,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 mathematical failure, 2 bad input)."""
+    try:
+        args = _build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except SymsdeError as exc:
+        print(f"symsde: error: {_one_line(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("symsde: interrupted", file=sys.stderr)
+        return 130
+    except RecursionError:
+        print("symsde: error: the expression is too deeply nested to handle", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+    except Exception as exc:  # a bug of ours: still one line, and a way to see more
+        if os.environ.get("SYMSDE_DEBUG"):
+            raise
+        print(f"symsde: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+              "(set SYMSDE_DEBUG=1 for the traceback and please report it)", file=sys.stderr)
+        return 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

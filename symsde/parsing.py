@@ -1,0 +1,353 @@
+"""A whitelist parser for expressions typed by users.
+
+:func:`sympy.sympify` evaluates Python code, so it must never see a user's string.
+This module reads the string with :mod:`ast` (which only parses, never runs), walks
+the tree, accepts a small grammar (numbers, the declared names, ``+ - * / **``,
+calls of a fixed list of functions, and nested lists) and builds the SymPy
+expression node by node. Anything else is a :class:`~symsde.errors.ParseError`
+whose message says what was found and what to write instead.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+import sympy as sp
+
+from symsde.errors import ParseError
+
+__all__ = [
+    "ALLOWED_FUNCTIONS",
+    "MAX_EXPRESSION_LENGTH",
+    "parse_expression",
+    "parse_matrix",
+    "parse_name",
+    "parse_number",
+]
+
+#: Functions a user may call, by the name they type.
+ALLOWED_FUNCTIONS: dict[str, Any] = {
+    "exp": sp.exp,
+    "log": sp.log,
+    "sqrt": sp.sqrt,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "tanh": sp.tanh,
+    "atan": sp.atan,
+    "asin": sp.asin,
+    "acos": sp.acos,
+    "abs": sp.Abs,
+    "Abs": sp.Abs,
+    "erf": sp.erf,
+    "sign": sp.sign,
+}
+#: Named constants.
+CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
+
+MAX_EXPRESSION_LENGTH = 2000
+MAX_NODES = 400
+MAX_DEPTH = 40
+MAX_INTEGER_DIGITS = 30
+MAX_EXPONENT = 64
+
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_RESERVED = set(ALLOWED_FUNCTIONS) | set(CONSTANTS) | {
+    "lambda", "import", "eval", "exec", "True", "False", "None", "I", "oo", "nan", "zoo", "S",
+}
+
+
+def _fail(msg: str) -> ParseError:
+    return ParseError(msg)
+
+
+def parse_name(name: str, what: str = "name") -> str:
+    """Validate a symbol name: ASCII letters, digits and ``_``, starting with a letter.
+
+    Examples
+    --------
+    >>> parse_name("sigma_x")
+    'sigma_x'
+    """
+    name = name.strip()
+    if not name:
+        raise _fail(f"empty {what}; give a name such as x or sigma")
+    if not name.isascii():
+        bad = next(c for c in name if not c.isascii())
+        raise _fail(
+            f"{what} {name!r} contains the non-ASCII character {bad!r} "
+            f"({unicodedata.name(bad, 'unknown')}); use plain ASCII letters"
+        )
+    if not _NAME_RE.match(name):
+        raise _fail(
+            f"{what} {name!r} is not a valid name; use letters, digits and _, starting with a "
+            "letter (e.g. x, sigma_1)"
+        )
+    if name.startswith("_") or "__" in name:
+        raise _fail(f"{what} {name!r} may not contain double underscores")
+    if name in _RESERVED:
+        raise _fail(f"{what} {name!r} is reserved (a function or constant); choose another name")
+    return name
+
+
+def _check_text(text: str, what: str) -> str:
+    if not isinstance(text, str):
+        raise _fail(f"{what} must be a string, got {type(text).__name__}")
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise _fail(
+            f"{what} is {len(text)} characters long; the limit is {MAX_EXPRESSION_LENGTH}"
+        )
+    stripped = text.strip()
+    if not stripped:
+        raise _fail(f"{what} is empty; give an expression such as -x or 1")
+    for i, c in enumerate(stripped):
+        if not c.isascii():
+            hint = ""
+            if c in "−–—":
+                hint = " (a dash: type the ASCII minus '-')"
+            elif c in "×·":
+                hint = " (type '*' for multiplication)"
+            elif c in "σηλμ":
+                hint = " (spell Greek letters out, e.g. sigma, eta)"
+            raise _fail(
+                f"{what} contains the non-ASCII character {c!r} "
+                f"({unicodedata.name(c, 'unknown')}) at position {i}{hint}"
+            )
+        if c in "\"'`\\;:@$&|!?#{}~":
+            raise _fail(
+                f"{what} contains the character {c!r} at position {i}, which no expression "
+                "uses; write arithmetic with + - * / ** and function calls such as exp(-x)"
+            )
+    return stripped
+
+
+class _Builder:
+    def __init__(self, symbols: Mapping[str, sp.Symbol], what: str, text: str) -> None:
+        self.symbols = symbols
+        self.what = what
+        self.text = text
+        self.nodes = 0
+
+    def err(self, msg: str) -> ParseError:
+        return _fail(f"{self.what}: {msg}")
+
+    def build(self, node: ast.AST, depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.err(f"expression is too large (more than {MAX_NODES} parts)")
+        if depth > MAX_DEPTH:
+            raise self.err(f"expression is nested more than {MAX_DEPTH} levels deep")
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:
+            raise self.err(self._describe(node))
+        return method(node, depth + 1)
+
+    def _describe(self, node: ast.AST) -> str:
+        kind = type(node).__name__
+        names = {
+            "Attribute": "attribute access (a dot after a name) is not allowed",
+            "Lambda": "lambda is not allowed; write the expression itself",
+            "Subscript": "indexing with [] is not allowed",
+            "Compare": "comparisons are not allowed; give an expression, not an equation",
+            "BoolOp": "and/or are not allowed",
+            "IfExp": "conditional expressions are not allowed",
+            "Dict": "dictionaries are not allowed",
+            "Set": "sets are not allowed",
+            "ListComp": "comprehensions are not allowed",
+            "GeneratorExp": "comprehensions are not allowed",
+            "Starred": "* unpacking is not allowed",
+            "JoinedStr": "strings are not allowed",
+            "NamedExpr": ":= is not allowed",
+            "Await": "await is not allowed",
+        }
+        return names.get(kind, f"{kind} is not part of the expression grammar")
+
+    # -- leaves -----------------------------------------------------------------------------
+    def _Constant(self, node: ast.Constant, depth: int) -> sp.Expr:
+        v = node.value
+        if isinstance(v, bool) or v is None or v is Ellipsis:
+            raise self.err(f"{v!r} is not a number")
+        if isinstance(v, int):
+            if len(str(abs(v))) > MAX_INTEGER_DIGITS:
+                raise self.err(f"integer literal has more than {MAX_INTEGER_DIGITS} digits")
+            return sp.Integer(v)
+        if isinstance(v, float):
+            seg = ast.get_source_segment(self.text, node) or repr(v)
+            if v != v or v in (float("inf"), float("-inf")):
+                raise self.err(f"{seg} is not a finite number")
+            # Read decimals exactly (0.1 -> 1/10) so symbolic work stays exact.
+            return sp.Rational(seg.replace("_", ""))
+        if isinstance(v, complex):
+            raise self.err(f"complex literal {v!r} is not allowed; state variables are real")
+        raise self.err(f"{type(v).__name__} literals are not allowed (strings, bytes)")
+
+    def _Name(self, node: ast.Name, depth: int) -> Any:
+        n = node.id
+        if n in self.symbols:
+            return self.symbols[n]
+        if n in CONSTANTS:
+            return CONSTANTS[n]
+        if n in ALLOWED_FUNCTIONS:
+            raise self.err(f"{n} is a function; call it with an argument, e.g. {n}(x)")
+        if n.startswith("__") or n in {"eval", "exec", "open", "import", "compile"}:
+            raise self.err(f"the name {n!r} is not allowed in expressions")
+        if n == "e":
+            raise self.err("unknown name 'e'; for Euler's number write E or exp(1)")
+        known = ", ".join(sorted(self.symbols)) or "none declared"
+        raise self.err(
+            f"unknown name {n!r}; declare it with --state or --param (known names: {known})"
+        )
+
+    # -- operators --------------------------------------------------------------------------
+    def _BinOp(self, node: ast.BinOp, depth: int) -> sp.Expr:
+        op = node.op
+        if isinstance(op, ast.BitXor):
+            left = ast.get_source_segment(self.text, node.left) or "a"
+            right = ast.get_source_segment(self.text, node.right) or "b"
+            raise self.err(f"'^' is not a power here; did you mean {left}**{right}?")
+        lhs = self._scalar(self.build(node.left, depth), "operand")
+        rhs = self._scalar(self.build(node.right, depth), "operand")
+        if isinstance(op, ast.Add):
+            return lhs + rhs
+        if isinstance(op, ast.Sub):
+            return lhs - rhs
+        if isinstance(op, ast.Mult):
+            return lhs * rhs
+        if isinstance(op, ast.Div):
+            if rhs.is_zero:
+                raise self.err("division by zero")
+            return lhs / rhs
+        if isinstance(op, ast.Pow):
+            if rhs.is_number and (not rhs.is_finite or abs(rhs) > MAX_EXPONENT):
+                raise self.err(f"exponent {rhs} is too large (the limit is {MAX_EXPONENT})")
+            if lhs.is_zero and rhs.is_number and rhs.is_negative:
+                raise self.err("0 to a negative power is undefined")
+            return lhs**rhs
+        sym = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&",
+               ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>"}.get(type(op), type(op).__name__)
+        raise self.err(f"the operator {sym} is not allowed; use + - * / **")
+
+    def _UnaryOp(self, node: ast.UnaryOp, depth: int) -> sp.Expr:
+        val = self._scalar(self.build(node.operand, depth), "operand")
+        if isinstance(node.op, ast.USub):
+            return -val
+        if isinstance(node.op, ast.UAdd):
+            return val
+        raise self.err("only unary + and - are allowed")
+
+    def _Call(self, node: ast.Call, depth: int) -> sp.Expr:
+        if not isinstance(node.func, ast.Name):
+            raise self.err("only calls of named functions such as exp(x) are allowed")
+        name = node.func.id
+        if name not in ALLOWED_FUNCTIONS:
+            allowed = ", ".join(sorted(ALLOWED_FUNCTIONS))
+            raise self.err(f"function {name!r} is not allowed; allowed functions: {allowed}")
+        if node.keywords:
+            raise self.err(f"{name}() takes no keyword arguments")
+        if len(node.args) != 1:
+            raise self.err(f"{name}() takes exactly one argument, got {len(node.args)}")
+        arg = self._scalar(self.build(node.args[0], depth), f"argument of {name}")
+        return ALLOWED_FUNCTIONS[name](arg)
+
+    def _List(self, node: ast.List | ast.Tuple, depth: int) -> list[Any]:
+        return [self.build(e, depth) for e in node.elts]
+
+    _Tuple = _List
+
+    def _scalar(self, value: Any, what: str) -> sp.Expr:
+        if isinstance(value, list):
+            raise self.err(f"a list cannot be an {what}; lists are only allowed at the top level")
+        return value
+
+
+def _parse_tree(text: str, what: str) -> ast.Expression:
+    try:
+        return ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        hint = ""
+        if re.search(r"\d[A-Za-z(]|\)[A-Za-z0-9(]", text):
+            hint = "; multiplication must be written with '*' (e.g. 2*x, not 2x)"
+        elif text.count("(") != text.count(")") or text.count("[") != text.count("]"):
+            hint = "; the brackets are unbalanced"
+        col = f" at position {exc.offset}" if exc.offset else ""
+        raise _fail(f"{what} {text!r} is not a valid expression{col}{hint}") from None
+    except (ValueError, RecursionError, MemoryError):
+        raise _fail(f"{what} could not be read (too deeply nested or malformed)") from None
+
+
+def _symbols_map(symbols: Mapping[str, sp.Symbol] | list[sp.Symbol]) -> dict[str, sp.Symbol]:
+    if isinstance(symbols, Mapping):
+        return dict(symbols)
+    return {s.name: s for s in symbols}
+
+
+def parse_expression(
+    text: str,
+    symbols: Mapping[str, sp.Symbol] | list[sp.Symbol],
+    what: str = "expression",
+) -> sp.Expr:
+    """Parse a scalar expression over the given symbols, without evaluating code.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> parse_expression("x - x**3 + 0.5*exp(-x)", [x])
+    -x**3 + x + exp(-x)/2
+    >>> parse_expression("x^2", [x])
+    Traceback (most recent call last):
+    ...
+    symsde.errors.ParseError: expression: '^' is not a power here; did you mean x**2?
+    """
+    text = _check_text(text, what)
+    tree = _parse_tree(text, what)
+    value = _Builder(_symbols_map(symbols), what, text).build(tree.body)
+    if isinstance(value, list):
+        raise _fail(f"{what} must be a single expression, not a list")
+    return value
+
+
+def parse_matrix(
+    text: str,
+    symbols: Mapping[str, sp.Symbol] | list[sp.Symbol],
+    what: str = "expression",
+) -> sp.Expr | list[Any]:
+    """Parse a scalar, a list or a nested list of expressions.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> parse_matrix("[-x, -2*y]", [x, y])
+    [-x, -2*y]
+    >>> parse_matrix("[[1, 0], [0, 2]]", [x, y])
+    [[1, 0], [0, 2]]
+    """
+    text = _check_text(text, what)
+    tree = _parse_tree(text, what)
+    value = _Builder(_symbols_map(symbols), what, text).build(tree.body)
+    if isinstance(value, list):
+        for row in value:
+            if isinstance(row, list) and any(isinstance(e, list) for e in row):
+                raise _fail(f"{what} is nested more than two levels; give a matrix at most")
+    return value
+
+
+def parse_number(text: str, what: str = "number") -> sp.Expr:
+    """Parse a finite real constant (``0.5``, ``1/3``, ``sqrt(2)``, ``pi/4``).
+
+    Examples
+    --------
+    >>> parse_number("1/3")
+    1/3
+    """
+    value = parse_expression(text, {}, what)
+    if not value.is_number or not value.is_real or not value.is_finite:
+        raise _fail(f"{what} {text!r} is not a finite real number")
+    return value

@@ -1,0 +1,455 @@
+"""Symbolic Ito stochastic differential equations.
+
+An SDE here is the object of the notes' slide *A General SDE*,
+
+.. math::
+
+    dX = \\mu(X)\\,dt + G(X)\\,dB, \\qquad X \\in \\mathbb{R}^d,\\; B \\in \\mathbb{R}^m,
+
+with drift :math:`\\mu` (a column of :math:`d` expressions), diffusion coefficient
+:math:`G` (a :math:`d \\times m` matrix) and diffusion matrix :math:`D = G G^\\top`.
+All calculus is Ito calculus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sympy as sp
+
+from symsde.errors import InvalidSDEError
+
+__all__ = ["SDE", "divergence", "gradient"]
+
+
+def gradient(f: sp.Expr, state: Sequence[sp.Symbol]) -> sp.Matrix:
+    """Column vector of partial derivatives :math:`\\nabla f`.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> gradient(x**2 * y, [x, y]).T
+    Matrix([[2*x*y, x**2]])
+    """
+    return sp.Matrix([sp.diff(f, s) for s in state])
+
+
+def divergence(v: sp.Matrix | Sequence[sp.Expr], state: Sequence[sp.Symbol]) -> sp.Expr:
+    """Divergence :math:`\\sum_i \\partial_i v_i` of a vector field.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> divergence([x * y, y**2], [x, y])
+    3*y
+    """
+    v = sp.Matrix(v)
+    return sp.Add(*[sp.diff(v[i], s) for i, s in enumerate(state)])
+
+
+def _as_state(state: Any) -> tuple[sp.Symbol, ...]:
+    if isinstance(state, sp.Symbol):
+        state = [state]
+    try:
+        items = tuple(state)
+    except TypeError:
+        raise InvalidSDEError(
+            f"state must be a list of SymPy symbols, got {state!r}; "
+            "write e.g. state=[x] with x = sympy.Symbol('x', real=True)"
+        ) from None
+    if not items:
+        raise InvalidSDEError("state is empty; give at least one state symbol, e.g. state=[x]")
+    for s in items:
+        if not isinstance(s, sp.Symbol):
+            raise InvalidSDEError(
+                f"state entry {s!r} is not a SymPy Symbol; "
+                "state variables must be plain symbols such as sympy.Symbol('x', real=True)"
+            )
+    names = [s.name for s in items]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InvalidSDEError(
+            f"state symbol {dup[0]!r} appears more than once; each state variable must be distinct"
+        )
+    return items
+
+
+def _as_column(drift: Any, d: int) -> sp.Matrix:
+    if isinstance(drift, sp.MatrixBase):
+        if drift.shape[1] != 1 and drift.shape[0] == 1:
+            drift = drift.T
+        if drift.shape[1] != 1:
+            raise InvalidSDEError(
+                f"drift must be a column of {d} expressions, got a {drift.shape[0]}x"
+                f"{drift.shape[1]} matrix"
+            )
+        col = sp.Matrix(drift)
+    elif isinstance(drift, (list, tuple)):
+        col = sp.Matrix([sp.sympify(e) for e in drift])
+    else:
+        col = sp.Matrix([sp.sympify(drift)])
+    if col.shape[0] != d:
+        raise InvalidSDEError(
+            f"drift has {col.shape[0]} component(s) but the state has {d}; "
+            f"give one drift expression per state variable"
+        )
+    return col
+
+
+def _as_diffusion(diffusion: Any, d: int) -> sp.Matrix:
+    """Interpret a scalar (times identity), a list of d (diagonal) or a d x m matrix."""
+    if isinstance(diffusion, sp.MatrixBase):
+        G = sp.Matrix(diffusion)
+    elif isinstance(diffusion, (list, tuple)):
+        if len(diffusion) == 0:
+            raise InvalidSDEError("diffusion is empty; give a scalar, a list or a matrix")
+        if all(isinstance(r, (list, tuple)) for r in diffusion):
+            widths = {len(r) for r in diffusion}
+            if len(widths) != 1:
+                raise InvalidSDEError(
+                    "diffusion rows have different lengths; every row of the "
+                    "d x m diffusion matrix needs the same number m of entries"
+                )
+            G = sp.Matrix([[sp.sympify(e) for e in r] for r in diffusion])
+        elif any(isinstance(r, (list, tuple)) for r in diffusion):
+            raise InvalidSDEError(
+                "diffusion mixes scalars and rows; give a flat list (diagonal) or a list of rows"
+            )
+        else:
+            if len(diffusion) != d:
+                raise InvalidSDEError(
+                    f"diagonal diffusion has {len(diffusion)} entries but the state has {d}; "
+                    "give one noise amplitude per state variable"
+                )
+            G = sp.diag(*[sp.sympify(e) for e in diffusion])
+    else:
+        G = sp.sympify(diffusion) * sp.eye(d)
+    if G.shape[0] != d:
+        raise InvalidSDEError(
+            f"diffusion has {G.shape[0]} row(s) but the state has {d}; "
+            f"the diffusion coefficient must be a {d} x m matrix"
+        )
+    if G.shape[1] == 0:
+        raise InvalidSDEError("diffusion has no columns; it must be a d x m matrix with m >= 1")
+    return G
+
+
+def _check_symmetric_psd(D: sp.Matrix, what: str = "diffusion matrix D") -> None:
+    """Raise InvalidSDEError when D is provably not symmetric positive semi-definite."""
+    n, m = D.shape
+    if n != m:
+        raise InvalidSDEError(f"{what} must be square, got {n}x{m}")
+    for i in range(n):
+        for j in range(i + 1, n):
+            if sp.simplify(D[i, j] - D[j, i]) != 0:
+                raise InvalidSDEError(
+                    f"{what} is not symmetric: entry ({i},{j}) is {D[i, j]} but ({j},{i}) "
+                    f"is {D[j, i]}; a diffusion matrix D = G G^T is always symmetric"
+                )
+    # Principal minors of a PSD matrix are non-negative; test those SymPy can decide.
+    from itertools import combinations
+
+    for k in range(1, n + 1):
+        for idx in combinations(range(n), k):
+            minor = sp.simplify(D.extract(list(idx), list(idx)).det())
+            if minor.is_negative:
+                raise InvalidSDEError(
+                    f"{what} is not positive semi-definite (the principal minor on rows "
+                    f"{list(idx)} is {minor} < 0); a covariance must have non-negative "
+                    "eigenvalues"
+                )
+
+
+class SDE:
+    """An Ito SDE :math:`dX = \\mu(X)\\,dt + G(X)\\,dB`.
+
+    Parameters
+    ----------
+    state : list of sympy.Symbol
+        The state variables :math:`X_1, \\dots, X_d` (distinct symbols).
+    drift : list or column Matrix
+        The drift :math:`\\mu`, one expression per state variable.
+    diffusion : scalar, list or Matrix
+        The diffusion coefficient :math:`G`: a scalar means :math:`g I_d`, a list of
+        :math:`d` entries a diagonal matrix, a nested list or Matrix a :math:`d \\times m`
+        matrix.
+    time : sympy.Symbol, optional
+        The time symbol if drift or diffusion depend on time.
+    loss : sympy.Expr, optional
+        The loss :math:`L` the SDE was built from (set by :meth:`langevin` and :meth:`sgd`).
+
+    Symbols other than the state (and time) are parameters; their SymPy assumptions
+    (``positive=True``, ``real=True``) are used by every simplification.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> sde = SDE(state=[x], drift=[x - x**3], diffusion=[[sp.sqrt(1 + x**2)]])
+    >>> sde.dim, sde.noise_dim
+    (1, 1)
+    >>> sde.diffusion_matrix
+    Matrix([[x**2 + 1]])
+    >>> sde.generator(x**2)
+    -2*x**4 + 3*x**2 + 1
+    """
+
+    def __init__(
+        self,
+        state: Sequence[sp.Symbol] | sp.Symbol,
+        drift: Any,
+        diffusion: Any,
+        *,
+        time: sp.Symbol | None = None,
+        loss: sp.Expr | None = None,
+        learning_rate: sp.Expr | None = None,
+    ) -> None:
+        self.state: tuple[sp.Symbol, ...] = _as_state(state)
+        d = len(self.state)
+        self.drift: sp.Matrix = _as_column(drift, d)
+        self.diffusion: sp.Matrix = _as_diffusion(diffusion, d)
+        if time is not None and time in self.state:
+            raise InvalidSDEError(f"time symbol {time} is also a state variable; rename one")
+        self.time = time
+        self.loss = None if loss is None else sp.sympify(loss)
+        self.learning_rate = None if learning_rate is None else sp.sympify(learning_rate)
+        for e in [*self.drift, *self.diffusion]:
+            if e.has(sp.nan, sp.zoo) or e.has(sp.oo, -sp.oo):
+                raise InvalidSDEError(
+                    f"coefficient {e} is not finite; drift and diffusion must be finite expressions"
+                )
+        self._D: sp.Matrix | None = None
+
+    # -- construction helpers -------------------------------------------------------------
+    @classmethod
+    def from_diffusion_matrix(
+        cls, state: Sequence[sp.Symbol] | sp.Symbol, drift: Any, diffusion_matrix: Any, **kw: Any
+    ) -> SDE:
+        """Build an SDE from its diffusion matrix :math:`D` instead of :math:`G`.
+
+        :math:`D` must be symmetric positive semi-definite; :math:`G` is its Cholesky
+        factor (its square root in one dimension), so that :math:`G G^\\top = D`.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> x, y = sp.symbols("x y", real=True)
+        >>> sde = SDE.from_diffusion_matrix([x, y], [-x, -y], [[2, 1], [1, 2]])
+        >>> sde.diffusion_matrix
+        Matrix([
+        [2, 1],
+        [1, 2]])
+        """
+        st = _as_state(state)
+        D = sp.Matrix(diffusion_matrix)
+        if D.shape == (1, 1) and len(st) > 1:
+            D = D[0, 0] * sp.eye(len(st))
+        if D.shape[0] != len(st) or D.shape[1] != len(st):
+            raise InvalidSDEError(
+                f"diffusion matrix must be {len(st)}x{len(st)} for a {len(st)}-dimensional "
+                f"state, got {D.shape[0]}x{D.shape[1]}"
+            )
+        _check_symmetric_psd(D)
+        if len(st) == 1:
+            G = sp.Matrix([[sp.sqrt(D[0, 0])]])
+        elif D.is_diagonal():
+            G = sp.diag(*[sp.sqrt(D[i, i]) for i in range(len(st))])
+        else:
+            try:
+                G = D.cholesky(hermitian=False)
+            except ValueError as exc:
+                raise InvalidSDEError(
+                    f"diffusion matrix has no Cholesky factor ({exc}); "
+                    "give the diffusion coefficient G instead"
+                ) from None
+            G = G.applyfunc(sp.simplify)
+        sde = cls(st, drift, G, **kw)
+        sde._D = D
+        return sde
+
+    @classmethod
+    def langevin(
+        cls, loss: sp.Expr, state: Sequence[sp.Symbol] | sp.Symbol, sigma: Any
+    ) -> SDE:
+        """The Langevin SDE :math:`d\\Phi = -\\nabla L\\,dt + \\sigma\\,dB`.
+
+        From the slide *The Langevin SDE*.
+
+        ``sigma`` is a scalar (isotropic noise) or a matrix/list as in :class:`SDE`.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> x = sp.Symbol("x", real=True); s = sp.Symbol("sigma", positive=True)
+        >>> SDE.langevin(x**4/4 - x**2/2, [x], s).drift
+        Matrix([[-x**3 + x]])
+        """
+        st = _as_state(state)
+        loss = sp.sympify(loss)
+        return cls(st, -gradient(loss, st), sigma, loss=loss)
+
+    @classmethod
+    def sgd(
+        cls,
+        loss: sp.Expr,
+        state: Sequence[sp.Symbol] | sp.Symbol,
+        learning_rate: Any,
+        noise: Any,
+    ) -> SDE:
+        """The SGD SDE :math:`d\\Phi = -\\nabla L\\,dt + \\sqrt{\\eta}\\,\\sigma(\\Phi)\\,dB`.
+
+        ``noise`` is :math:`\\sigma(\\Phi)`, a square root of the gradient-noise covariance
+        :math:`\\Sigma` (slide *The SGD SDE*), given as for ``diffusion`` in :class:`SDE`.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> x = sp.Symbol("x", real=True); eta, s = sp.symbols("eta s", positive=True)
+        >>> SDE.sgd(x**2/2, [x], eta, s).diffusion_matrix
+        Matrix([[eta*s**2]])
+        """
+        st = _as_state(state)
+        loss = sp.sympify(loss)
+        eta = sp.sympify(learning_rate)
+        noise_m = _as_diffusion(noise, len(st))
+        return cls(st, -gradient(loss, st), sp.sqrt(eta) * noise_m, loss=loss, learning_rate=eta)
+
+    # -- basic attributes ------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        """Dimension :math:`d` of the state."""
+        return len(self.state)
+
+    @property
+    def noise_dim(self) -> int:
+        """Dimension :math:`m` of the Brownian motion."""
+        return int(self.diffusion.shape[1])
+
+    @property
+    def diffusion_matrix(self) -> sp.Matrix:
+        """:math:`D = G G^\\top` (a :math:`d \\times d` symmetric matrix)."""
+        if self._D is None:
+            self._D = (self.diffusion * self.diffusion.T).applyfunc(sp.expand)
+        return self._D
+
+    @property
+    def parameters(self) -> frozenset[sp.Symbol]:
+        """Free symbols other than the state and time."""
+        free: set[sp.Symbol] = set()
+        for e in [*self.drift, *self.diffusion]:
+            free |= e.free_symbols
+        if self.loss is not None:
+            free |= self.loss.free_symbols
+        return frozenset(free - set(self.state) - ({self.time} if self.time else set()))
+
+    @property
+    def is_constant_diffusion(self) -> bool:
+        """True when :math:`G` does not depend on the state."""
+        return not any(e.has(*self.state) for e in self.diffusion)
+
+    # -- operators ---------------------------------------------------------------------------
+    def _require_field(self, f: Any) -> sp.Expr:
+        return sp.sympify(f)
+
+    def generator(self, f: Any) -> sp.Expr:
+        """Ito generator applied to ``f``.
+
+        .. math::
+
+            \\mathcal{A} f = \\mu\\cdot\\nabla f
+                + \\tfrac12 \\operatorname{tr}(D\\,\\nabla^2 f)
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> x = sp.Symbol("x", real=True)
+        >>> SDE([x], [-x], 1).generator(x**2)
+        1 - 2*x**2
+        """
+        f = self._require_field(f)
+        X, D = self.state, self.diffusion_matrix
+        first = sp.Add(*[self.drift[i] * sp.diff(f, X[i]) for i in range(self.dim)])
+        second = sp.Add(
+            *[D[i, j] * sp.diff(f, X[i], X[j]) for i in range(self.dim) for j in range(self.dim)]
+        )
+        return sp.expand(first + second / 2)
+
+    def current(self, p: Any) -> sp.Matrix:
+        """Probability current :math:`J_i = \\mu_i p - \\tfrac12 \\sum_j \\partial_j (D_{ij} p)`.
+
+        With this current the Fokker-Planck equation reads :math:`\\partial_t p = -\\nabla\\cdot J`.
+        In the notes' words :math:`\\mu p` is the *gradient flow* and the second term the
+        *diffusion flow* (slide *The Langevin SDE*).
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> x = sp.Symbol("x", real=True)
+        >>> p = sp.Function("p")
+        >>> SDE([x], [-x], 1).current(p(x))
+        Matrix([[-x*p(x) - Derivative(p(x), x)/2]])
+        """
+        p = self._require_field(p)
+        X, D = self.state, self.diffusion_matrix
+        return sp.Matrix(
+            [
+                self.drift[i] * p
+                - sp.Add(*[sp.diff(D[i, j] * p, X[j]) for j in range(self.dim)]) / 2
+                for i in range(self.dim)
+            ]
+        )
+
+    def fokker_planck(self, p: Any) -> sp.Expr:
+        """Right-hand side of the Fokker-Planck equation.
+
+        .. math::
+
+            \\partial_t p = -\\nabla\\cdot(\\mu p)
+                + \\tfrac12 \\sum_{ij}\\partial_i\\partial_j(D_{ij} p)
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> x = sp.Symbol("x", real=True)
+        >>> sp.simplify(SDE([x], [-x], 1).fokker_planck(sp.exp(-x**2)))
+        0
+        """
+        return -divergence(self.current(p), self.state)
+
+    def subs(self, *args: Any, **kw: Any) -> SDE:
+        """Substitute parameters (e.g. numeric values) and return a new SDE."""
+        out = SDE(
+            self.state,
+            self.drift.subs(*args, **kw),
+            self.diffusion.subs(*args, **kw),
+            time=self.time,
+            loss=None if self.loss is None else self.loss.subs(*args, **kw),
+            learning_rate=None
+            if self.learning_rate is None
+            else self.learning_rate.subs(*args, **kw),
+        )
+        if self._D is not None:
+            out._D = self._D.subs(*args, **kw)
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"SDE(state={list(self.state)}, drift={list(self.drift)}, "
+            f"diffusion={self.diffusion.tolist()})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, SDE)
+            and self.state == other.state
+            and self.drift == other.drift
+            and self.diffusion == other.diffusion
+            and self.time == other.time
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.state, tuple(self.drift), tuple(self.diffusion), self.time))
+
