@@ -172,7 +172,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from symsde.registry import derivation_names, load
+    from symsde.registry import coverage, derivation_names, load
 
     t0 = time.perf_counter()
     names = args.names or list(derivation_names())
@@ -187,8 +187,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     ]
     total = {k: sum(r.count(k) for r in results) for k in ("holds", "erratum", "fails")}
     failed = total["fails"] > 0
+    cov = coverage(derivs) if not args.names else None
     if args.json:
         doc = {"derivations": [r.to_dict() for r in results], "errata": errata,
+               "coverage": None if cov is None else cov.to_dict(),
                "summary": {"derivations": len(results),
                            "steps": sum(len(r.steps) for r in results),
                            "holds": total["holds"], "errata": total["erratum"],
@@ -202,6 +204,16 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     rows.append(("total", str(sum(len(r.steps) for r in results)), str(total["holds"]),
                  str(total["erratum"]), str(total["fails"]), f"{time.perf_counter() - t0:.2f}s"))
     _table(["derivation", "steps", "holds", "errata", "fails", "time"], rows)
+    if cov is not None:
+        print(f"\ncoverage of the notes' displayed equations: {len(cov.covered)}/{cov.total}")
+        for slide, c, t in cov.per_slide:
+            print(f"  {c:2d}/{t:<2d} {slide}")
+        if cov.missing:
+            print(f"  not covered: {', '.join(cov.missing)}")
+        if cov.unknown:
+            print(f"  unknown equation ids named by steps: {', '.join(cov.unknown)}")
+    if errata:
+        print()
     for e in errata:
         print(f"erratum {e['derivation']}::{e['step']} ({e['slide']}): notes {e['notes']}; "
               f"corrected {e['corrected']}")

@@ -418,7 +418,11 @@ class SolvesODE(Check):
 class Value(Check):
     """The left side is computed (``compute()`` or ``lhs.doit()``) and must equal the right side.
 
-    Use for integrals, limits, sums, series coefficients and solutions of equations.
+    Use for integrals, limits, sums, series coefficients, ``dsolve`` and ``solve``. The
+    claim's left side is what the notes write (an unevaluated ``Integral``, a named
+    quantity); ``compute`` is the SymPy computation that produces its value. The numeric
+    witness compares the computed value with the right side; when there is no ``compute``
+    it evaluates the unevaluated left side itself (mpmath quadrature for an integral).
 
     Examples
     --------
@@ -431,17 +435,27 @@ class Value(Check):
     compute: Callable[[], Any] | None = None
     label: str = ""
     kind: str = "value"
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def computed(self, claim: Claim) -> Any:
-        return self.compute() if self.compute is not None else claim.lhs.doit()
+        if self.compute is None:
+            return claim.lhs.doit()
+        if "value" not in self._memo:  # the same computation serves claim and correction
+            self._memo["value"] = _sym(self.compute())
+        return self._memo["value"]
 
     def run(self, claim: Claim, context: StepContext | None) -> CheckOutcome:
         value = self.computed(claim)
         ok, residual = is_zero(_sym(value) - claim.rhs)
-        return CheckOutcome(ok, residual, f"computed value: {sp.sstr(value)}")
+        return CheckOutcome(ok, residual, "" if ok else f"computed value: {sp.sstr(value)}")
+
+    def witness_claim(self, claim: Claim, context: StepContext) -> Claim:
+        if self.compute is None:
+            return claim
+        return Claim(self.computed(claim), claim.rhs)
 
     def describe(self) -> str:
-        return f"value of {self.label}" if self.label else "computed value"
+        return f"computed: {self.label}" if self.label else "computed value"
 
 
 @dataclass(frozen=True)
@@ -465,7 +479,7 @@ class FollowsFrom(Check):
             raise ValueError("FollowsFrom needs the derivation context")
         derived = self.derived(context)
         ok, residual = is_zero(claim.difference - derived.difference)
-        return CheckOutcome(ok, residual, f"derived: {derived.text()}")
+        return CheckOutcome(ok, residual, "" if ok else f"derived: {derived.text()}")
 
     def describe(self) -> str:
         src = f" step {self.source!r}" if self.source else " the previous step"

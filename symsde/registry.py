@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 
 from symsde.errors import InputError
 from symsde.proof import Derivation
 
-__all__ = ["derivation_names", "load", "load_module"]
+__all__ = ["Coverage", "coverage", "derivation_names", "load", "load_module"]
 
 
 def derivation_names() -> tuple[str, ...]:
@@ -43,3 +44,49 @@ def load(names: Sequence[str] | None = None) -> list[Derivation]:
     for n in chosen:
         load_module(n)  # validate every name before building any
     return [_build(n) for n in chosen]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which displayed equations of the notes the derivations account for."""
+
+    total: int
+    covered: frozenset[str]
+    per_slide: tuple[tuple[str, int, int], ...]  # (slide, covered, total)
+    missing: tuple[str, ...]
+    unknown: tuple[str, ...]  # ids named by a step but absent from the catalogue
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "covered": len(self.covered),
+            "total": self.total,
+            "per_slide": [{"slide": s, "covered": c, "total": t} for s, c, t in self.per_slide],
+            "missing": list(self.missing),
+            "unknown": list(self.unknown),
+        }
+
+
+def coverage(derivs: Sequence[Derivation]) -> Coverage:
+    """Count the catalogue's displayed equations covered by steps or definitions."""
+    from derivations._catalogue import EQUATIONS, SLIDES
+
+    named: set[str] = set()
+    for d in derivs:
+        for s in d.steps:
+            named.update(s.equations)
+        for df in d.definitions:
+            named.add(df.equation)
+    ids = [e[0] for e in EQUATIONS]
+    covered = frozenset(named & set(ids))
+    per_slide = tuple(
+        (slide, sum(1 for i, s, _ in EQUATIONS if s == slide and i in covered),
+         sum(1 for _, s, _ in EQUATIONS if s == slide))
+        for slide in SLIDES
+    )
+    return Coverage(
+        total=len(ids),
+        covered=covered,
+        per_slide=per_slide,
+        missing=tuple(i for i in ids if i not in covered),
+        unknown=tuple(sorted(named - set(ids))),
+    )

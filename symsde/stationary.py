@@ -398,7 +398,11 @@ def _gibbs_temperature(sde: SDE, U: sp.Expr) -> tuple[bool | None, sp.Expr | Non
 
 
 def stationary_density(
-    sde: SDE, *, method: str | None = None, integration_seconds: float = 10.0
+    sde: SDE,
+    *,
+    method: str | None = None,
+    normalize: bool = True,
+    integration_seconds: float = 10.0,
 ) -> StationaryDensity:
     """Derive the stationary density of an Ito SDE.
 
@@ -408,6 +412,10 @@ def stationary_density(
         The SDE.
     method : str, optional
         Force one of :data:`METHODS`; by default the first that applies.
+    normalize : bool
+        If False, skip the normalisability check and leave :math:`Z` as an unevaluated
+        integral: for potentials in undefined functions such as a generic loss
+        :math:`L(x)`, whose growth SymPy cannot know.
     integration_seconds : float
         Time budget for SymPy's attempt at a closed-form normalising constant; after it
         the constant is computed numerically (or left as an integral with free parameters).
@@ -461,7 +469,10 @@ def stationary_density(
     if U is None:
         U, mean, cov, Z = _lyapunov(sde)
         chosen = "gaussian-lyapunov"
-    _check_normalizable(U, X)
+    if not normalize:
+        Z = Z if Z is not None else sp.Integral(sp.exp(-U), *[(s, -sp.oo, sp.oo) for s in X])
+    else:
+        _check_normalizable(U, X)
     if Z is None:
         Z = _normalizer(U, X, sde.parameters, integration_seconds)
     assert chosen is not None

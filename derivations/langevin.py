@@ -1,0 +1,146 @@
+"""The Langevin SDE and its stationary distribution.
+
+Slides *The Langevin SDE* and *The Langevin Stationary Distribution*: the Langevin SDE
+adds isotropic noise to gradient flow,
+
+.. math:: \\Phi(t + \\Delta t) = \\Phi(t) - g(\\Phi)\\Delta t + \\sigma\\epsilon\\sqrt{\\Delta t},
+
+a density :math:`p` is carried by two flows (gradient flow :math:`-p g` and diffusion flow
+:math:`-\\tfrac12\\sigma^2\\nabla p`), and where they cancel the density is
+:math:`p = e^{-2\\mathcal{L}/\\sigma^2}/Z`. The steps below derive that density twice:
+by the notes' chain (divide by :math:`p`, integrate, exponentiate) and by ``dsolve``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy as sp
+
+from symsde import SDE, stationary_density
+from symsde.proof import Claim, Derivation, FollowsFrom, SolvesODE, Value, Witness
+
+__all__ = ["derivation"]
+
+SLIDE_SDE = "The Langevin SDE"
+SLIDE_STAT = "The Langevin Stationary Distribution"
+
+
+@cache
+def derivation() -> Derivation:
+    """Build the Langevin derivation (cached)."""
+    x = sp.Symbol("Phi", real=True)
+    sigma, Z = sp.symbols("sigma Z", positive=True)
+    C = sp.Symbol("C", real=True)
+    L, p = sp.Function("L"), sp.Function("p")
+    g = sp.Derivative(L(x), x)
+    dp = sp.Derivative(p(x), x)
+
+    # Model instance for the numeric witness: an asymmetric double well and the density
+    # the derivation arrives at, with C tied to the normaliser Z as in the last step.
+    loss_instance = sp.Lambda(x, x**4 / 4 - x**2 / 2 + x / 3)
+    witness = Witness(
+        functions={L: loss_instance,
+                   p: sp.Lambda(x, sp.exp(-2 * loss_instance(x) / sigma**2) / Z)},
+        values={C: -sigma**2 / 2 * sp.log(Z)},
+    )
+    d = Derivation(
+        "langevin",
+        "The Langevin SDE and its stationary distribution",
+        witness=witness,
+        summary="Gradient flow plus isotropic noise; the zero-flux density is "
+                "exp(-2L/sigma^2)/Z.",
+    )
+    sde = SDE.langevin(L(x), [x], sigma)
+
+    J = sp.Function("J")
+    d.step(
+        "two-flows",
+        Claim(J(x), -p(x) * g - sigma**2 / 2 * dp),
+        "The probability current of the Langevin SDE, computed from its Fokker-Planck "
+        "operator, is the sum of the gradient flow -p g and the diffusion flow "
+        "-(1/2) sigma^2 grad p.",
+        slide=SLIDE_SDE, check=Value(lambda: sde.current(p(x))[0], label="SDE.current(p)"),
+        equations=("E16", "E17", "E18", "E19", "E20", "E21"),
+    )
+    d.step(
+        "zero-flux",
+        Claim(sigma**2 / 2 * dp, -p(x) * g),
+        "In one dimension a stationary density that vanishes at infinity has zero current, "
+        "so the two flows cancel.",
+        slide=SLIDE_SDE,
+        check=FollowsFrom(lambda c: Claim(sigma**2 / 2 * dp, c.rhs + sigma**2 / 2 * dp),
+                          "setting the current to zero and moving the diffusion flow across"),
+        equations=("E22", "E23"),
+    )
+    d.step(
+        "divide-by-p",
+        Claim(sigma**2 / 2 * dp / p(x), -g),
+        "Divide both sides by p > 0.",
+        slide=SLIDE_STAT,
+        check=FollowsFrom(lambda c: c.map(lambda e: e / p(x)), "dividing both sides by p"),
+        equations=("E24",),
+    )
+    d.step(
+        "log-derivative",
+        Claim(sp.Derivative(sigma**2 / 2 * sp.log(p(x)), x), sp.Derivative(-L(x), x)),
+        "p'/p is the derivative of ln p, and -g is the derivative of -L.",
+        slide=SLIDE_STAT,
+        check=FollowsFrom(lambda c: c, "recognising p'/p = (ln p)'"),
+        equations=("E25",),
+    )
+    d.step(
+        "integrate",
+        Claim(sigma**2 / 2 * sp.log(p(x)), -L(x) + C),
+        "Integrate both sides in Phi; the constant of integration is C.",
+        slide=SLIDE_STAT,
+        check=FollowsFrom(lambda c: Claim(sp.integrate(c.lhs, x), sp.integrate(c.rhs, x) + C),
+                          "integrating both sides in Phi"),
+        equations=("E26",),
+    )
+    stationary = sp.exp(-2 * L(x) / sigma**2) / Z
+    d.step(
+        "exponentiate",
+        Claim(p(x), stationary),
+        "Multiply by 2/sigma^2 and exponentiate; Z = exp(-2C/sigma^2) normalises p.",
+        slide=SLIDE_STAT,
+        check=FollowsFrom(
+            lambda c: Claim(p(x), sp.exp(2 * c.rhs / sigma**2)).subs(C, -sigma**2 / 2 * sp.log(Z)),
+            "exponentiating and naming Z = exp(-2C/sigma^2)"),
+        equations=("E27",),
+    )
+    ode = sp.Eq(sigma**2 / 2 * dp, -p(x) * g)
+    C1 = sp.Symbol("C1")
+    d.step(
+        "dsolve",
+        Claim(p(x), stationary),
+        "The same density from SymPy's dsolve on the zero-flux equation, with the "
+        "integration constant C1 = 1/Z.",
+        slide=SLIDE_STAT,
+        check=Value(lambda: sp.dsolve(ode, p(x)).rhs.subs(C1, 1 / Z),
+                    label="dsolve(sigma^2/2 p' = -p L')"),
+    )
+    d.step(
+        "solves-zero-flux",
+        Claim(p(x), stationary),
+        "Substituted back, the density satisfies the zero-flux equation.",
+        slide=SLIDE_STAT, check=SolvesODE(ode),
+    )
+    d.step(
+        "fokker-planck-residual",
+        Claim(sp.Derivative(p(x), sp.Symbol("t")), 0),
+        "The Fokker-Planck right-hand side vanishes on the result: it is stationary.",
+        slide=SLIDE_STAT,
+        check=Value(lambda: sde.fokker_planck(stationary), label="SDE.fokker_planck(p)"),
+    )
+    U = sp.Function("U")
+    d.step(
+        "engine-potential",
+        Claim(U(x), 2 * L(x) / sigma**2),
+        "symsde's general zero-flux method (any 1-D diffusion) gives the potential "
+        "U = 2L/sigma^2 for the Langevin SDE.",
+        slide=SLIDE_STAT,
+        check=Value(lambda: stationary_density(sde, normalize=False).potential,
+                    label="stationary_density(SDE.langevin(L, sigma)).potential"),
+    )
+    return d
