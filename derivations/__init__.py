@@ -7,4 +7,4 @@ Each module listed in :data:`REGISTRY` defines ``derivation() -> symsde.proof.De
 from __future__ import annotations
 
 #: Module names of the registered derivations, in the order of the notes.
-REGISTRY: tuple[str, ...] = ("langevin",)
+REGISTRY: tuple[str, ...] = ("langevin", "bayes_posterior", "diffusion_flow")

@@ -61,6 +61,8 @@ def derivation() -> Derivation:
         "operator, is the sum of the gradient flow -p g and the diffusion flow "
         "-(1/2) sigma^2 grad p.",
         slide=SLIDE_SDE, check=Value(lambda: sde.current(p(x))[0], label="SDE.current(p)"),
+        # A density that is not stationary, so that the current is not zero at the points.
+        witness=Witness(functions={L: loss_instance, p: sp.Lambda(x, sp.exp(-x**2) / Z)}),
         equations=("E16", "E17", "E18", "E19", "E20", "E21"),
     )
     d.step(
@@ -123,8 +125,10 @@ def derivation() -> Derivation:
     d.step(
         "solves-zero-flux",
         Claim(p(x), stationary),
-        "Substituted back, the density satisfies the zero-flux equation.",
-        slide=SLIDE_STAT, check=SolvesODE(ode),
+        "Substituted back, the density satisfies the zero-flux equation, and it takes the "
+        "value exp(-2L(0)/sigma^2)/Z at Phi = 0 (which fixes the multiple of the solution).",
+        slide=SLIDE_STAT,
+        check=SolvesODE(ode, ics={p(0): sp.exp(-2 * L(0) / sigma**2) / Z}),
     )
     d.step(
         "fokker-planck-residual",
