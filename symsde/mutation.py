@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from symsde.proof import Claim, Derivation, Step, StepContext, _run_check
+from symsde.proof import Claim, Derivation, Step, StepContext, _run_check, is_zero
 
 __all__ = ["OPERATORS", "Mutant", "MutationReport", "mutants", "run_mutations"]
 
@@ -114,6 +114,8 @@ class Mutant:
 class MutationReport:
     mutants: list[Mutant] = field(default_factory=list)
     seconds: float = 0.0
+    #: Mutants equal to the original claim (e.g. a dropped term that is zero); not scored.
+    equivalent: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -138,7 +140,8 @@ class MutationReport:
     def summary(self) -> str:
         lines = [f"mutants: {self.total}, killed: {self.rate():.1%} "
                  f"(symbolic alone {self.rate('killed_symbolic'):.1%}, "
-                 f"witness alone {self.rate('killed_witness'):.1%}), {self.seconds:.1f}s"]
+                 f"witness alone {self.rate('killed_witness'):.1%}), "
+                 f"{len(self.equivalent)} equivalent mutants set aside, {self.seconds:.1f}s"]
         for op, (k, t) in sorted(self.by_operator().items()):
             lines.append(f"  {op:<18} {k}/{t}")
         for m in self.survivors:
@@ -169,6 +172,9 @@ def run_mutations(derivs: Sequence[Derivation],
             witness = st.witness or d.witness
             for name, claim in mutants(st, base):
                 if operators is not None and name not in operators:
+                    continue
+                if is_zero(claim.rhs - base.rhs)[0]:
+                    report.equivalent.append((d.name, st.id, name))
                     continue
                 sym, num = _run_check(st.check, claim, ctx, witness, f"{st.id}:{name}")
                 report.mutants.append(Mutant(d.name, st.id, name, claim,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -41,11 +42,26 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def _import(path: Path, config: pytest.Config) -> ModuleType:
+    """Import ``derivations/<name>.py`` the way pytest imports test modules.
+
+    With the default ``prepend`` import mode this is ``derivations.<name>`` from the
+    checkout being tested, so ``pytest derivations`` checks the proofs of that checkout.
+    """
+    try:
+        from _pytest.pathlib import import_path
+
+        return import_path(path, mode=config.getoption("importmode"), root=config.rootpath,
+                           consider_namespace_packages=False)
+    except TypeError:  # pragma: no cover - older pytest signatures
+        return importlib.import_module(f"derivations.{path.stem}")
+
+
 class DerivationFile(pytest.File):
     """Collects the steps of ``derivations/<name>.py``."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        module = importlib.import_module(f"derivations.{self.path.stem}")
+        module = _import(self.path, self.config)
         build = getattr(module, "derivation", None)
         if build is None:
             return
