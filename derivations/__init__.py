@@ -7,4 +7,5 @@ Each module listed in :data:`REGISTRY` defines ``derivation() -> symsde.proof.De
 from __future__ import annotations
 
 #: Module names of the registered derivations, in the order of the notes.
-REGISTRY: tuple[str, ...] = ("langevin", "bayes_posterior", "diffusion_flow")
+REGISTRY: tuple[str, ...] = ("langevin", "bayes_posterior", "diffusion_flow", "modified_equation",
+                             "lyapunov")

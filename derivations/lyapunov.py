@@ -1,0 +1,408 @@
+r"""SGD near a minimum: the Lyapunov equation, Bayesian learning rates, stationary currents.
+
+Beyond the notes. Near a minimum the loss is quadratic, :math:`f(x) \approx \tfrac12
+x^\top A x`, and the notes' SGD SDE becomes an Ornstein-Uhlenbeck process
+
+.. math:: dX = -A X\,dt + \sqrt{\eta C}\,dB ,
+
+with :math:`C` the covariance of the (minibatch) gradient noise. Its stationary law is
+Gaussian with mean zero and a covariance :math:`S` that solves the Lyapunov equation
+
+.. math:: A S + S A^\top = \eta C .
+
+For :math:`2 \times 2` matrices the solution is :math:`S = \eta\,\big(\det A\,C + (A -
+\operatorname{tr}A\,I)\,C\,(A - \operatorname{tr}A\,I)^\top\big) / (2\operatorname{tr}A
+\det A)`; in the eigenbasis of a symmetric :math:`A = \operatorname{diag}(h_1, h_2)` it is
+:math:`S_{ij} = \eta C_{ij}/(h_i + h_j)`.
+
+*SGD as approximate Bayesian inference* (Mandt, Hoffman & Blei 2017, "Stochastic Gradient
+Descent as Approximate Bayesian Inference", JMLR 18 (2017) 1-35, Section 4 and Theorem 1, the
+optimal constant learning rate :math:`\epsilon^* = 2\,\tfrac{S}{N}\,\tfrac{D}{\operatorname{tr}
+(BB^\top)}`). The posterior of :math:`n` data points with loss curvature :math:`h` is
+:math:`\propto e^{-n h x^2/2}`, of variance :math:`1/(nh)`; the SGD SDE's stationary variance
+is :math:`\eta s^2/(2h)`; equating them, or minimising
+:math:`\mathrm{KL}(q_\eta\,\|\,p)`, gives :math:`\eta^* = 2/(n s^2)`, independent of
+:math:`h`. In two dimensions the KL minimiser is :math:`\eta^* = 4/(n\operatorname{tr}C)`,
+Mandt et al.'s :math:`2D/(N\operatorname{tr}C)` with :math:`D = 2`. With isotropic noise
+:math:`C = cI` the stationary law is Gibbs, :math:`S = \tfrac{\eta c}{2}A^{-1}`, at the
+temperature :math:`\eta c/2`.
+
+*Non-equilibrium stationary states* (Chaudhari & Soatto 2018, "Stochastic gradient descent
+performs variational inference, converges to limit cycles for deep networks", ICLR). When
+the noise does not commute with the Hessian, :math:`HC \ne CH`, the stationary density is
+still Gaussian but its potential :math:`U = \tfrac12 x^\top S^{-1} x` is not the loss over
+a temperature, and the stationary probability current
+
+.. math:: J = -H x\,p - \tfrac{\eta}{2} C\nabla p = \tfrac12 (S H - H S) S^{-1} x\,p
+
+does not vanish: it is divergence-free (so :math:`p` is stationary) and circulates around
+the minimum, :math:`x J_y - y J_x = -\kappa\,x^\top S^{-1}x\,p` with
+:math:`\kappa = \eta C_{12}(h_2 - h_1)/(2(h_1 + h_2))`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import sympy as sp
+
+from symsde import SDE, stationary_density
+from symsde.proof import Claim, Derivation, Value, Witness
+from symsde.stationary import StationaryDensity
+
+__all__ = [
+    "derivation",
+    "kl_optimal_learning_rate_2d",
+    "lyapunov_covariance",
+    "optimal_learning_rate",
+    "posterior_variance",
+    "probability_velocity",
+    "sgd_sde_variance",
+]
+
+SLIDE_BAYES = "Beyond the notes: SGD as approximate Bayesian inference"
+SLIDE_NEQ = "Beyond the notes: non-equilibrium stationary states"
+
+# -- symbols shared by the derivation and the helpers ---------------------------------------
+ETA = sp.Symbol("eta", positive=True)
+N = sp.Symbol("n", positive=True)
+H = sp.Symbol("h", positive=True)
+S = sp.Symbol("s", positive=True)
+X = sp.Symbol("x", real=True)
+Y = sp.Symbol("y", real=True)
+H1, H2 = sp.symbols("h_1 h_2", positive=True)
+C11, C22 = sp.symbols("C_11 C_22", positive=True)
+C12 = sp.Symbol("C_12", real=True)
+A11, A22 = sp.symbols("a_11 a_22", positive=True)
+A12 = sp.Symbol("a_12", real=True)
+C_MAT = sp.Matrix([[C11, C12], [C12, C22]])
+A_MAT = sp.Matrix([[A11, A12], [A12, A22]])
+H_MAT = sp.diag(H1, H2)
+
+
+# -- helpers (also used by the derivation's checks) -----------------------------------------
+def lyapunov_covariance(A: Any, C: Any, eta: Any = ETA) -> sp.Matrix:
+    r"""The symmetric solution :math:`S` of :math:`A S + S A^\top = \eta C` (any dimension)."""
+    A, C = sp.Matrix(A), sp.Matrix(C)
+    d = A.shape[0]
+    unknown = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"S_{min(i, j) + 1}{max(i, j) + 1}"))
+    eqs = list(A * unknown + unknown * A.T - sp.sympify(eta) * C)
+    (sol,) = sp.solve(eqs, sorted(unknown.free_symbols, key=str), dict=True)
+    return unknown.subs(sol).applyfunc(sp.factor)
+
+
+@cache
+def _lyapunov_2x2() -> sp.Matrix:
+    return lyapunov_covariance(A_MAT, C_MAT)
+
+
+@cache
+def _posterior_variance() -> sp.Expr:
+    weight = sp.exp(-N * H * X**2 / 2)  # the posterior exp(-n L) with L = h x^2/2
+    return sp.simplify(sp.integrate(X**2 * weight, (X, -sp.oo, sp.oo))
+                       / sp.integrate(weight, (X, -sp.oo, sp.oo)))
+
+
+@cache
+def _sgd_sde_density() -> StationaryDensity:
+    return stationary_density(SDE.sgd(H * X**2 / 2, [X], ETA, S))
+
+
+@cache
+def _sgd_sde_variance() -> sp.Expr:
+    return sp.factor(1 / sp.diff(_sgd_sde_density().potential, X, 2))
+
+
+@cache
+def _matching_rate() -> sp.Expr:
+    (rate,) = sp.solve(sp.Eq(_sgd_sde_variance(), _posterior_variance()), ETA)
+    return rate
+
+
+def _gaussian_kl(cov_q: sp.Matrix, precision_p: sp.Matrix) -> sp.Expr:
+    """KL(N(0, cov_q) || N(0, precision_p^-1)), the log-determinant expanded."""
+    ratio = precision_p * cov_q
+    logdet = sp.expand_log(sp.log(sp.factor(ratio.det())), force=True)
+    return (ratio.trace() - cov_q.shape[0] - logdet) / 2
+
+
+@cache
+def _kl_rate_1d() -> sp.Expr:
+    kl = _gaussian_kl(sp.Matrix([[_sgd_sde_variance()]]),
+                      sp.Matrix([[1 / _posterior_variance()]]))
+    (rate,) = sp.solve(sp.together(sp.diff(kl, ETA)), ETA)
+    return rate
+
+
+@cache
+def _kl_rate_2d() -> sp.Expr:
+    # In the Hessian's eigenbasis (KL is invariant under rotations): the posterior
+    # exp(-n x^T H x / 2) has precision n H; q_eta is symsde's stationary covariance.
+    kl = _gaussian_kl(_noncommuting_density().covariance, N * H_MAT)
+    (rate,) = sp.solve(sp.together(sp.diff(kl, ETA)), ETA)
+    return sp.factor(rate)
+
+
+@cache
+def _noncommuting_density() -> StationaryDensity:
+    vec = sp.Matrix([X, Y])
+    loss = (vec.T * H_MAT * vec)[0, 0] / 2
+    # The notes' SGD SDE with noise factor sigma = chol(C), so that sigma sigma^T = C.
+    sde = SDE.sgd(loss, [X, Y], ETA, C_MAT.cholesky(hermitian=False))
+    # normalize=False: the Lyapunov method gives Z in closed form; symsde's ray test for
+    # normalisability cannot decide signs of symbolic matrix entries (see the report).
+    return stationary_density(sde, normalize=False)
+
+
+@cache
+def _current() -> sp.Matrix:
+    """symsde's probability current ``SDE.current`` of the unnormalised stationary density."""
+    st = _noncommuting_density()
+    return st.sde.current(st.unnormalized)
+
+
+@cache
+def _velocity() -> sp.Matrix:
+    """J/p, which does not depend on the normalisation."""
+    return (_current() / _noncommuting_density().unnormalized).applyfunc(
+        lambda e: sp.factor(sp.expand(e)))
+
+
+def _at(expr: Any, values: dict[sp.Symbol, Any]) -> Any:
+    return expr.subs({k: sp.sympify(v) for k, v in values.items()}, simultaneous=True)
+
+
+def sgd_sde_variance(eta: Any, h: Any, s: Any) -> sp.Expr:
+    """Stationary variance eta s^2/(2h) of the 1-D SGD SDE on h x^2/2 (symsde engine)."""
+    return _at(_sgd_sde_variance(), {ETA: eta, H: h, S: s})
+
+
+def posterior_variance(n: Any, h: Any) -> sp.Expr:
+    """Variance 1/(n h) of the posterior exp(-n h x^2/2)."""
+    return _at(_posterior_variance(), {N: n, H: h})
+
+
+def optimal_learning_rate(n: Any, s: Any) -> sp.Expr:
+    """Learning rate 2/(n s^2) whose SGD SDE samples the 1-D posterior (Mandt et al.)."""
+    return _at(_matching_rate(), {N: n, S: s})
+
+
+def kl_optimal_learning_rate_2d(n: Any, C: Any) -> sp.Expr:
+    """KL-optimal constant learning rate 4/(n tr C) in two dimensions."""
+    C = sp.Matrix(C)
+    return _at(_kl_rate_2d(), {N: n, C11: C[0, 0], C12: C[0, 1], C22: C[1, 1]})
+
+
+def probability_velocity(h1: Any, h2: Any, C: Any, eta: Any, x: Any = X,
+                         y: Any = Y) -> sp.Matrix:
+    """Stationary J/p of dX = -diag(h1, h2) X dt + sqrt(eta C) dB at the point (x, y)."""
+    C = sp.Matrix(C)
+    return _at(_velocity(), {H1: h1, H2: h2, C11: C[0, 0], C12: C[0, 1], C22: C[1, 1],
+                             ETA: eta, X: x, Y: y})
+
+
+# -- the derivation -------------------------------------------------------------------------
+@cache
+def derivation() -> Derivation:
+    """Build the Lyapunov / Bayesian-learning-rate / stationary-current derivation (cached)."""
+    eta, n, h, s, x, y = ETA, N, H, S, X, Y
+    A, C, Hm = A_MAT, C_MAT, H_MAT
+    vec = sp.Matrix([x, y])
+    d = Derivation(
+        "lyapunov",
+        "SGD near a minimum: Lyapunov covariance, Bayesian learning rate, stationary current",
+        witness=Witness(ranges={C12: (-0.5, 0.5), A12: (-0.5, 0.5)}),
+        summary="Linearised SGD is an Ornstein-Uhlenbeck process; its Lyapunov covariance "
+                "fixes the learning rate that samples the posterior (Mandt et al. 2017), and "
+                "non-commuting noise leaves a circulating stationary current (Chaudhari & "
+                "Soatto 2018).",
+    )
+
+    # -- the Lyapunov equation --------------------------------------------------------------
+    I2 = sp.eye(2)
+    shifted = A - A.trace() * I2
+    S_general = eta * (A.det() * C + shifted * C * shifted.T) / (2 * A.trace() * A.det())
+    S_names = sp.Matrix([[sp.Symbol("S_11"), sp.Symbol("S_12")],
+                         [sp.Symbol("S_12"), sp.Symbol("S_22")]])
+    d.step(
+        "lyapunov-2x2",
+        Claim(S_names, S_general),
+        "A Gaussian is stationary for dX = -A X dt + sqrt(eta C) dB when the drift's "
+        "contraction A S + S A^T balances the injected noise eta C; for a symmetric 2x2 "
+        "Hessian this linear system has the closed-form solution on the right.",
+        slide=SLIDE_BAYES,
+        check=Value(_lyapunov_2x2, label="solve(A S + S A^T = eta C, S)"),
+    )
+    S_eig = sp.Matrix(2, 2, lambda i, j: eta * C[i, j] / (Hm[i, i] + Hm[j, j]))
+
+    def engine_covariance() -> sp.Matrix:
+        st = _noncommuting_density()
+        if st.method != "gaussian-lyapunov":
+            raise ArithmeticError(f"expected the Lyapunov method, symsde used {st.method}")
+        return st.covariance
+
+    d.step(
+        "engine-covariance",
+        Claim(S_names, S_eig),
+        "In the Hessian's eigenbasis A = diag(h1, h2) the solution is S_ij = eta C_ij / "
+        "(h_i + h_j); symsde finds it with its gaussian-lyapunov method, because "
+        "correlated noise makes the drift a non-gradient field for D = eta C.",
+        slide=SLIDE_BAYES,
+        check=Value(engine_covariance,
+                    label="stationary_density(dX = -H X dt + sqrt(eta C) dB).covariance"),
+    )
+    c_iso = sp.Symbol("c", positive=True)
+
+    @cache
+    def isotropic() -> StationaryDensity:
+        sde = SDE.sgd((vec.T * A * vec)[0, 0] / 2, [x, y], eta, sp.sqrt(c_iso))
+        st = stationary_density(sde, normalize=False)
+        if st.method != "potential":
+            raise ArithmeticError(f"expected the potential method, symsde used {st.method}")
+        return st
+
+    a_inv = sp.Matrix([[A22, -A12], [-A12, A11]]) / (A11 * A22 - A12**2)
+    d.step(
+        "isotropic-covariance",
+        Claim(S_names, eta * c_iso / 2 * a_inv),
+        "With isotropic noise C = c I the drift is a gradient for D, so symsde uses its "
+        "zero-current potential method rather than the Lyapunov one; inverting the "
+        "potential's Hessian gives S = (eta c/2) A^-1.",
+        slide=SLIDE_BAYES,
+        check=Value(lambda: sp.hessian(isotropic().potential, (x, y)).inv(),
+                    label="inverse Hessian of stationary_density(...).potential"),
+    )
+    T = sp.Symbol("T", positive=True)
+    d.step(
+        "isotropic-temperature",
+        Claim(T, eta * c_iso / 2),
+        "That density is Gibbs, exp(-L/T), at the temperature eta c / 2: the learning rate "
+        "acts as a temperature, as in the notes' one-dimensional SGD SDE.",
+        slide=SLIDE_BAYES,
+        check=Value(lambda: isotropic().temperature if isotropic().is_gibbs else sp.nan,
+                    label="stationary_density(...).temperature"),
+    )
+
+    # -- Mandt, Hoffman & Blei: the learning rate that samples the posterior --------------
+    v_post, v_sde = sp.Symbol("v_posterior", positive=True), sp.Symbol("v_SDE", positive=True)
+    d.step(
+        "posterior-variance",
+        Claim(v_post, 1 / (n * h)),
+        "With the average loss L = h x^2/2 over n data points the posterior is "
+        "exp(-n L)/Z, a Gaussian whose variance integrates to 1/(n h).",
+        slide=SLIDE_BAYES,
+        check=Value(_posterior_variance,
+                    label="integrate(x^2 e^(-n h x^2/2)) / integrate(e^(-n h x^2/2))"),
+    )
+    d.step(
+        "sgd-sde-variance",
+        Claim(v_sde, eta * s**2 / (2 * h)),
+        "symsde's stationary density of the one-dimensional SGD SDE with gradient-noise "
+        "variance s^2 is Gaussian with variance eta s^2/(2h).",
+        slide=SLIDE_BAYES,
+        check=Value(_sgd_sde_variance,
+                    label="1/U'' from stationary_density(SDE.sgd(h x^2/2, eta, s))"),
+    )
+    eta_star = sp.Symbol("eta_star", positive=True)
+    d.step(
+        "matching-learning-rate",
+        Claim(eta_star, 2 / (n * s**2)),
+        "Setting the two variances equal and solving for the learning rate gives "
+        "2/(n s^2): the curvature h cancels, so one learning rate fits the whole quadratic "
+        "(Mandt et al. 2017, Theorem 1 with D = 1 and minibatch size 1).",
+        slide=SLIDE_BAYES,
+        check=Value(_matching_rate, label="solve(v_SDE = v_posterior, eta)"),
+    )
+    d.step(
+        "kl-learning-rate",
+        Claim(eta_star, 2 / (n * s**2)),
+        "Mandt et al. choose eta by minimising KL(q_eta || posterior); for two centred "
+        "Gaussians the stationary point of that KL in eta is the same rate.",
+        slide=SLIDE_BAYES,
+        check=Value(_kl_rate_1d, label="solve(d/d eta KL(q_eta || p), eta)"),
+    )
+    d.step(
+        "kl-learning-rate-2d",
+        Claim(eta_star, 4 / (n * C.trace())),
+        "In two dimensions, with symsde's stationary covariance for q_eta and the posterior "
+        "covariance (n H)^-1 (in the Hessian's eigenbasis, which leaves the KL unchanged), "
+        "the KL is stationary at 4/(n tr C) whatever the curvatures and the noise "
+        "correlation: Mandt et al.'s 2 D/(N tr C) with D = 2.",
+        slide=SLIDE_BAYES,
+        check=Value(_kl_rate_2d, label="solve(d/d eta KL(N(0, S) || N(0, (n H)^-1)), eta)"),
+    )
+
+    # -- Chaudhari & Soatto: a stationary state with a current -----------------------------
+    H_sym, C_sym = sp.MatrixSymbol("H", 2, 2), sp.MatrixSymbol("C", 2, 2)
+    d.step(
+        "noise-does-not-commute",
+        Claim(H_sym * C_sym - C_sym * H_sym, C12 * (H1 - H2) * sp.Matrix([[0, 1], [-1, 0]])),
+        "For a diagonal Hessian with distinct curvatures and correlated noise (C_12 != 0) "
+        "the noise does not commute with the Hessian.",
+        slide=SLIDE_NEQ,
+        check=Value(lambda: Hm * C - C * Hm, label="H C - C H"),
+    )
+    U_xy = sp.Symbol("U_xy", real=True)
+
+    def cross_term() -> sp.Expr:
+        st = _noncommuting_density()
+        if st.is_gibbs is not False:
+            raise ArithmeticError(f"symsde reports is_gibbs = {st.is_gibbs}")
+        return sp.factor(sp.diff(st.potential, x, y))
+
+    det_term = C11 * C22 * (H1 + H2)**2 - 4 * H1 * H2 * C12**2
+    d.step(
+        "potential-not-loss",
+        Claim(U_xy, -4 * H1 * H2 * (H1 + H2) * C12 / (eta * det_term)),
+        "The stationary potential U = x^T S^-1 x / 2 has a cross term x y that the loss "
+        "(h1 x^2 + h2 y^2)/2 lacks, so p is not exp(-L/T) for any temperature; symsde "
+        "reports is_gibbs False.",
+        slide=SLIDE_NEQ,
+        check=Value(cross_term, label="d^2/dx dy of stationary_density(...).potential"),
+    )
+    v_names = sp.Matrix([sp.Symbol("J_x/p"), sp.Symbol("J_y/p")])
+    S_inv = S_eig.inv()
+    # (1/2)(S H - H S) S^-1 x, each entry brought over one denominator.
+    velocity = ((S_eig * Hm - Hm * S_eig) / 2 * S_inv * vec).applyfunc(sp.factor)
+    d.step(
+        "probability-current",
+        Claim(v_names, velocity),
+        "The stationary current J = -H x p - (eta/2) C grad p, computed by symsde, equals "
+        "(1/2)(S H - H S) S^-1 x p by the Lyapunov equation; it is non-zero because S and H "
+        "do not commute.",
+        slide=SLIDE_NEQ,
+        check=Value(_velocity, label="SDE.current(p) / p for the stationary p"),
+    )
+    quad_form = sp.factor((vec.T * S_inv * vec)[0, 0])  # x^T S^-1 x = 2 U
+    v_y = velocity[1]
+    p_fn, Jx, Jy = sp.Function("p"), sp.Function("J_x"), sp.Function("J_y")
+
+    def divergence_part() -> sp.Expr:
+        # J_x = v_x p with v = SDE.current(p)/p and p = exp(-U) from the engine.
+        p_engine = sp.exp(-sp.factor(_noncommuting_density().potential))
+        return sp.factor(sp.diff(_velocity()[0] * p_engine, x) / p_engine)
+
+    d.step(
+        "current-divergence-free",
+        Claim(sp.Derivative(Jx(x, y), x) / p_fn(x, y),
+              -(sp.Derivative(v_y, y) - v_y * sp.factor(sp.diff(quad_form / 2, y)))),
+        "The current is divergence-free, so p is stationary although J != 0: the change of "
+        "J_x along x exactly cancels the change of J_y = v_y e^-U along y, "
+        "(v_y' - v_y U_y) p.",
+        slide=SLIDE_NEQ,
+        check=Value(divergence_part, label="d/dx (v_x p) / p with v = SDE.current(p)/p"),
+    )
+    kappa = eta * C12 * (H2 - H1) / (2 * (H1 + H2))
+    d.step(
+        "circulation",
+        Claim(x * Jy(x, y) / p_fn(x, y) - y * Jx(x, y) / p_fn(x, y),
+              sp.factor(-kappa * quad_form)),
+        "The angular component x J_y - y J_x has one sign everywhere: probability circulates "
+        "around the minimum in a fixed direction, the stationary cycles of Chaudhari and "
+        "Soatto, even for a convex quadratic loss.",
+        slide=SLIDE_NEQ,
+        check=Value(lambda: sp.factor(x * _velocity()[1] - y * _velocity()[0]),
+                    label="x v_y - y v_x from SDE.current(p) / p"),
+    )
+    return d
