@@ -14,6 +14,7 @@ import ast
 import re
 import unicodedata
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sympy as sp
@@ -53,9 +54,14 @@ CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_NODES = 400
-MAX_DEPTH = 40
+#: Nesting depth limit; a sum of n terms is n levels deep, so this also bounds long sums.
+MAX_DEPTH = 120
 MAX_INTEGER_DIGITS = 30
 MAX_EXPONENT = 64
+#: Largest power of ten a decimal literal may carry (1e-100 .. 1e100).
+MAX_DECIMAL_EXPONENT = 100
+#: Largest number of digits an exact numeric power may produce.
+MAX_RESULT_DIGITS = 2000
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _RESERVED = set(ALLOWED_FUNCTIONS) | set(CONSTANTS) | {
@@ -181,6 +187,15 @@ class _Builder:
             seg = ast.get_source_segment(self.text, node) or repr(v)
             if v != v or v in (float("inf"), float("-inf")):
                 raise self.err(f"{seg} is not a finite number")
+            try:
+                exponent = Decimal(seg.replace("_", "")).adjusted()
+            except InvalidOperation:
+                raise self.err(f"{seg} is not a number") from None
+            if abs(exponent) > MAX_DECIMAL_EXPONENT:
+                raise self.err(
+                    f"{seg} is out of range; decimal numbers must lie between "
+                    f"1e-{MAX_DECIMAL_EXPONENT} and 1e{MAX_DECIMAL_EXPONENT} in size"
+                )
             # Read decimals exactly (0.1 -> 1/10) so symbolic work stays exact.
             return sp.Rational(seg.replace("_", ""))
         if isinstance(v, complex):
@@ -199,6 +214,10 @@ class _Builder:
             raise self.err(f"the name {n!r} is not allowed in expressions")
         if n == "e":
             raise self.err("unknown name 'e'; for Euler's number write E or exp(1)")
+        if not self.symbols:
+            raise self.err(
+                f"unknown name {n!r}; a number is expected here, e.g. 0.5, 1/3, sqrt(2) or pi/4"
+            )
         known = ", ".join(sorted(self.symbols)) or "none declared"
         raise self.err(
             f"unknown name {n!r}; declare it with --state or --param (known names: {known})"
@@ -228,7 +247,14 @@ class _Builder:
                 raise self.err(f"exponent {rhs} is too large (the limit is {MAX_EXPONENT})")
             if lhs.is_zero and rhs.is_number and rhs.is_negative:
                 raise self.err("0 to a negative power is undefined")
-            return lhs**rhs
+            if lhs.is_Rational and rhs.is_Integer:
+                digits = abs(int(rhs)) * (len(str(abs(lhs.p))) + len(str(lhs.q)))
+                if digits > MAX_RESULT_DIGITS:
+                    raise self.err(
+                        f"the power {lhs}**{rhs} has about {digits} digits; the limit is "
+                        f"{MAX_RESULT_DIGITS}"
+                    )
+            return self._real(lhs**rhs, node)
         sym = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&",
                ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>"}.get(type(op), type(op).__name__)
         raise self.err(f"the operator {sym} is not allowed; use + - * / **")
@@ -253,7 +279,17 @@ class _Builder:
         if len(node.args) != 1:
             raise self.err(f"{name}() takes exactly one argument, got {len(node.args)}")
         arg = self._scalar(self.build(node.args[0], depth), f"argument of {name}")
-        return ALLOWED_FUNCTIONS[name](arg)
+        return self._real(ALLOWED_FUNCTIONS[name](arg), node)
+
+    def _real(self, value: sp.Expr, node: ast.AST) -> sp.Expr:
+        """Reject numbers that are not real, e.g. sqrt(-1) or log(-2)."""
+        if value.is_number and value.is_extended_real is False:
+            seg = ast.get_source_segment(self.text, node) or str(value)
+            raise self.err(
+                f"{seg} is not a real number (it equals {value}); symsde works with real "
+                "quantities only"
+            )
+        return value
 
     def _List(self, node: ast.List | ast.Tuple, depth: int) -> list[Any]:
         return [self.build(e, depth) for e in node.elts]

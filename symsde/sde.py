@@ -221,6 +221,14 @@ class SDE:
                 raise InvalidSDEError(
                     f"coefficient {e} is not finite; drift and diffusion must be finite expressions"
                 )
+            if e.is_extended_real is False or (
+                e.has(sp.I) and sp.simplify(sp.im(e)).is_zero is not True
+            ):
+                raise InvalidSDEError(
+                    f"coefficient {e} is not real; the drift and the diffusion coefficient G "
+                    "of a real SDE must be real expressions (then D = G G^T is automatically "
+                    "positive semi-definite)"
+                )
         self._D: sp.Matrix | None = None
 
     # -- construction helpers -------------------------------------------------------------
@@ -232,6 +240,9 @@ class SDE:
 
         :math:`D` must be symmetric positive semi-definite; :math:`G` is its Cholesky
         factor (its square root in one dimension), so that :math:`G G^\\top = D`.
+        As for ``diffusion``, a scalar :math:`s` means :math:`s I`, a flat list of :math:`d`
+        entries a diagonal matrix, a nested list or Matrix the full :math:`d \\times d`
+        matrix.
 
         Examples
         --------
@@ -244,7 +255,23 @@ class SDE:
         [1, 2]])
         """
         st = _as_state(state)
-        D = sp.Matrix(diffusion_matrix)
+        if isinstance(diffusion_matrix, sp.MatrixBase):
+            D = sp.Matrix(diffusion_matrix)
+        elif isinstance(diffusion_matrix, (list, tuple)):
+            if diffusion_matrix and not any(isinstance(r, (list, tuple))
+                                            for r in diffusion_matrix):
+                # A flat list is the diagonal, as for the diffusion coefficient.
+                D = sp.diag(*[sp.sympify(e) for e in diffusion_matrix])
+            else:
+                try:
+                    D = sp.Matrix(diffusion_matrix)
+                except (ValueError, TypeError):
+                    raise InvalidSDEError(
+                        "diffusion matrix rows have different lengths or mix scalars and rows; "
+                        f"give a {len(st)}x{len(st)} nested list"
+                    ) from None
+        else:
+            D = sp.sympify(diffusion_matrix) * sp.eye(1)
         if D.shape == (1, 1) and len(st) > 1:
             D = D[0, 0] * sp.eye(len(st))
         if D.shape[0] != len(st) or D.shape[1] != len(st):

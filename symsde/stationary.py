@@ -22,13 +22,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import combinations, product
 from typing import Any
 
 import mpmath
+import numpy as np
 import sympy as sp
 
 from symsde._timeout import time_limit
 from symsde.errors import (
+    InputError,
     NoStationaryDensityError,
     NotNormalizableError,
     SymbolicTimeoutError,
@@ -52,11 +55,16 @@ class StationaryDensity:
     sde : SDE
         The SDE it is stationary for.
     potential : sympy.Expr
-        :math:`U`, defined up to an additive constant (constants are dropped).
+        :math:`U`, defined up to an additive constant. Constants are dropped, except by
+        the Gaussian method, whose :math:`U` is the full quadratic form
+        :math:`(x - m)^\\top S^{-1} (x - m)/2`.
     normalizer : sympy.Expr
-        :math:`Z = \\int e^{-U}`: a closed form where SymPy finds one, a 50-digit
-        :class:`sympy.Float` computed by mpmath quadrature when the SDE has no free
-        parameters, otherwise the unevaluated :class:`sympy.Integral`.
+        :math:`Z = \\int e^{-U}`: a closed form where SymPy finds one (for a separable
+        :math:`U`, a product of one-dimensional factors); when :math:`U` has no free
+        parameters, a :class:`sympy.Float` instead: 50 digits by mpmath quadrature in one
+        dimension (and for each factor of a separable :math:`U`), 12 digits by the
+        trapezoidal rule after :math:`x = \\sinh t` in two; otherwise the unevaluated
+        :class:`sympy.Integral`.
     method : str
         One of ``"zero-flux-1d"``, ``"potential"``, ``"gaussian-lyapunov"``.
     mean, covariance : sympy.Matrix or None
@@ -153,49 +161,138 @@ def _ray_limit(U: sp.Expr, state: tuple[sp.Symbol, ...], direction: tuple[int, .
     return sp.limit(ray, r, sp.oo)
 
 
+def _directions(d: int) -> list[tuple[int, ...]]:
+    """Rays to probe: every non-zero vector of {-1, 0, 1}^d (axes and diagonals for d > 3)."""
+    if d <= 3:
+        return [v for v in product((-1, 0, 1), repeat=d) if any(v)]
+    out: list[tuple[int, ...]] = []
+    for i in range(d):
+        for sgn in (1, -1):
+            v = [0] * d
+            v[i] = sgn
+            out.append(tuple(v))
+    return [*out, (1,) * d, (-1,) * d]
+
+
+def _check_power_decay(ratio: sp.Expr, where: str, base: str, at_point: bool) -> None:
+    """exp(-U) behaves like |base|^(-ratio); raise unless that is integrable."""
+    if ratio is sp.oo:
+        return
+    # At infinity |t|^-k is integrable iff k > 1; at a finite point iff k < 1.
+    margin = (ratio - 1) if not at_point else (1 - ratio)
+    if margin.is_positive:
+        return
+    shape = f"|{base}|^(-{ratio})"
+    if margin.is_nonpositive:
+        if at_point:
+            raise NotNormalizableError(
+                f"the density blows up like {shape} at {where}, so its integral diverges; "
+                "the noise vanishes or the drift is singular there (a diffusion that is "
+                "positive everywhere, e.g. sqrt(1 + x**2), avoids this)"
+            )
+        raise NotNormalizableError(
+            f"the density decays only like {shape} as {where}, so its integral diverges; "
+            "a stationary density needs a confining drift (e.g. a loss that grows at least "
+            "quadratically)"
+        )
+    cond = f"{ratio} > 1" if not at_point else f"{ratio} < 1"
+    raise NotNormalizableError(
+        f"the density behaves like {shape} near {where}: it is normalisable only if {cond}, "
+        "which SymPy cannot decide; declare the parameters' signs (e.g. positive=True) or "
+        "give them numeric values"
+    )
+
+
+def _check_quadratic(U: sp.Expr, state: tuple[sp.Symbol, ...]) -> bool:
+    """Decide normalisability of a quadratic U by its Hessian; False when undecidable."""
+    if not U.is_polynomial(*state) or sp.Poly(U, *state).total_degree() != 2:
+        return False
+    H = sp.hessian(U, state)
+    minors = [sp.simplify(H[:k, :k].det()) for k in range(1, len(state) + 1)]
+    if all(m.is_positive for m in minors):
+        return True
+    if any(m.is_nonpositive for m in minors):
+        # Sylvester: leading minors all positive <=> positive definite.
+        raise NotNormalizableError(
+            f"U = {U} is quadratic with a Hessian {H.tolist()} that is not positive definite, "
+            "so exp(-U) does not decay along some direction and cannot be normalised; the "
+            "drift must pull the state back in every direction (e.g. a loss with a strict "
+            "minimum)"
+        )
+    return False
+
+
 def _check_normalizable(U: sp.Expr, state: tuple[sp.Symbol, ...]) -> None:
     """Reject potentials whose exp(-U) provably has infinite mass along a ray.
 
     In one dimension this is decisive up to logarithmic borderline cases: exp(-U) is
-    integrable at an end when U grows faster than log|x|. In more dimensions the check
-    runs along the coordinate axes and diagonals, a necessary condition.
+    integrable at an end when U grows faster than log|x|. A quadratic U is decided by its
+    Hessian. Otherwise, in more dimensions, the check runs along the axes and diagonals,
+    a necessary condition.
     """
     d = len(state)
-    if d == 1:
-        directions = [(1,), (-1,)]
-    else:
-        directions = []
-        for i in range(d):
-            for sgn in (1, -1):
-                v = [0] * d
-                v[i] = sgn
-                directions.append(tuple(v))
-        directions += [(1,) * d, (-1,) * d]
+    if d > 1 and _check_quadratic(U, state):
+        return
     r = sp.Dummy("r", positive=True)
-    for direction in directions:
+    for direction in _directions(d):
         lim = _ray_limit(U, state, direction)
         where = _direction_text(state, direction)
         if lim is sp.oo:
             if d == 1:
                 ray = U.subs(state[0], direction[0] * r)
                 ratio = sp.limit(ray / sp.log(r), r, sp.oo)
-                if ratio.is_number and ratio.is_finite and ratio <= 1:
-                    raise NotNormalizableError(
-                        f"the density decays only like |x|^(-{ratio}) as {where}, so its "
-                        "integral diverges; a stationary density needs a confining drift "
-                        "(e.g. a loss that grows at least quadratically)"
-                    )
+                if ratio.is_extended_real is not False:
+                    _check_power_decay(ratio, where, str(state[0]), at_point=False)
             continue
         if lim.is_extended_real and (lim is -sp.oo or lim.is_finite):
             raise NotNormalizableError(
                 f"exp(-U) does not decay as {where} (U -> {lim}), so the density cannot be "
-                "normalised; the loss must grow to +infinity in every direction (try a loss "
-                "with a minimum, e.g. x**2/2)"
+                "normalised; U must grow to +infinity in every direction, i.e. the drift must "
+                "push the state back from infinity (e.g. a drift -x, or a loss with a minimum "
+                "such as x**2/2)"
             )
         raise NotNormalizableError(
             f"cannot decide whether U -> +oo as {where} (limit {lim}); declare parameters "
             "positive (e.g. Symbol('sigma', positive=True)) or give them numeric values"
         )
+
+
+def _singular_points_1d(sde: SDE) -> list[sp.Expr]:
+    """Real points where D vanishes or 2 mu / D is singular (finite sets only)."""
+    (x,) = sde.state
+    D = sde.diffusion_matrix[0, 0]
+    points: set[sp.Expr] = set()
+    for finder in (
+        lambda: sp.solveset(D, x, sp.S.Reals),
+        lambda: sp.singularities(2 * sde.drift[0] / D, x, sp.S.Reals),
+    ):
+        try:
+            with time_limit(5, "looking for zeros of the diffusion"):
+                found = finder()
+        except (NotImplementedError, ValueError, TypeError, AttributeError,
+                SymbolicTimeoutError):
+            continue
+        if isinstance(found, sp.FiniteSet):
+            points |= {p for p in found if p.is_extended_real is not False}
+    return sorted(points, key=sp.default_sort_key)
+
+
+def _check_singular_points(U: sp.Expr, x: sp.Symbol, points: list[sp.Expr]) -> None:
+    """Reject a 1-D density that is not integrable next to a finite singular point."""
+    for x0 in points:
+        for side in ("+", "-"):
+            where = f"{x} = {x0} (from the {'right' if side == '+' else 'left'})"
+            lim = sp.limit(U, x, x0, side)
+            if lim is sp.oo or (lim.is_extended_real and lim.is_finite):
+                continue
+            if lim is -sp.oo:
+                ratio = sp.limit(U / sp.log(sp.Abs(x - x0)), x, x0, side)
+                _check_power_decay(ratio, where, str(x - x0), at_point=True)
+                continue
+            raise NotNormalizableError(
+                f"cannot decide how the density behaves near {where} (U -> {lim}); "
+                "give the parameters numeric values"
+            )
 
 
 def _direction_text(state: tuple[sp.Symbol, ...], direction: tuple[int, ...]) -> str:
@@ -214,7 +311,8 @@ def _gaussian_normalizer(U: sp.Expr, state: tuple[sp.Symbol, ...]) -> sp.Expr | 
     b = gradient(U, state).subs({s: 0 for s in state})
     c = U.subs({s: 0 for s in state})
     detH = sp.simplify(H.det())
-    if detH.is_positive is False or detH == 0:
+    # Only a positive definite Hessian gives a finite Gaussian integral (Sylvester).
+    if any(sp.simplify(H[:k, :k].det()).is_positive is False for k in range(1, len(state) + 1)):
         return None
     # int exp(-(x^T H x/2 + b^T x + c)) = sqrt((2 pi)^d / det H) exp(b^T H^-1 b / 2 - c)
     quad = (b.T * H.inv() * b)[0, 0]
@@ -247,15 +345,58 @@ def _closed_form_1d(U: sp.Expr, x: sp.Symbol, seconds: float) -> sp.Expr | None:
     return sp.simplify(val)
 
 
-def _numeric_normalizer(U: sp.Expr, state: tuple[sp.Symbol, ...]) -> sp.Float:
-    d = len(state)
-    digits = NUMERIC_DIGITS if d == 1 else 20
-    with mpmath.workdps(digits + 10):
-        f = sp.lambdify(state, sp.exp(-U), modules="mpmath")
+def _mpmath_normalizer_1d(U: sp.Expr, x: sp.Symbol) -> sp.Float | None:
+    """50-digit tanh-sinh quadrature of exp(-U) over the real line."""
+    with mpmath.workdps(NUMERIC_DIGITS + 10):
+        f = sp.lambdify([x], sp.exp(-U), modules="mpmath")
         # Split the line at the origin and at +-1 so that tanh-sinh sees each bump.
-        pts = [-mpmath.inf, -1, 0, 1, mpmath.inf]
-        value = mpmath.quad(f, *([pts] * d))
-        return sp.Float(value, digits)
+        value = mpmath.quad(f, [-mpmath.inf, -1, 0, 1, mpmath.inf])
+        if not mpmath.isfinite(value) or value <= 0:
+            return None
+        return sp.Float(value, NUMERIC_DIGITS)
+
+
+def _trapezoid_normalizer_2d(U: sp.Expr, state: tuple[sp.Symbol, ...]) -> sp.Float | None:
+    """Integral of exp(-U) over the plane by the trapezoidal rule after x = sinh(t).
+
+    The substitution turns algebraic tails into exponential ones, and the trapezoidal rule
+    converges exponentially fast for such smooth integrands. The result is accepted only
+    when halving the step changes it by less than 1e-10 (relative) and the outermost band
+    of the grid carries no visible mass; otherwise None.
+    """
+    T, h = 14.0, 0.025
+    t = np.arange(-T, T + h / 2, h)
+    nodes = np.sinh(t)
+    weights = np.cosh(t) * h
+    f = sp.lambdify(list(state), U, modules="numpy")
+    X, Y = np.meshgrid(nodes, nodes, indexing="ij")
+    with np.errstate(all="ignore"):
+        vals = np.broadcast_to(np.asarray(f(X, Y), dtype=float), X.shape).copy()
+        bad = ~np.isfinite(vals)
+        far = np.maximum(np.abs(X), np.abs(Y)) > 1e4
+        if np.any(bad & ~far) or np.any(np.isneginf(vals)):
+            return None
+        vals[bad] = np.inf
+        m = float(np.min(vals))
+        F = np.exp(-(vals - m)) * np.outer(weights, weights)
+    fine = float(F.sum())
+    coarse = 2 * 2 * float(F[::2, ::2].sum())
+    band = np.abs(t) > T - 2
+    tail = float(F[band, :].sum() + F[:, band].sum())
+    if not (np.isfinite(fine) and fine > 0):
+        return None
+    if abs(fine - coarse) > 1e-10 * fine or tail > 1e-12 * fine:
+        return None
+    return sp.Float(mpmath.mpf(fine) * mpmath.exp(-m), 12)
+
+
+def _numeric_normalizer(U: sp.Expr, state: tuple[sp.Symbol, ...]) -> sp.Float | None:
+    """A numeric normalising constant for a parameter-free U, or None."""
+    if len(state) == 1:
+        return _mpmath_normalizer_1d(U, state[0])
+    if len(state) == 2:
+        return _trapezoid_normalizer_2d(U, state)
+    return None
 
 
 def _normalizer(U: sp.Expr, state: tuple[sp.Symbol, ...], params: frozenset[sp.Symbol],
@@ -263,13 +404,25 @@ def _normalizer(U: sp.Expr, state: tuple[sp.Symbol, ...], params: frozenset[sp.S
     g = _gaussian_normalizer(U, state)
     if g is not None:
         return g
+    numeric_ok = not (U.free_symbols - set(state))
+    if len(state) == 1:
+        z = _closed_form_1d(U, state[0], seconds)
+        if z is not None:
+            return z
     parts = _separable_parts(U, state)
-    if parts is not None:
-        factors = [_closed_form_1d(u, s, seconds) for u, s in zip(parts, state, strict=True)]
+    if parts is not None and len(state) > 1:
+        factors: list[sp.Expr | None] = []
+        for u, s in zip(parts, state, strict=True):
+            z = _closed_form_1d(u, s, seconds)
+            if z is None and numeric_ok:
+                z = _mpmath_normalizer_1d(u, s)
+            factors.append(z)
         if all(f is not None for f in factors):
             return sp.Mul(*factors)
-    if not (U.free_symbols - set(state)):
-        return _numeric_normalizer(U, state)
+    if numeric_ok:
+        value = _numeric_normalizer(U, state)
+        if value is not None:
+            return value
     integral: sp.Expr = sp.exp(-U)
     return sp.Integral(integral, *[(s, -sp.oo, sp.oo) for s in state])
 
@@ -284,6 +437,26 @@ def _require_noise(sde: SDE) -> None:
         )
 
 
+def _require_whole_line(sde: SDE) -> None:
+    for s in sde.state:
+        if s.is_nonnegative or s.is_nonpositive:
+            sign = "non-negative" if s.is_nonnegative else "non-positive"
+            raise NoStationaryDensityError(
+                f"state variable {s} is declared {sign}, but stationary densities are derived "
+                f"on the whole real line; declare it with Symbol({s.name!r}, real=True) (a "
+                "half-line needs boundary conditions symsde does not handle)"
+            )
+
+
+def _require_time_homogeneous(sde: SDE) -> None:
+    t = sde.time
+    if t is not None and any(e.has(t) for e in [*sde.drift, *sde.diffusion]):
+        raise NoStationaryDensityError(
+            f"the coefficients depend on time {t}, so the SDE has no stationary density in "
+            "general; fix the time (e.g. sde.subs(t, 0)) or remove the time dependence"
+        )
+
+
 def _zero_flux_1d(sde: SDE) -> sp.Expr:
     (x,) = sde.state
     D = sp.simplify(sde.diffusion_matrix[0, 0])
@@ -295,8 +468,17 @@ def _zero_flux_1d(sde: SDE) -> sp.Expr:
             f"SymPy finds no antiderivative of 2*drift/D = {integrand}; "
             "the zero-flux density exp(int 2 mu/D)/D has no closed form here"
         )
-    U = sp.log(D) - primitive
+    U = sp.log(D) - _real_logs(primitive)
     return _tidy(U, sde.state)
+
+
+def _real_logs(expr: sp.Expr) -> sp.Expr:
+    """Replace log(u) by log|u| unless u > 0: the real antiderivative of 1/u is log|u|."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.log) and e.args[0].is_positive is not True
+        and not isinstance(e.args[0], sp.Abs),
+        lambda e: sp.log(sp.Abs(e.args[0])),
+    )
 
 
 def _potential_nd(sde: SDE) -> sp.Expr | None:
@@ -319,7 +501,7 @@ def _potential_nd(sde: SDE) -> sp.Expr | None:
         piece = sp.integrate(rest, X[k])
         if _has_unevaluated(piece):
             return None
-        V = V + piece
+        V = V + _real_logs(piece)
     return _tidy(-V, X)
 
 
@@ -337,15 +519,23 @@ def _lyapunov(sde: SDE) -> tuple[sp.Expr, sp.Matrix, sp.Matrix, sp.Expr]:
     d = len(X)
     affine = _affine(sde)
     if affine is None:
+        if sp.simplify(sde.diffusion_matrix.det()) == 0:
+            why = ("the diffusion matrix D is singular, so no density has zero current (the "
+                   "'potential' method needs an invertible D)")
+        else:
+            why = ("the drift is not a gradient field for this noise (non-zero curl of "
+                   "D^-1(2 mu - div D))")
         raise NoStationaryDensityError(
-            "no method applies: the drift is not a gradient field for this noise (non-zero "
-            "curl of D^-1(2 mu - div D)), and it is not affine with constant diffusion, "
-            "which the Gaussian (Lyapunov) method needs"
+            f"no method applies: {why}, and the SDE is not linear (affine drift with constant "
+            "diffusion), which the Gaussian (Lyapunov) method needs; symsde has no closed "
+            "form for this stationary density"
         )
     A, c = affine
     D = sde.diffusion_matrix
-    S = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"s_{min(i, j)}{max(i, j)}"))
-    unknowns = sorted(S.free_symbols, key=str)
+    # Dummies, so that no parameter of the SDE can be mistaken for an unknown.
+    entries = {(i, j): sp.Dummy(f"s{i}{j}") for i in range(d) for j in range(i, d)}
+    S = sp.Matrix(d, d, lambda i, j: entries[(min(i, j), max(i, j))])
+    unknowns = list(entries.values())
     eqs = [e for e in (A * S + S * A.T + D) if e != 0]
     sol = sp.solve(eqs, unknowns, dict=True)
     if len(sol) != 1 or set(sol[0]) != set(unknowns):
@@ -355,13 +545,21 @@ def _lyapunov(sde: SDE) -> tuple[sp.Expr, sp.Matrix, sp.Matrix, sp.Expr]:
         )
     S = S.subs(sol[0]).applyfunc(sp.simplify)
     for k in range(1, d + 1):
-        minor = sp.simplify(S[:k, :k].det())
-        if minor.is_positive is False:
-            raise NotNormalizableError(
-                "the Lyapunov solution is not positive definite, so the linear drift does not "
-                "confine the process (some eigenvalue of A has non-negative real part); "
-                "use a drift matrix whose eigenvalues have negative real parts"
-            )
+        for idx in combinations(range(d), k):
+            minor = sp.simplify(S.extract(list(idx), list(idx)).det())
+            if minor.is_negative:
+                raise NotNormalizableError(
+                    f"the Lyapunov solution S = {S.tolist()} is not positive semi-definite, so "
+                    "the linear drift does not confine the process (some eigenvalue of A has "
+                    "positive real part); use a drift matrix whose eigenvalues have negative "
+                    "real parts"
+                )
+    if sp.simplify(S.det()).is_zero:
+        raise NoStationaryDensityError(
+            f"the stationary covariance S = {S.tolist()} is singular: the noise does not reach "
+            "every direction of the state, so the stationary law lives on a lower-dimensional "
+            "set and has no density; add noise to the missing directions"
+        )
     if sp.simplify(A.det()) == 0:
         raise NotNormalizableError(
             "the drift matrix A is singular, so there is no stationary mean -A^-1 c; "
@@ -444,7 +642,9 @@ def stationary_density(
     0
     """
     if method is not None and method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        raise InputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    _require_whole_line(sde)
+    _require_time_homogeneous(sde)
     _require_noise(sde)
     X = sde.state
     mean = cov = None
@@ -473,6 +673,8 @@ def stationary_density(
         Z = Z if Z is not None else sp.Integral(sp.exp(-U), *[(s, -sp.oo, sp.oo) for s in X])
     else:
         _check_normalizable(U, X)
+        if sde.dim == 1 and chosen != "gaussian-lyapunov":
+            _check_singular_points(U, X[0], _singular_points_1d(sde))
     if Z is None:
         Z = _normalizer(U, X, sde.parameters, integration_seconds)
     assert chosen is not None
