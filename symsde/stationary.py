@@ -68,7 +68,8 @@ class StationaryDensity:
     method : str
         One of ``"zero-flux-1d"``, ``"potential"``, ``"gaussian-lyapunov"``.
     mean, covariance : sympy.Matrix or None
-        For the Gaussian method, the stationary mean and covariance.
+        The stationary mean and covariance when the density is Gaussian (any method
+        whose potential is a quadratic with invertible Hessian), else ``None``.
     """
 
     sde: SDE
@@ -110,11 +111,25 @@ class StationaryDensity:
         """The temperature :math:`T` of a Gibbs density, else ``None``."""
         return self._gibbs[1]
 
+    def velocity(self) -> sp.Matrix:
+        """:math:`J/p = \\mu - \\tfrac12 \\nabla\\cdot D + \\tfrac12 D\\nabla U`.
+
+        The probability current divided by the density, computed from the potential
+        without differentiating an exponential (zero for the first two methods).
+        """
+        X, D = self.state, self.sde.diffusion_matrix
+        grad_U = gradient(self.potential, X)
+        v = [
+            self.sde.drift[i]
+            - sp.Add(*[sp.diff(D[i, j], X[j]) for j in range(len(X))]) / 2
+            + sp.Add(*[D[i, j] * grad_U[j] for j in range(len(X))]) / 2
+            for i in range(len(X))
+        ]
+        return sp.Matrix([sp.factor(sp.cancel(e)) for e in v])
+
     def current(self) -> sp.Matrix:
-        """The stationary probability current :math:`J[p]` (zero for the first two methods)."""
-        return self.sde.current(self.unnormalized).applyfunc(
-            lambda e: sp.simplify(e / self.unnormalized) * self.unnormalized / self.normalizer
-        )
+        """The stationary probability current :math:`J = (J/p)\\,p` (see :meth:`velocity`)."""
+        return self.velocity() * self.density
 
     def fokker_planck_residual(self) -> sp.Expr:
         """:math:`\\mathcal{L}^* p`, simplified; zero for a stationary density."""
@@ -567,9 +582,24 @@ def _lyapunov(sde: SDE) -> tuple[sp.Expr, sp.Matrix, sp.Matrix, sp.Expr]:
         )
     mean = (-A.inv() * c).applyfunc(sp.simplify)
     dx = sp.Matrix(X) - mean
-    U = sp.expand((dx.T * S.inv() * dx)[0, 0] / 2)
+    # Factored, not expanded: later derivatives and cancellations stay cheap.
+    U = sp.factor(sp.cancel((dx.T * S.inv().applyfunc(sp.cancel) * dx)[0, 0] / 2))
     Z = sp.simplify(sp.sqrt((2 * sp.pi) ** d * S.det()))
     return U, mean, S, Z
+
+
+def _gaussian_moments(U: sp.Expr, X: tuple[sp.Symbol, ...]
+                      ) -> tuple[sp.Matrix | None, sp.Matrix | None]:
+    """Mean and covariance of exp(-U) when U is a quadratic with invertible Hessian."""
+    if not U.is_polynomial(*X) or sp.Poly(U, *X).total_degree() != 2:
+        return None, None
+    H = sp.hessian(U, X)
+    if H.det() == 0:
+        return None, None
+    cov = H.inv().applyfunc(sp.simplify)
+    origin = {s: 0 for s in X}
+    mean = (-cov * gradient(U, X).subs(origin, simultaneous=True)).applyfunc(sp.simplify)
+    return mean, cov
 
 
 def _gibbs_temperature(sde: SDE, U: sp.Expr) -> tuple[bool | None, sp.Expr | None]:
@@ -677,6 +707,8 @@ def stationary_density(
             _check_singular_points(U, X[0], _singular_points_1d(sde))
     if Z is None:
         Z = _normalizer(U, X, sde.parameters, integration_seconds)
+    if mean is None:
+        mean, cov = _gaussian_moments(U, X)
     assert chosen is not None
     return StationaryDensity(sde=sde, potential=U, normalizer=Z, method=chosen, mean=mean,
                              covariance=cov)
