@@ -25,5 +25,12 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Benchmarks (ratios measured in the same run; see benchmarks/README.md). Not tests.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/bench_euler.py
+	$(BIN)/python benchmarks/bench_sdeint.py
+	$(BIN)/python benchmarks/bench_memory.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -71,6 +71,7 @@ def _build_parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true", help="machine-readable output")
     st.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                     help=f"seconds of symbolic work before giving up (default {DEFAULT_TIMEOUT:g})")
+    _add_simulate_parser(sub)
     return p
 
 
@@ -139,7 +140,8 @@ def _cmd_stationary(args: argparse.Namespace) -> int:
     else:
         width = max(len(k) for k in out)
         for k, v in out.items():
-            print(f"{k:<{width}}  {v}")
+            shown = ", ".join(v) if isinstance(v, list) else v
+            print(f"{k:<{width}}  {shown}")
     return 0
 
 
@@ -147,6 +149,241 @@ def _subs(value: Any, values: dict[sp.Symbol, sp.Expr]) -> Any:
     if isinstance(value, list):
         return [_subs(v, values) for v in value]
     return value.subs(values) if values else value
+
+
+# -- simulate -----------------------------------------------------------------------------
+class _ExpressionArgsParser(_Parser):
+    """Reads ``--drift -x`` as an expression: a single-dash word that is no option is a value."""
+
+    def _parse_optional(self, arg_string: str) -> Any:
+        if (arg_string.startswith("-") and not arg_string.startswith("--")
+                and arg_string not in self._option_string_actions):
+            return None
+        return super()._parse_optional(arg_string)
+
+
+def _add_simulate_parser(sub: Any) -> None:
+    sm = sub.add_parser("simulate", help="simulate an SDE (Euler-Maruyama or Milstein)")
+    sm.__class__ = _ExpressionArgsParser
+    sm.add_argument("--state", required=True, help="comma-separated state names, e.g. x,y")
+    sm.add_argument("--drift", required=True, help='drift: "-x" or a list "[-x, -2*y]"')
+    sm.add_argument("--diffusion", required=True,
+                    help="G in dX = mu dt + G dB: a scalar, a list (diagonal) or a nested list")
+    sm.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="a parameter and its value (repeatable)")
+    sm.add_argument("--x0", default="0", help='initial state: "1" or "[1, 0]" (default 0)')
+    sm.add_argument("--dt", default="0.01", help="time step (default 0.01)")
+    sm.add_argument("--steps", default="1000", help="number of steps (default 1000)")
+    sm.add_argument("--paths", default="100000", help="number of paths (default 100000)")
+    sm.add_argument("--seed", default="0", help="random seed (default 0)")
+    sm.add_argument("--method", choices=["euler", "milstein"], default="euler")
+    sm.add_argument("--json", action="store_true", help="machine-readable output")
+    sm.add_argument("--plot", metavar="FILE",
+                    help="write a histogram of the final states over the stationary density")
+    sm.add_argument("--compare-stationary", action="store_true",
+                    help="test the final states against the symbolic stationary density")
+    sm.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                    help="seconds of symbolic work (stationary density) before giving up")
+
+
+def _cli_count(text: str, what: str, lo: int) -> int:
+    from symsde.parsing import parse_number
+
+    v = parse_number(text, what)
+    if not v.is_integer or int(v) < lo:
+        raise InputError(f"{what} must be a whole number >= {lo}, got {text!r}")
+    return int(v)
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    import warnings
+
+    import numpy as np
+
+    from symsde.parsing import parse_matrix, parse_number
+    from symsde.sde import SDE
+    from symsde.simulation import simulate
+
+    state, table, values = _symbols(args)
+    unset = [item.partition("=")[0].strip() for item in args.param if "=" not in item]
+    if unset:
+        raise InputError(f"parameter {unset[0]!r} needs a value to simulate, e.g. "
+                         f"--param {unset[0]}=1")
+    drift = _subs(parse_matrix(args.drift, table, "--drift"), values)
+    if isinstance(drift, list) and any(isinstance(e, list) for e in drift):
+        raise InputError('--drift must be a flat list with one expression per state variable, '
+                         'e.g. "[-x, -2*y]"')
+    noise = _subs(parse_matrix(args.diffusion, table, "--diffusion"), values)
+    x0 = parse_matrix(args.x0, {}, "--x0")
+    if isinstance(x0, list) and any(isinstance(e, list) for e in x0):
+        raise InputError('--x0 must be a number or a flat list, e.g. "[1, 0]"')
+    x0v = [float(parse_number(str(e), "--x0")) for e in (x0 if isinstance(x0, list) else [x0])]
+    dt = float(parse_number(args.dt, "--dt"))
+    steps = _cli_count(args.steps, "--steps", 1)
+    paths = _cli_count(args.paths, "--paths", 2)
+    seed = _cli_count(args.seed, "--seed", 0)
+    sde = SDE(state, drift, noise)
+    if args.plot:
+        _check_plot_target(args.plot)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = simulate(sde, x0v if len(x0v) > 1 else x0v[0], dt=dt, n_steps=steps,
+                       n_paths=paths, seed=seed, method=args.method,
+                       progress=sys.stderr.isatty(), progress_delay=2.0)
+    out = res.to_dict()
+    out["state"] = [s.name for s in state]
+    finite = res.final[np.isfinite(res.final).all(axis=1)]
+    st = None
+    failed = []
+    if args.compare_stationary or args.plot:
+        st, why = _stationary_for_simulation(sde, args.timeout, required=args.compare_stationary)
+        if why:
+            print(f"symsde: note: {why}; the plot shows the histogram alone", file=sys.stderr)
+    if args.compare_stationary:
+        out["stationary"] = _compare_stationary(st, finite)
+        if not out["stationary"]["verdict"]:
+            failed.append(f"the final states do not follow the stationary density "
+                          f"({out['stationary']['text']})")
+    if args.plot:
+        _plot_histogram(args.plot, finite, st, [s.name for s in state])
+        out["plot"] = args.plot
+    if res.diverged:
+        failed.insert(0, f"{res.diverged} of {paths} paths diverged (left the finite range); "
+                         "try a smaller --dt")
+    if args.json:
+        print(json.dumps(out, indent=2, sort_keys=True))
+    else:
+        rows = [(k, json.dumps(out[k]) if isinstance(out[k], list) else str(out[k]))
+                for k in ("state", "paths", "steps", "dt", "seed", "method", "mean", "cov",
+                          "diverged", "seconds")]
+        if "stationary" in out:
+            rows.append(("stationary", out["stationary"]["text"]))
+        if "plot" in out:
+            rows.append(("plot", out["plot"]))
+        width = max(len(k) for k, _ in rows)
+        for k, v in rows:
+            print(f"{k:<{width}}  {v}")
+    for msg in failed:
+        print(f"symsde: error: {msg}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _stationary_for_simulation(sde: Any, timeout: float, required: bool) -> tuple[Any, str]:
+    from symsde.stationary import stationary_density
+
+    try:
+        with time_limit(timeout, "deriving the stationary density"):
+            st = stationary_density(sde)
+    except SymsdeError as exc:
+        if required:
+            raise
+        return None, f"no stationary density ({_one_line(str(exc))})"
+    return st, ""
+
+
+def _gaussian_law(st: Any) -> tuple[Any, Any] | None:
+    """Mean and covariance of a Gaussian stationary law (Lyapunov or quadratic potential)."""
+    if st is None:
+        return None
+    mean, cov = st.mean, st.covariance
+    X = st.state
+    if mean is None or cov is None:
+        U = st.potential
+        if not U.is_polynomial(*X) or sp.Poly(U, *X).total_degree() != 2:
+            return None
+        H = sp.hessian(U, X)
+        b = sp.Matrix([sp.diff(U, s) for s in X]).subs({s: 0 for s in X})
+        if H.det() == 0:
+            return None
+        cov = H.inv()
+        mean = -cov * b
+    try:
+        return ([float(v) for v in mean], [[float(v) for v in row] for row in cov.tolist()])
+    except TypeError:
+        return None
+
+
+def _compare_stationary(st: Any, finite: Any) -> dict[str, Any]:
+    from symsde.confirm import ks_test, moment_tests
+
+    density = str(st.density)
+    if st.sde.dim == 1:
+        c = ks_test(finite[:, 0], st)
+        out = c.to_dict()
+        out.update(density=density, method=st.method)
+        return out
+    law = _gaussian_law(st)
+    if law is None:
+        raise InputError(
+            "--compare-stationary handles one-dimensional states and Gaussian stationary "
+            f"laws; this {st.sde.dim}-dimensional law is not Gaussian (method {st.method})")
+    tests = moment_tests(finite, mean=law[0], cov=law[1])
+    stat = max(t.statistic for t in tests)
+    verdict = all(t.verdict for t in tests)
+    return {"test": "gaussian-moments", "statistic": stat, "threshold": tests[0].threshold,
+            "verdict": verdict, "false_alarm": sum(t.false_alarm or 0.0 for t in tests),
+            "text": "; ".join(t.text for t in tests), "density": density,
+            "method": st.method, "details": [t.to_dict() for t in tests]}
+
+
+def _check_plot_target(path: str) -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise InputError("--plot needs matplotlib: pip install 'symsde[plot]'") from None
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"--plot: the folder {folder!r} does not exist; create it first")
+    ext = os.path.splitext(path)[1].lstrip(".").lower()
+    if ext not in {"png", "pdf", "svg", "jpg", "jpeg", "eps", "ps"}:
+        raise InputError(f"--plot {path!r}: give a file ending in .png, .pdf or .svg")
+
+
+def _plot_histogram(path: str, finite: Any, st: Any, names: list[str]) -> None:
+    import tempfile
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from symsde.kernels import lambdify_density
+
+    d = finite.shape[1]
+    shown = min(d, 4)
+    fig, axes = plt.subplots(1, shown, figsize=(5 * shown, 3.6), squeeze=False)
+    law = _gaussian_law(st)
+    for i in range(shown):
+        ax = axes[0, i]
+        col = finite[:, i]
+        if col.size:
+            lo, hi = np.quantile(col, [0.0005, 0.9995])
+            ax.hist(col, bins=100, range=(lo, hi), density=True, alpha=0.55,
+                    label=f"{col.size} final states")
+            grid = np.linspace(lo, hi, 400)
+            if st is not None and d == 1:
+                ax.plot(grid, lambdify_density(st)(grid), lw=2, label="stationary density")
+            elif law is not None:
+                m, v = law[0][i], law[1][i][i]
+                ax.plot(grid, np.exp(-(grid - m) ** 2 / (2 * v)) / np.sqrt(2 * np.pi * v),
+                        lw=2, label="stationary marginal")
+        ax.set_xlabel(names[i])
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    folder = os.path.dirname(os.path.abspath(path))
+    ext = os.path.splitext(path)[1].lstrip(".").lower()
+    fd, tmp = tempfile.mkstemp(prefix=".symsde-", suffix="." + ext, dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format=ext)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    finally:
+        plt.close(fig)
 
 
 # -- derivations --------------------------------------------------------------------------
@@ -241,6 +478,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
+    "simulate": _cmd_simulate,
     "list": _cmd_list,
     "verify": _cmd_verify,
     "show": _cmd_show,

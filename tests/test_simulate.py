@@ -1,0 +1,442 @@
+"""The simulator: exact schemes, exact discrete moments, seeds, chunking, memory, errors.
+
+Statistical checks use :mod:`symsde.confirm` at 5 standard errors: each has a false-alarm
+probability of about 5.7e-7 per compared number (with fixed seeds the outcome is
+deterministic; the figure says how unlucky a seed would have to be). Each statistical
+check is paired with a power check: a wrong prediction is rejected.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symsde import SDE, simulate, simulate_sgd
+from symsde.confirm import covariance_test, ks_test, mean_test, variance_test
+from symsde.errors import InputError
+from symsde.kernels import lambdify_sde
+from symsde.simulation import (
+    InvalidSimulationError,
+    block_generator,
+    combine_blocks,
+    plan_sgd,
+    plan_simulation,
+    run_blocks,
+)
+
+x, y = sp.symbols("x y", real=True)
+t = sp.Symbol("t", real=True)
+sigma = sp.Symbol("sigma", positive=True)
+th, th2, u, v = sp.symbols("theta theta2 u v", real=True)
+
+OU = SDE([x], [-x], sigma)
+
+
+def _rel_close(a: np.ndarray, b: np.ndarray, tol: float = 1e-12) -> None:
+    err = np.abs(a - b) / np.maximum(np.abs(b), 1.0)
+    assert float(err.max()) <= tol, float(err.max())
+
+
+# -- the schemes, step by step, against a hand-written reference ------------------------------
+def _reference(sde: SDE, params: dict, x0: np.ndarray, dt: float, n_steps: int, seed: int,
+               milstein: bool = False) -> np.ndarray:
+    """Euler-Maruyama / Milstein written out with the (separately tested) kernels and the
+    documented random stream of block 0."""
+    mu, G = lambdify_sde(sde, params)
+    n, d, m = x0.shape[0], sde.dim, sde.noise_dim
+    gen = block_generator(seed, 0)
+    X = x0.astype(float).copy()
+    H = None
+    if milstein:
+        Gs = sde.diffusion.subs({sp.Symbol(k, positive=True): w for k, w in params.items()})
+        H = [[[sp.lambdify(sde.state, sum((Gs[q, j] * sp.diff(Gs[i, k], sde.state[q])
+                                           for q in range(d)), sp.Integer(0)))
+               for k in range(m)] for j in range(m)] for i in range(d)]
+    for s in range(n_steps):
+        tt = s * dt
+        z = np.empty((m, n))
+        for k in range(m):
+            gen.standard_normal(out=z[k])
+        dW = z.T * np.sqrt(dt)
+        new = X + mu(X, tt) * dt + np.einsum("ndm,nm->nd", G(X, tt), dW)
+        if H is not None:
+            cols = [X[:, i] for i in range(d)]
+            for i in range(d):
+                for j in range(m):
+                    for k in range(m):
+                        h = H[i][j][k](*cols)
+                        new[:, i] += 0.5 * h * (dW[:, j] * dW[:, k] - (dt if j == k else 0))
+        X = new
+    return X
+
+
+CASES = {
+    "nonlinear-2d-time": (SDE([x, y], [x - x**3 + sp.cos(t), -y + x * y / 4],
+                              [[sigma, 0.3 * x], [sp.tanh(y), 1 + 0 * x]], time=t),
+                          {"sigma": 0.5}, False),
+    "milstein-scalar": (SDE([x], [-x / 2], [[sigma * sp.sqrt(1 + x**2)]]), {"sigma": 0.8},
+                        True),
+    "milstein-diagonal": (SDE([x, y], [-x, 1 - y], [sigma * x, 0.5 + sp.sin(y) ** 2]),
+                          {"sigma": 0.7}, True),
+    "affine-full-noise": (SDE([x, y], [-x + 2 * y + 1, -x - y], [[sigma, 0, 1],
+                                                                  [0.5, sigma, 0]]),
+                          {"sigma": 0.4}, False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_scheme_matches_reference(name: str) -> None:
+    sde, params, milstein = CASES[name]
+    rng = np.random.default_rng(11)
+    x0 = rng.uniform(-1, 1, size=(300, sde.dim))
+    res = simulate(sde, x0, dt=0.01, n_steps=50, n_paths=300, seed=7, params=params,
+                   method="milstein" if milstein else "euler")
+    ref = _reference(sde, params, x0, 0.01, 50, 7, milstein)
+    _rel_close(res.final, ref)
+    if milstein:  # the correction is really there: plain Euler is measurably different
+        eul = _reference(sde, params, x0, 0.01, 50, 7, False)
+        assert np.max(np.abs(eul - ref)) > 1e-4
+
+
+def test_milstein_with_constant_noise_is_euler() -> None:
+    sde = SDE([x], [x - x**3], 0.5)
+    a = simulate(sde, 0.1, n_steps=20, n_paths=1000, method="milstein")
+    b = simulate(sde, 0.1, n_steps=20, n_paths=1000, method="euler")
+    np.testing.assert_array_equal(a.final, b.final)
+
+
+# -- exact discrete moments ----------------------------------------------------------------------
+def test_ou_euler_matches_exact_discrete_moments() -> None:
+    """EM for dX = -a X dt + s dB is the AR(1) chain X' = (1 - a dt) X + s sqrt(dt) Z."""
+    dt, n, s, a = 0.1, 30, 1.0, 1.0
+    res = simulate(OU, 2.0, dt=dt, n_steps=n, n_paths=100_000, seed=3, params={"sigma": s})
+    r = 1 - a * dt
+    mean = 2.0 * r**n
+    var = s**2 * dt * (1 - r ** (2 * n)) / (1 - r**2)
+    assert mean_test(res.final, mean).verdict
+    assert variance_test(res.final, var).verdict
+    # Power: the continuous-time OU variance (s^2/2a)(1 - e^{-2aT}) is 5% off here; rejected.
+    T = n * dt
+    assert not variance_test(res.final, s**2 / (2 * a) * (1 - np.exp(-2 * a * T))).verdict
+    assert not mean_test(res.final, 2.0 * np.exp(-a * T)).verdict
+
+
+def test_affine_2d_exact_discrete_covariance() -> None:
+    sde, params, _ = CASES["affine-full-noise"]
+    dt, n = 0.05, 40
+    res = simulate(sde, [1.0, -1.0], dt=dt, n_steps=n, n_paths=60_000, seed=5, params=params,
+                   record_every=10)
+    A = np.array([[-1.0, 2.0], [-1.0, -1.0]])
+    c = np.array([1.0, 0.0])
+    G = np.array([[0.4, 0, 1], [0.5, 0.4, 0]])
+    B = np.eye(2) + A * dt
+    m, S = np.array([1.0, -1.0]), np.zeros((2, 2))
+    for _ in range(n):
+        m, S = B @ m + c * dt, B @ S @ B.T + dt * G @ G.T
+    assert mean_test(res.final, m).verdict
+    assert covariance_test(res.final, S).verdict
+    assert not covariance_test(res.final, S * 1.05).verdict
+    # Recorded moments: time 0 is the initial state, the last record is the final state.
+    np.testing.assert_allclose(res.times, [0.0, 0.5, 1.0, 1.5, 2.0])
+    np.testing.assert_array_equal(res.moments.mean[0], [1.0, -1.0])
+    np.testing.assert_array_equal(res.moments.cov[0], np.zeros((2, 2)))
+    np.testing.assert_array_equal(res.moments.mean[-1], res.mean)
+    np.testing.assert_array_equal(res.moments.cov[-1], res.cov)
+
+
+def test_milstein_gbm_exact_discrete_moments() -> None:
+    """Milstein for dX = m X dt + s X dB: X' = X (a + s dW + s^2/2 (dW^2 - dt)), a = 1 + m dt,
+    so E X_n = a^n x0 and E X_n^2 = (a^2 + s^2 dt + s^4 dt^2 / 2)^n x0^2."""
+    mm, s, dt, n = 0.2, 1.0, 0.25, 3
+    sde = SDE([x], [mm * x], [[s * x]])
+    res = simulate(sde, 1.0, dt=dt, n_steps=n, n_paths=200_000, seed=9, method="milstein")
+    a = 1 + mm * dt
+    m1 = a**n
+    m2 = (a**2 + s**2 * dt + s**4 * dt**2 / 2) ** n
+    assert mean_test(res.final, m1).verdict
+    assert variance_test(res.final, m2 - m1**2).verdict
+    # Power: Euler-Maruyama's second moment (no s^4 dt^2/2 term) is rejected.
+    assert not variance_test(res.final, (a**2 + s**2 * dt) ** n - m1**2).verdict
+
+
+def test_stationary_ks_against_symbolic_density() -> None:
+    from symsde import stationary_density
+
+    sde = SDE.langevin(x**4 / 4 - x**2 / 2, [x], sigma)
+    res = simulate(sde, 0.0, dt=0.005, n_steps=2000, n_paths=20_000, seed=1,
+                   params={"sigma": 1.0})
+    st = stationary_density(sde.subs({sigma: 1}), integration_seconds=1)
+    assert ks_test(res.final, st).verdict
+    wrong = stationary_density(SDE.langevin(x**4 / 4 - x**2 / 2, [x], 1.3),
+                               integration_seconds=1)
+    assert not ks_test(res.final, wrong).verdict
+
+
+# -- SGD ------------------------------------------------------------------------------------------
+DATA = np.array([-1.5, -0.5, 0.0, 0.5, 2.5])  # population variance s^2 = 1.8, mean 0.2
+
+
+def test_sgd_batch1_with_replacement_exact_variance() -> None:
+    eta, s2 = 0.1, float(DATA.var())
+    res = simulate_sgd((th - u) ** 2 / 2, [th], [u], DATA, learning_rate=eta, n_steps=300,
+                       n_runs=40_000, seed=2, theta0=0.2)
+    pred = eta * s2 / (2 - eta)
+    assert mean_test(res.final, DATA.mean()).verdict
+    assert variance_test(res.final, pred).verdict
+    assert not variance_test(res.final, pred * 1.1).verdict
+    assert res.dt == eta
+
+
+def test_sgd_without_replacement_finite_population_correction() -> None:
+    eta, B, N = 0.2, 2, DATA.size
+    s2 = float(DATA.var())
+    res = simulate_sgd((th - u) ** 2 / 2, [th], [u], DATA, learning_rate=eta, n_steps=200,
+                       n_runs=40_000, seed=4, batch_size=B, replace=False, theta0=0.2)
+    V = s2 / B * (N - B) / (N - 1)
+    assert variance_test(res.final, eta * V / (2 - eta)).verdict
+    # Power: the with-replacement variance s^2/B is 4/3 times larger; rejected.
+    assert not variance_test(res.final, eta * (s2 / B) / (2 - eta)).verdict
+
+
+def test_sgd_minibatches_without_replacement_are_distinct() -> None:
+    plan = plan_sgd((th - u) ** 2 / 2, [th], [u], np.arange(6.0), batch_size=4, replace=False,
+                    n_runs=5000, n_steps=1, block_size=1024)
+    ws = plan.stepper.workspace(5000)
+    gens = [(block_generator(0, j), *[p - 0 for p in plan.block_range(j)])
+            for j in range(plan.n_blocks)]
+    plan.stepper._draw(ws["idx"], gens)
+    idx = np.sort(ws["idx"], axis=0)
+    assert np.all(np.diff(idx, axis=0) > 0)
+    counts = np.bincount(idx.ravel(), minlength=6) / idx.size
+    np.testing.assert_allclose(counts, 1 / 6, atol=0.01)
+
+
+def test_sgd_full_batch_is_deterministic_gradient_descent() -> None:
+    res = simulate_sgd((th - u) ** 2 / 2, [th], [u], DATA, learning_rate=0.5, n_steps=3,
+                       n_runs=10, batch_size=5, replace=False, theta0=1.0)
+    expected = 1.0
+    for _ in range(3):
+        expected -= 0.5 * (expected - DATA.mean())
+    np.testing.assert_allclose(res.final[:, 0], expected, rtol=1e-15)
+
+
+def test_sgd_two_parameters_linear_regression() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=200)
+    Y = 2 * X - 1 + 0.1 * rng.normal(size=200)
+    res = simulate_sgd((th * u + th2 - v) ** 2 / 2, [th, th2], [u, v], np.column_stack([X, Y]),
+                       learning_rate=0.05, n_steps=400, n_runs=2000, seed=0, batch_size=8,
+                       theta0=[0.0, 0.0])
+    coef = np.polyfit(X, Y, 1)
+    np.testing.assert_allclose(res.mean, coef, atol=0.02)
+
+
+# -- seeds, chunks, blocks ------------------------------------------------------------------------
+def _same(a, b) -> None:
+    np.testing.assert_array_equal(a.final, b.final)
+    np.testing.assert_array_equal(a.mean, b.mean)
+    np.testing.assert_array_equal(a.cov, b.cov)
+    if a.moments is not None:
+        np.testing.assert_array_equal(a.moments.mean, b.moments.mean)
+        np.testing.assert_array_equal(a.moments.cov, b.moments.cov)
+    if a.paths is not None:
+        np.testing.assert_array_equal(a.paths, b.paths)
+
+
+@pytest.mark.parametrize("name", ["ou", "affine-full-noise", "milstein-diagonal",
+                                  "nonlinear-2d-time"])
+def test_bit_identical_across_chunk_sizes(name: str) -> None:
+    if name == "ou":
+        sde, params, mil = OU, {"sigma": 1.0}, False
+    else:
+        sde, params, mil = CASES[name]
+    kw = dict(dt=0.02, n_steps=25, n_paths=5000, seed=3, params=params, block_size=700,
+              record_every=5, keep_paths=3, method="milstein" if mil else "euler")
+    x0 = np.linspace(0.1, 0.9, sde.dim)
+    ref = simulate(sde, x0, chunk_size=1, **kw)
+    for cs in (700, 1500, 2800, 10**9):
+        _same(simulate(sde, x0, chunk_size=cs, **kw), ref)
+    again = simulate(sde, x0, **kw)
+    _same(again, ref)
+    other = simulate(sde, x0, **{**kw, "seed": 4})
+    assert not np.array_equal(other.final, ref.final)
+
+
+@pytest.mark.parametrize("replace", [True, False])
+def test_sgd_bit_identical_across_chunk_sizes(replace: bool) -> None:
+    kw = dict(learning_rate=0.1, n_steps=20, n_runs=3000, seed=5, batch_size=2,
+              replace=replace, block_size=512, record_every=4)
+    ref = simulate_sgd((th - u) ** 2 / 2, [th], [u], DATA, chunk_size=1, **kw)
+    for cs in (1024, 2000, 10**6):
+        _same(simulate_sgd((th - u) ** 2 / 2, [th], [u], DATA, chunk_size=cs, **kw), ref)
+
+
+def test_blocks_as_tasks_in_any_order_combine_exactly() -> None:
+    """The unit of a distributed run: one block per task, results combined in any order."""
+    sde, params, _ = CASES["nonlinear-2d-time"]
+    kw = dict(dt=0.02, n_steps=15, n_paths=3000, seed=8, params=params, record_every=5,
+              block_size=400)
+    ref = simulate(sde, [0.2, -0.3], **kw)
+    plan = plan_simulation(sde, [0.2, -0.3], **kw)
+    tasks = list(range(plan.n_blocks))
+    random.Random(0).shuffle(tasks)
+    stats = [s for j in tasks for s in run_blocks(plan, [j])]
+    _same(combine_blocks(plan, stats), ref)
+
+
+def test_plans_pickle_for_remote_workers() -> None:
+    import pickle
+
+    sde, params, _ = CASES["milstein-diagonal"]
+    plan = plan_simulation(sde, [0.5, 0.5], dt=0.02, n_steps=10, n_paths=900, params=params,
+                           method="milstein", block_size=300)
+    clone = pickle.loads(pickle.dumps(plan))
+    a, b = run_blocks(plan, [1]), run_blocks(clone, [1])
+    np.testing.assert_array_equal(a[0].final, b[0].final)
+    sgd = plan_sgd((th - u) ** 2 / 2, [th], [u], DATA, n_runs=100, n_steps=3)
+    np.testing.assert_array_equal(run_blocks(pickle.loads(pickle.dumps(sgd)), [0])[0].final,
+                                  run_blocks(sgd, [0])[0].final)
+
+
+def test_moment_merge_is_exact_and_order_free() -> None:
+    from symsde.simulation import _merge
+
+    rng = np.random.default_rng(0)
+    data = [rng.normal(5.0, 2.0, size=(n, 2)) for n in (7, 300, 1, 50)]
+    counts = np.array([len(b) for b in data])
+    means = np.array([b.mean(axis=0) for b in data])
+    m2s = np.array([(b - b.mean(axis=0)).T @ (b - b.mean(axis=0)) for b in data])
+    _, mean, cov = _merge(counts, means, m2s)
+    allx = np.concatenate(data)
+    np.testing.assert_allclose(mean, allx.mean(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(cov, np.cov(allx.T), rtol=1e-13)
+    perm = [2, 0, 3, 1]
+    _, mean2, cov2 = _merge(counts[perm], means[perm], m2s[perm])
+    np.testing.assert_array_equal(mean, mean2)
+    np.testing.assert_array_equal(cov, cov2)
+
+
+# -- memory does not grow with the number of steps ------------------------------------------------
+def _peak(n_steps: int, n_paths: int) -> int:
+    plan_simulation(OU, 1.0, n_steps=n_steps, n_paths=n_paths, params={"sigma": 1.0})  # warm
+    tracemalloc.start()
+    try:
+        simulate(OU, 1.0, dt=0.01, n_steps=n_steps, n_paths=n_paths, params={"sigma": 1.0})
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_independent_of_steps() -> None:
+    n = 200_000
+    state = n * 8
+    short, long = _peak(5, n), _peak(150, n)
+    assert long <= 3 * state
+    assert abs(long - short) <= 0.05 * state
+
+
+# -- kept paths, divergence, progress -----------------------------------------------------------
+def test_keep_paths_records_whole_paths() -> None:
+    res = simulate(OU, 1.0, dt=0.1, n_steps=10, n_paths=500, params={"sigma": 1.0},
+                   record_every=1, keep_paths=4, block_size=3)
+    assert res.paths.shape == (11, 4, 1)
+    np.testing.assert_array_equal(res.paths[0], np.ones((4, 1)))
+    np.testing.assert_array_equal(res.paths[-1], res.final[:4])
+
+
+def test_diverged_paths_are_counted_not_hidden() -> None:
+    x0 = np.where(np.arange(1000) % 2 == 0, 0.0, 10.0)[:, None]
+    with pytest.warns(RuntimeWarning, match="500 of 1000 paths diverged"):
+        res = simulate(SDE([x], [-x**3], 0.3), x0, dt=0.1, n_steps=50, n_paths=1000)
+    assert res.diverged == 500
+    assert (~np.isfinite(res.final).all(axis=1)).sum() == 500
+    assert np.all(np.isfinite(res.mean)) and np.all(np.isfinite(res.cov))
+    assert abs(res.mean[0]) < 0.1
+
+
+def test_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:
+    simulate(OU, 0.0, n_steps=50, n_paths=100, params={"sigma": 1.0}, progress=True)
+    assert "step" in capsys.readouterr().err
+
+
+def test_to_dict_keys() -> None:
+    d = simulate(OU, 0.0, n_steps=5, n_paths=100, params={"sigma": 1.0}).to_dict()
+    assert {"paths", "steps", "dt", "seed", "mean", "cov", "diverged"} <= set(d)
+
+
+# -- bad input, refused before any work ---------------------------------------------------------
+BAD = [
+    (dict(x0=float("nan")), "non-finite"),
+    (dict(x0=[1.0, 2.0]), "2 entries but the state has 1"),
+    (dict(x0=np.zeros((3, 1)), n_paths=5), r"shape \(3, 1\)"),
+    (dict(dt=0.0), "dt must be a finite number > 0"),
+    (dict(dt=-0.1), "dt must be a finite number > 0"),
+    (dict(dt=float("inf")), "dt must be a finite number > 0"),
+    (dict(n_steps=0), "n_steps must be >= 1"),
+    (dict(n_steps=2.5), "n_steps must be an integer"),
+    (dict(n_paths=1), "n_paths must be >= 2"),
+    (dict(seed=-1), "seed must be >= 0"),
+    (dict(method="rk4"), "method must be one of euler, milstein"),
+    (dict(params={}), "free symbol.*sigma.*without a value"),
+    (dict(params={"sigma": float("inf")}), "not finite"),
+    (dict(params={"sigma": 1.0, "eta": 2.0}), "'eta' does not occur"),
+    (dict(record_every=11), "record_every must be between 1 and 10"),
+    (dict(keep_paths=2), "also set record_every"),
+    (dict(n_paths=10**13), "would need about 80 TB of memory"),
+]
+
+
+@pytest.mark.parametrize(("kw", "message"), BAD)
+def test_bad_input_is_refused(kw: dict, message: str) -> None:
+    args = dict(x0=0.0, dt=0.01, n_steps=10, n_paths=100, params={"sigma": 1.0})
+    args.update(kw)
+    t0 = time.perf_counter()
+    with pytest.raises(InputError, match=message) as err:
+        simulate(OU, **args)
+    assert time.perf_counter() - t0 < 2.0
+    assert isinstance(err.value, InvalidSimulationError) or "symbol" in message or (
+        "occur" in message) or "finite" in message
+    assert "\n" not in str(err.value)
+
+
+def test_milstein_refuses_non_commutative_noise() -> None:
+    sde = SDE([x], [-x], [[1, x]])  # L^0 G_1 = 1 but L^1 G_0 = 0
+    with pytest.raises(InvalidSimulationError, match="commutative"):
+        simulate(sde, 0.0, n_steps=5, n_paths=10, method="milstein")
+    simulate(sde, 0.0, n_steps=5, n_paths=10, method="euler")  # Euler is fine
+
+
+def test_milstein_accepts_commutative_non_diagonal_noise() -> None:
+    sde = SDE([x], [-x], [[x, 2 * x]])  # both columns proportional to x: commutative
+    simulate(sde, 1.0, n_steps=5, n_paths=10, method="milstein")
+
+
+SGD_BAD = [
+    (dict(batch_size=6, replace=False), "exceeds the 5 examples"),
+    (dict(data=np.zeros((5, 2))), r"give an \(N, 1\) array"),
+    (dict(data=np.array([1.0, np.nan])), "non-finite"),
+    (dict(learning_rate=0.0), "learning_rate must be a finite number > 0"),
+    (dict(theta0=[1.0, 2.0]), "2 entries but the state has 1"),
+    (dict(n_runs=1), "n_runs must be >= 2"),
+]
+
+
+@pytest.mark.parametrize(("kw", "message"), SGD_BAD)
+def test_sgd_bad_input(kw: dict, message: str) -> None:
+    args = dict(data=DATA, learning_rate=0.1, n_steps=5, n_runs=10)
+    args.update(kw)
+    with pytest.raises(InputError, match=message):
+        simulate_sgd((th - u) ** 2 / 2, [th], [u], **args)
+
+
+def test_sgd_loss_with_free_constant_needs_value() -> None:
+    lam = sp.Symbol("lam", positive=True)
+    with pytest.raises(InputError, match="lam"):
+        simulate_sgd((th - u) ** 2 / 2 + lam * th**2, [th], [u], DATA, n_steps=2, n_runs=4)
+    simulate_sgd((th - u) ** 2 / 2 + lam * th**2, [th], [u], DATA, n_steps=2, n_runs=4,
+                 values={"lam": 0.1})
