@@ -46,6 +46,8 @@ def _build_parser() -> argparse.ArgumentParser:
     v.add_argument("--json", action="store_true", help="machine-readable output")
     v.add_argument("--symbolic-only", action="store_true",
                    help="skip the confirmations by simulation")
+    v.add_argument("--seed", type=int, default=0,
+                   help="seed of the confirmation experiments (default 0)")
     v.add_argument("--timeout", type=float, default=None,
                    help="give up on symbolic work after this many seconds (default: none)")
 
@@ -408,6 +410,37 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 
 
+def _run_experiments(names: Sequence[str], seed: int) -> list[Any]:
+    """Run ``confirm(seed)`` of every named derivation module that has one."""
+    from symsde.registry import load_module
+
+    out = []
+    for name in names:
+        confirm = getattr(load_module(name), "confirm", None)
+        if confirm is None:
+            continue
+        t0 = time.perf_counter()
+        exp = confirm(seed)
+        exp.seconds = time.perf_counter() - t0
+        out.append(exp)
+    return out
+
+
+def _print_experiments(experiments: Sequence[Any]) -> None:
+    rows = []
+    for exp in experiments:
+        for kind, trials in (("predicts", exp.confirmations), ("rejects", exp.power)):
+            for t in trials:
+                r = t.result
+                expected = r.verdict if kind == "predicts" else not r.verdict
+                rows.append((exp.derivation, f"{kind}: {t.claim}", r.test,
+                             f"{r.statistic:.3g}", f"{r.threshold:.3g}",
+                             "ok" if expected else "FAILS"))
+    print("\nconfirmation by simulation (seed-fixed; 'rejects' rows are power checks fed a "
+          "wrong prediction)")
+    _table(["derivation", "claim", "test", "statistic", "threshold", "verdict"], rows)
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from symsde.registry import coverage, derivation_names, load
 
@@ -416,6 +449,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     with time_limit(args.timeout, "verifying the derivations"):
         derivs = load(names) if names else []
         results = [d.verify() for d in derivs]
+    symbolic_seconds = time.perf_counter() - t0
+    experiments = [] if args.symbolic_only else _run_experiments(names, args.seed)
     errata = [
         {"derivation": r.derivation.name, "step": s.step.id, "slide": s.step.slide,
          "notes": s.step.claim.text(), "corrected": s.step.corrected.text()
@@ -423,15 +458,19 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         for r in results for s in r.steps if s.verdict == "erratum"
     ]
     total = {k: sum(r.count(k) for r in results) for k in ("holds", "erratum", "fails")}
-    failed = total["fails"] > 0
+    experiments_ok = all(e.ok for e in experiments)
+    failed = total["fails"] > 0 or not experiments_ok
     cov = coverage(derivs) if not args.names else None
     if args.json:
         doc = {"derivations": [r.to_dict() for r in results], "errata": errata,
                "coverage": None if cov is None else cov.to_dict(),
+               "experiments": [e.to_dict() for e in experiments],
                "summary": {"derivations": len(results),
                            "steps": sum(len(r.steps) for r in results),
                            "holds": total["holds"], "errata": total["erratum"],
-                           "fails": total["fails"], "ok": not failed}}
+                           "fails": total["fails"], "experiments": len(experiments),
+                           "experiments_ok": experiments_ok, "ok": not failed,
+                           "symbolic_seconds": round(symbolic_seconds, 3)}}
         print(json.dumps(doc, indent=2, sort_keys=True))
         return 1 if failed else 0
     if not results:
@@ -439,7 +478,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     rows = [(r.derivation.name, str(len(r.steps)), str(r.count("holds")), str(r.count("erratum")),
              str(r.count("fails")), f"{r.seconds:.2f}s") for r in results]
     rows.append(("total", str(sum(len(r.steps) for r in results)), str(total["holds"]),
-                 str(total["erratum"]), str(total["fails"]), f"{time.perf_counter() - t0:.2f}s"))
+                 str(total["erratum"]), str(total["fails"]), f"{symbolic_seconds:.2f}s"))
     _table(["derivation", "steps", "holds", "errata", "fails", "time"], rows)
     if cov is not None:
         print(f"\ncoverage of the notes' displayed equations: {len(cov.covered)}/{cov.total}")
@@ -459,6 +498,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             if s.verdict == "fails":
                 print(f"FAILS {r.derivation.name}::{s.step.id} ({s.step.slide}): residual "
                       f"{sp.sstr(s.residual)} {s.detail}")
+    if experiments:
+        _print_experiments(experiments)
+        print(f"experiments: {sum(e.ok for e in experiments)}/{len(experiments)} ok in "
+              f"{sum(e.seconds for e in experiments):.1f}s")
     return 1 if failed else 0
 
 

@@ -79,3 +79,41 @@ def test_a_failing_step_gives_exit_code_one(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(registry, "_build", lambda name: broken)
     assert main(["verify"]) == 1
     assert "FAILS broken::wrong" in capsys.readouterr().out
+
+
+def _fake_experiment(ok: bool):
+    from symsde.confirm import Confirmation
+    from symsde.experiment import Experiment
+
+    exp = Experiment("fake", "fake experiment", seed=0)
+    exp.confirm("variance = sigma^2 t", Confirmation("variance", 1.2 if ok else 7.0, 5.0, ok,
+                                                     "z-score"))
+    exp.reject("variance = 2 sigma^2 t", Confirmation("variance", 40.0, 5.0, False, "z"))
+    return exp
+
+
+@pytest.mark.parametrize("ok", [True, False])
+def test_verify_runs_confirmations_and_fails_when_one_fails(
+    ok: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import types
+
+    import sympy as sp
+
+    from symsde import registry
+    from symsde.proof import Claim, Derivation, Identity
+
+    x = sp.Symbol("x")
+    d = Derivation("fake", "fake")
+    d.step("s", Claim((x + 1) ** 2, x**2 + 2 * x + 1), "r", slide="S", check=Identity())
+    module = types.SimpleNamespace(derivation=lambda: d, confirm=lambda seed: _fake_experiment(ok))
+    monkeypatch.setattr(registry, "derivation_names", lambda: ("fake",))
+    monkeypatch.setattr(registry, "load_module", lambda name: module)
+    monkeypatch.setattr(registry, "_build", lambda name: d)
+    assert main(["verify", "fake"]) == (0 if ok else 1)
+    out = capsys.readouterr().out
+    assert "predicts: variance = sigma^2 t" in out and "rejects: variance = 2 sigma^2 t" in out
+    assert ("FAILS" in out) is (not ok)
+    # --symbolic-only skips the experiments.
+    assert main(["verify", "fake", "--symbolic-only"]) == 0
+    assert "confirmation by simulation" not in capsys.readouterr().out
