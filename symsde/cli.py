@@ -59,6 +59,7 @@ def _build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="JSON")
 
     st = sub.add_parser("stationary", help="derive the stationary density of an SDE")
+    st.__class__ = _ExpressionArgsParser  # so that --drift -x and --loss -x**2 are values
     st.add_argument("--state", required=True, help="comma-separated state names, e.g. x,y")
     st.add_argument("--drift", help='drift as a list, e.g. "[-x, -2*y]" (or use --loss)')
     st.add_argument("--loss", help="a loss L; the drift is then -grad L and Gibbs is tested")

@@ -117,3 +117,11 @@ def test_verify_runs_confirmations_and_fails_when_one_fails(
     # --symbolic-only skips the experiments.
     assert main(["verify", "fake", "--symbolic-only"]) == 0
     assert "confirmation by simulation" not in capsys.readouterr().out
+
+
+def test_stationary_accepts_expressions_that_start_with_a_minus(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    assert main(["stationary", "--state", "x", "--drift", "-x", "--diffusion", "1",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["potential"] == "x**2"
