@@ -7,5 +7,14 @@ Each module listed in :data:`REGISTRY` defines ``derivation() -> symsde.proof.De
 from __future__ import annotations
 
 #: Module names of the registered derivations, in the order of the notes.
-REGISTRY: tuple[str, ...] = ("langevin", "bayes_posterior", "diffusion_flow", "modified_equation",
-                             "lyapunov")
+REGISTRY: tuple[str, ...] = (
+    "gradient_flow",
+    "diffusion",
+    "langevin",
+    "bayes_posterior",
+    "general_sde",
+    "sgd_sde",
+    "diffusion_flow",
+    "modified_equation",
+    "lyapunov",
+)

@@ -120,7 +120,11 @@ class Claim:
         return f"{sp.latex(self.lhs)} = {sp.latex(self.rhs)}"
 
     def text(self) -> str:
-        return f"{sp.sstr(self.lhs)} = {sp.sstr(self.rhs)}"
+        """One line of SymPy syntax (matrices as nested lists)."""
+        def one(e: Any) -> str:
+            return sp.sstr(e.tolist()) if isinstance(e, sp.MatrixBase) else sp.sstr(e)
+
+        return f"{one(self.lhs)} = {one(self.rhs)}"
 
     def __str__(self) -> str:
         return self.text()
