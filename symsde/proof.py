@@ -38,6 +38,8 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
+from symsde._timeout import time_limit
+
 __all__ = [
     "Check",
     "CheckOutcome",
@@ -59,6 +61,8 @@ Verdict = Literal["holds", "fails", "erratum"]
 
 #: Digits used by the numeric witness.
 WITNESS_DIGITS = 50
+#: Wall-clock limit of one witness evaluation (main thread only).
+WITNESS_SECONDS = 30.0
 #: Largest relative disagreement a witness accepts (10 digits of slack below 50).
 WITNESS_TOLERANCE = sp.Float("1e-40", WITNESS_DIGITS)
 
@@ -207,7 +211,8 @@ def _approach(expr: Any, k: int) -> Any:
 
     def at(lim: sp.Limit) -> sp.Expr:
         arg, var, x0, direction = lim.args
-        h = sp.Integer(10) ** (-k)
+        # Floats, not exact rationals: (1 - a h)**(t/h) must not become a huge exact power.
+        h = sp.Float(10, WITNESS_DIGITS + 20) ** (-k)
         if x0 is sp.oo:
             value = 1 / h
         elif x0 is -sp.oo:
@@ -307,7 +312,8 @@ def _witness_limit(lhs: Any, rhs: Any, witness: Witness, rng: random.Random,
     """Limits: the error must shrink as the point approaches and end below 1e-8."""
     worst = sp.Float(0)
     for _ in range(max(1, witness.points)):
-        point = witness.sample([s for s in free], rng)
+        point = {s: sp.Float(v, WITNESS_DIGITS + 20)
+                 for s, v in witness.sample(list(free), rng).items()}
         errors = []
         for k in LIMIT_STEPS:
             lv = _numeric(_approach(lhs, k), point)
@@ -486,7 +492,9 @@ class Value(Check):
     claim's left side is what the notes write (an unevaluated ``Integral``, a named
     quantity); ``compute`` is the SymPy computation that produces its value. The numeric
     witness compares the computed value with the right side; when there is no ``compute``
-    it evaluates the unevaluated left side itself (mpmath quadrature for an integral).
+    it evaluates the unevaluated left side itself (mpmath quadrature for an integral), and
+    with ``numeric_lhs=True`` it does both (for a left side that is an integral, limit or
+    sum needing no other context).
 
     Examples
     --------
@@ -498,6 +506,7 @@ class Value(Check):
 
     compute: Callable[[], Any] | None = None
     label: str = ""
+    numeric_lhs: bool = False
     kind: str = "value"
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -516,7 +525,13 @@ class Value(Check):
     def witness_claim(self, claim: Claim, context: StepContext) -> Claim:
         if self.compute is None:
             return claim
-        return Claim(self.computed(claim), claim.rhs)
+        computed = self.computed(claim)
+        if self.numeric_lhs:
+            # The left side is itself computable (an integral, limit or sum with every
+            # symbol it needs): evaluate it numerically too, so the witness does not rest
+            # on SymPy's closed form alone.
+            return Claim(sp.Matrix([computed, claim.lhs]), sp.Matrix([claim.rhs, claim.rhs]))
+        return Claim(computed, claim.rhs)
 
     def describe(self) -> str:
         return f"computed: {self.label}" if self.label else "computed value"
@@ -667,9 +682,10 @@ def _run_check(check: Check, claim: Claim, context: StepContext, witness: Witnes
     except Exception as exc:  # a check that crashes has not shown the claim
         outcome = CheckOutcome(False, sp.nan, f"check raised {type(exc).__name__}: {exc}")
     try:
-        target = check.witness_claim(claim, context)
-        w = _witness_claim(target, witness, seed)
-    except Exception as exc:
+        with time_limit(WITNESS_SECONDS, f"evaluating the numeric witness of step {seed!r}"):
+            target = check.witness_claim(claim, context)
+            w = _witness_claim(target, witness, seed)
+    except Exception as exc:  # SymbolicTimeoutError included: a witness that hangs fails
         w = WitnessOutcome(False, None, 0, f"witness raised {type(exc).__name__}: {exc}")
     return outcome, w
 

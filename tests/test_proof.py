@@ -178,3 +178,21 @@ def test_renderings_carry_claims_verdicts_and_errata() -> None:
     assert doc["errata"] == 1 and doc["holds"] == 1 and doc["fails"] == 0
     assert doc["steps"][0]["equations"] == ["E01"]
     assert doc["steps"][1]["corrected"]["sympy"] == "s2 = 2/a"
+
+
+def test_value_can_also_witness_its_left_side_numerically() -> None:
+    lhs = sp.Integral(sp.exp(-2 * u), (u, 0, sp.oo))  # = 1/2, while compute claims 1
+    assert verdict(one_step(Claim(lhs, 1), Value(lambda: 1))).verdict == "holds"
+    r = verdict(one_step(Claim(lhs, 1), Value(lambda: 1, numeric_lhs=True)))
+    assert r.verdict == "fails"
+    assert "numeric witness disagreed" in r.detail
+
+
+def test_a_witness_that_runs_too_long_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from symsde import proof
+
+    monkeypatch.setattr(proof, "WITNESS_SECONDS", 1e-4)
+    slow = sp.Integral(sp.exp(-u**2) * sp.cos(u) ** 2, (u, 0, sp.oo))
+    r = verdict(one_step(Claim(slow, slow.doit()), Value(), witness=Witness(points=50)))
+    assert r.verdict == "fails"
+    assert "SymbolicTimeoutError" in r.detail
