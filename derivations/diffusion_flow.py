@@ -107,7 +107,8 @@ def derivation() -> Derivation:
         Claim(down, down_u),
         "Substitute u = z/(sigma sqrt(dt)) in the mass moving down across x.",
         slide=SLIDE,
-        check=Value(lambda: down.transform(z, (scale * u, u)), label="Integral.transform"),
+        check=Value(lambda: down.transform(z, (scale * u, u)), label="Integral.transform",
+                    numeric_lhs=True),
         equations=("E56", "E57"),
     )
     taylor_rhs = p(x) + h * dp
@@ -171,7 +172,7 @@ def derivation() -> Derivation:
         "u^2 against the Gaussian density (Phi' = phi).",
         slide=SLIDE,
         check=Value(lambda: _by_parts(u, Phi(-u), u**2, (0, sp.oo)),
-                    label="integration by parts of int Phi(-u) d(u^2)"),
+                    label="integration by parts of int Phi(-u) d(u^2)", numeric_lhs=True),
         equations=("E64",),
     )
     d.step(
@@ -191,7 +192,8 @@ def derivation() -> Derivation:
         "alpha-direct",
         Claim(alpha_def, sp.Rational(1, 2)),
         "The same value straight from the definition, without integrating by parts.",
-        slide=SLIDE, check=Value(alpha, label="integrate(2 u Phi(-u), (u, 0, oo))"),
+        slide=SLIDE, check=Value(alpha, label="integrate(2 u Phi(-u), (u, 0, oo))",
+                                 numeric_lhs=True),
     )
     sde_1d = SDE([x], [0], sigma)
     d.step(
