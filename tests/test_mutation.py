@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sympy as sp
 
 from symsde.mutation import OPERATORS, run_mutations
@@ -45,6 +46,7 @@ def test_a_check_that_cannot_fail_is_exposed() -> None:
     assert len(report.survivors) == report.total
 
 
+@pytest.mark.slow  # about 2 minutes: CI runs it with `make test-slow`
 def test_every_mutant_of_every_registered_derivation_is_killed() -> None:
     report = run_mutations(load())
     print("\n" + report.summary())
