@@ -73,3 +73,30 @@ def test_confirm_is_exported() -> None:
     for name in MODULES:
         mod = importlib.import_module(f"derivations.{name}")
         assert "confirm" in mod.__all__ and callable(mod.confirm)
+
+
+# -- the experiments of the notes' first derivations -------------------------------------------
+#: Derivations whose ``confirm`` re-derives gradient flow, diffusion, Ito's lemma and the SGD SDE.
+FIRST_MODULES = ("gradient_flow", "diffusion", "general_sde", "sgd_sde")
+
+
+@pytest.mark.parametrize("name", FIRST_MODULES)
+def test_first_confirm_is_ok(name: str) -> None:
+    test_confirm_is_ok(name)
+
+
+@pytest.mark.parametrize("name", FIRST_MODULES)
+def test_first_confirm_is_deterministic(name: str) -> None:
+    test_confirm_is_deterministic(name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FIRST_MODULES)
+def test_first_other_seed_is_ok_and_differs(name: str) -> None:
+    test_other_seed_is_ok_and_differs(name)
+
+
+def test_first_confirm_is_exported() -> None:
+    for name in FIRST_MODULES:
+        mod = importlib.import_module(f"derivations.{name}")
+        assert "confirm" in mod.__all__ and callable(mod.confirm)
