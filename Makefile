@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BOOK_STAMP := $(VENV)/.installed-book
 
-.PHONY: verify test test-all lint bench clean
+.PHONY: verify test test-slow test-all lint bench book book-check clean
 
 # Re-install only when the project's metadata changed.
 $(STAMP): pyproject.toml
@@ -19,6 +20,10 @@ verify: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# The slow tests (the mutation suite over every derivation step); CI runs them too.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m ''
 
@@ -31,6 +36,24 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_euler.py
 	$(BIN)/python benchmarks/bench_sdeint.py
 	$(BIN)/python benchmarks/bench_memory.py
+	$(BIN)/python benchmarks/bench_dask.py
+
+# The book (book/): Jupyter Book 1, offline MathJax and Playwright, on top of the test install.
+$(BOOK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[book]'
+	touch $(BOOK_STAMP)
+
+# The executed HTML book in book/_build/html, from a clean state, with no network needed:
+# every page runs; a warning or a failing cell fails the build.
+book: $(BOOK_STAMP)
+	rm -rf book/_build
+	$(BIN)/python -c "import matplotlib.pyplot"  # font cache first: its notice is stderr
+	$(BIN)/jupyter-book build book --warningiserror --keep-going
+
+# Every built page in headless Chromium, offline; screenshots in book/_build/screenshots.
+book-check: $(BOOK_STAMP)
+	SYMSDE_BOOK_CHECK=1 $(BIN)/python -m pytest -q -m '' -p no:cacheprovider \
+		tests/test_book_browser.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis book/_build

@@ -1,0 +1,257 @@
+"""The built book in a real browser, offline: every page, as a reader would open it.
+
+``make book`` builds the executed HTML into ``book/_build/html``; ``make book-check`` runs
+this file. Each built page is served from 127.0.0.1 and opened in headless Chromium
+(Debian's ``/usr/bin/chromium``, driven by Playwright) with every request to any other
+host aborted, so a page that needs the network fails here. For each page:
+
+- it loads with no console error, no uncaught exception and no failed request;
+- no request left the machine (a CDN script or stylesheet would be one);
+- MathJax typeset every equation: each ``.math`` element holds MathJax's output, there is
+  no MathJax error (``mjx-merror``), and no raw TeX is left in the visible text;
+- every image has loaded (``naturalWidth > 0``);
+- every internal link resolves to a built file, and its ``#fragment`` to an element id.
+
+A full-page screenshot of each page is saved under ``book/_build/screenshots/`` with a
+``report.json`` of what was counted. Without a built book (or without Chromium or
+Playwright) the tests skip with the reason; under ``make book-check``
+(``SYMSDE_BOOK_CHECK=1``) they fail instead. Marked ``slow``: ``make test`` leaves them out.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urldefrag, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "book" / "_build" / "html"
+SCREENSHOTS = ROOT / "book" / "_build" / "screenshots"
+CHROMIUM = os.environ.get("SYMSDE_CHROMIUM", "/usr/bin/chromium")
+REQUIRED = os.environ.get("SYMSDE_BOOK_CHECK") == "1"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+#: Flags that keep Chromium off the (closed) network and quiet in a container.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+#: Pages whose full-page screenshot is cut at this height (pixels).
+MAX_SHOT_HEIGHT = 16000
+
+
+def _pages() -> list[str]:
+    if not (HTML / "index.html").is_file():
+        return []
+    skip = ("_static", "_sources", "_images", "_downloads", "_panels_static")
+    return sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
+                  if not p.relative_to(HTML).as_posix().startswith(skip))
+
+
+PAGES = _pages()
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    if not PAGES:
+        _unavailable(f"no built book at {HTML}: run `make book` first")
+    handler = functools.partial(_Quiet, directory=str(HTML))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright is not installed: pip install -e '.[book]'")
+    if not Path(CHROMIUM).is_file():
+        _unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium")
+    if SCREENSHOTS.exists():
+        shutil.rmtree(SCREENSHOTS)
+    SCREENSHOTS.mkdir(parents=True)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+    (SCREENSHOTS / "report.json").write_text(json.dumps(REPORT, indent=2, sort_keys=True))
+
+
+REPORT: dict[str, Any] = {}
+
+
+class _Ids(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for k, v in attrs:
+            if k in ("id", "name") and v:
+                self.ids.add(v)
+
+
+@functools.cache
+def _ids(path: Path) -> frozenset[str]:
+    parser = _Ids()
+    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    return frozenset(parser.ids)
+
+
+def _target(url: str, base: str) -> Path:
+    path = unquote(urlparse(url).path).lstrip("/")
+    target = HTML / path
+    if target.is_dir() or url.rstrip("#").endswith("/") or not path:
+        target = target / "index.html"
+    return target
+
+
+_MATH_CHECK = r"""
+() => {
+  const root = document.body;
+  const unrendered = [];
+  for (const el of document.querySelectorAll('.math')) {
+    if (!el.querySelector('mjx-container')) unrendered.push(el.textContent.trim().slice(0, 100));
+  }
+  const errors = [...document.querySelectorAll('mjx-merror')].map(
+    e => (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 100));
+  const tex = new RegExp('\\$\\$|\\\\\\(|\\\\\\[|\\\\(' +
+    'frac|begin|end|mathcal|left|right|sigma|Phi|nabla|sqrt|partial|eta)\\b');
+  const raw = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const parent = node.parentElement;
+    const skip = 'pre, code, script, style, textarea, mjx-container, .highlight, ' +
+                 'mjx-assistive-mml';
+    if (!parent || parent.closest(skip)) continue;
+    if (tex.test(node.textContent)) raw.push(node.textContent.trim().slice(0, 100));
+  }
+  return {unrendered, errors, raw,
+          typeset: document.querySelectorAll('mjx-container').length,
+          math: document.querySelectorAll('.math').length,
+          mathjax: [...document.scripts].map(s => s.src).filter(s => s.includes('mathjax'))};
+}
+"""
+
+_IMAGES = r"""
+() => [...document.images].map(i => ({
+  src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0,
+  width: i.naturalWidth, height: i.naturalHeight}))
+"""
+
+_LINKS = r"""() => [...document.querySelectorAll('a[href]')].map(a => a.href)"""
+
+
+@pytest.mark.parametrize("page_path", PAGES or ["(no built book)"])
+def test_page_offline(browser: Any, server: str, page_path: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  service_workers="block")
+    problems: list[str] = []
+    blocked: list[str] = []
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in LOCAL_HOSTS:
+            r.continue_()
+        else:
+            blocked.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"uncaught exception: {e}"))
+    page.on("requestfailed", lambda r: problems.append(
+        f"request failed: {r.url} ({r.failure})") if urlparse(r.url).hostname in LOCAL_HOSTS
+        else None)
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}")
+            if r.status >= 400 else None)
+    try:
+        page.goto(server + page_path, wait_until="load")
+        # MathJax typesets asynchronously; wait for its startup promise when it is on the page.
+        page.evaluate("""async () => {
+            if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
+                await window.MathJax.startup.promise;
+            }
+        }""")
+        page.wait_for_load_state("networkidle")
+        math = page.evaluate(_MATH_CHECK)
+        images = page.evaluate(_IMAGES)
+        links = page.evaluate(_LINKS)
+        shot = SCREENSHOTS / (page_path.replace("/", "__").removesuffix(".html") + ".png")
+        height = page.evaluate("() => document.documentElement.scrollHeight")
+        if height <= MAX_SHOT_HEIGHT:
+            page.screenshot(path=str(shot), full_page=True)
+        else:
+            page.screenshot(path=str(shot), full_page=True,
+                            clip={"x": 0, "y": 0, "width": 1280, "height": MAX_SHOT_HEIGHT})
+    finally:
+        context.close()
+
+    if blocked:
+        problems.append(f"requests to the network (blocked): {sorted(set(blocked))}")
+    if math["math"] and not any("_static/mathjax/" in s for s in math["mathjax"]):
+        problems.append(f"MathJax not loaded from the book's _static: {math['mathjax']}")
+    if math["unrendered"]:
+        problems.append(f"{len(math['unrendered'])} equations not typeset, e.g. "
+                        f"{math['unrendered'][:3]}")
+    if math["errors"]:
+        problems.append(f"MathJax errors: {math['errors'][:5]}")
+    if math["raw"]:
+        problems.append(f"raw TeX in the page text: {math['raw'][:5]}")
+    broken = [i["src"] for i in images if not i["ok"]]
+    if broken:
+        problems.append(f"images that did not load: {broken}")
+    dead: list[str] = []
+    for href in links:
+        if urlparse(href).hostname not in LOCAL_HOSTS:
+            continue
+        url, fragment = urldefrag(href)
+        target = _target(url, server)
+        if not target.is_file():
+            dead.append(f"{href} (no file {target.relative_to(HTML)})")
+        elif fragment and target.suffix == ".html" and unquote(fragment) not in _ids(target):
+            dead.append(f"{href} (no element with id {fragment!r})")
+    if dead:
+        problems.append(f"internal links that do not resolve: {sorted(set(dead))}")
+    REPORT[page_path] = {
+        "equations": math["math"], "typeset": math["typeset"],
+        "images": len(images), "image_sizes": [[i["width"], i["height"]] for i in images],
+        "internal_links": sum(1 for h in links if urlparse(h).hostname in LOCAL_HOSTS),
+        "height": height, "screenshot": shot.name, "problems": problems,
+    }
+    assert not problems, f"{page_path}:\n  " + "\n  ".join(problems)
