@@ -8,9 +8,13 @@ stderr. Expressions are read by :mod:`symsde.parsing`, never evaluated as Python
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -18,11 +22,48 @@ from typing import Any, NoReturn
 import sympy as sp
 
 from symsde._timeout import time_limit
-from symsde.errors import InputError, SymsdeError
+from symsde.errors import InputError, NoStationaryDensityError, SymsdeError
 
 __all__ = ["main"]
 
 DEFAULT_TIMEOUT = 60.0
+MAX_TIMEOUT = 1e6
+#: The most path-steps (--steps x --paths x state dimension) ``simulate`` accepts: roughly
+#: half an hour of computing at the few 1e7 path-steps per second of one core.
+MAX_SIMULATION_WORK = 10**11
+#: Options that only choose how a result is shown; the provenance leaves them out.
+_PRESENTATION = frozenset({"command", "json", "output", "timings", "latex", "markdown"})
+
+
+def _timeout_arg(text: str) -> float:
+    """``--timeout``: a finite number of seconds in (0, MAX_TIMEOUT]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"give a number of seconds > 0 and at most {MAX_TIMEOUT:g}, got {text!r}")
+    return value
+
+
+def _seed_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number >= 0, got {text!r}")
+    return value
+
+
+def _add_output_options(p: argparse.ArgumentParser, timings: bool) -> None:
+    p.add_argument("--output", metavar="FILE",
+                   help="also write the JSON document to FILE, atomically (all or nothing)")
+    if timings:
+        p.add_argument("--timings", action="store_true",
+                       help="put timings (seconds) in the JSON; without them the same command "
+                            "gives byte-identical JSON")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,10 +87,12 @@ def _build_parser() -> argparse.ArgumentParser:
     v.add_argument("--json", action="store_true", help="machine-readable output")
     v.add_argument("--symbolic-only", action="store_true",
                    help="skip the confirmations by simulation")
-    v.add_argument("--seed", type=int, default=0,
+    v.add_argument("--seed", type=_seed_arg, default=0,
                    help="seed of the confirmation experiments (default 0)")
-    v.add_argument("--timeout", type=float, default=None,
-                   help="give up on symbolic work after this many seconds (default: none)")
+    v.add_argument("--timeout", type=_timeout_arg, default=DEFAULT_TIMEOUT,
+                   help="give up on a derivation whose symbolic checks take longer than this "
+                        f"many seconds (default {DEFAULT_TIMEOUT:g})")
+    _add_output_options(v, timings=True)
 
     s = sub.add_parser("show", help="print one derivation")
     s.add_argument("name", metavar="NAME")
@@ -57,6 +100,9 @@ def _build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--latex", action="store_true", help="LaTeX, ready for slides")
     fmt.add_argument("--markdown", action="store_true", help="Markdown with $$ math $$")
     fmt.add_argument("--json", action="store_true", help="JSON")
+    s.add_argument("--timeout", type=_timeout_arg, default=DEFAULT_TIMEOUT,
+                   help=f"seconds of symbolic checking before giving up (default "
+                        f"{DEFAULT_TIMEOUT:g})")
 
     st = sub.add_parser("stationary", help="derive the stationary density of an SDE")
     st.__class__ = _ExpressionArgsParser  # so that --drift -x and --loss -x**2 are values
@@ -72,14 +118,15 @@ def _build_parser() -> argparse.ArgumentParser:
                          "positive symbol (repeatable)")
     st.add_argument("--method", choices=["zero-flux-1d", "potential", "gaussian-lyapunov"])
     st.add_argument("--json", action="store_true", help="machine-readable output")
-    st.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+    st.add_argument("--timeout", type=_timeout_arg, default=DEFAULT_TIMEOUT,
                     help=f"seconds of symbolic work before giving up (default {DEFAULT_TIMEOUT:g})")
+    _add_output_options(st, timings=False)
     _add_simulate_parser(sub)
     return p
 
 
 # -- stationary ---------------------------------------------------------------------------
-def _symbols(args: argparse.Namespace) -> tuple[list[sp.Symbol], dict[str, sp.Symbol],
+def _symbols(args: argparse.Namespace) -> tuple[list[sp.Symbol], dict[str, sp.Expr],
                                                   dict[sp.Symbol, sp.Expr]]:
     from symsde.parsing import parse_name, parse_number
 
@@ -88,7 +135,7 @@ def _symbols(args: argparse.Namespace) -> tuple[list[sp.Symbol], dict[str, sp.Sy
         dup = next(n for n in names if names.count(n) > 1)
         raise InputError(f"state name {dup!r} appears twice in --state; list each variable once")
     state = [sp.Symbol(n, real=True) for n in names]
-    table: dict[str, sp.Symbol] = {s.name: s for s in state}
+    table: dict[str, sp.Expr] = {s.name: s for s in state}
     values: dict[sp.Symbol, sp.Expr] = {}
     for item in args.param:
         name, sep, value = item.partition("=")
@@ -100,6 +147,9 @@ def _symbols(args: argparse.Namespace) -> tuple[list[sp.Symbol], dict[str, sp.Sy
         table[name] = sym
         if sep:
             values[sym] = parse_number(value, f"value of parameter {name}")
+            # Read the name as its value: a positive symbol would contradict a value <= 0
+            # (sqrt(s**2) is s for positive s, but |s| for s = -1).
+            table[name] = values[sym]
     return state, table, values
 
 
@@ -108,6 +158,8 @@ def _cmd_stationary(args: argparse.Namespace) -> int:
     from symsde.sde import SDE
     from symsde.stationary import stationary_density
 
+    if args.output:
+        _check_output_target(args.output)
     state, table, values = _symbols(args)
     if args.loss is None and args.drift is None:
         raise InputError("give the drift with --drift or a loss with --loss")
@@ -136,10 +188,16 @@ def _cmd_stationary(args: argparse.Namespace) -> int:
                 sde = SDE(state, drift, noise)
             else:
                 sde = SDE.from_diffusion_matrix(state, drift, noise)
-        st = stationary_density(sde, method=args.method)
+        try:
+            st = stationary_density(sde, method=args.method)
+        except NotImplementedError:
+            raise NoStationaryDensityError(_SYMPY_CANNOT) from None
         out = st.to_dict()
+    doc = {**out, "provenance": _provenance(args)}
+    if args.output:
+        _write_atomic(args.output, _json_text(doc))
     if args.json:
-        print(json.dumps(out, indent=2, sort_keys=True))
+        print(_json_text(doc), end="")
     else:
         width = max(len(k) for k in out)
         for k, v in out.items():
@@ -185,8 +243,15 @@ def _add_simulate_parser(sub: Any) -> None:
                     help="write a histogram of the final states over the stationary density")
     sm.add_argument("--compare-stationary", action="store_true",
                     help="test the final states against the symbolic stationary density")
-    sm.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+    sm.add_argument("--timeout", type=_timeout_arg, default=DEFAULT_TIMEOUT,
                     help="seconds of symbolic work (stationary density) before giving up")
+    _add_output_options(sm, timings=True)
+    sm.add_argument("--backend", choices=["local", "dask"], default="local",
+                    help="run the blocks of paths here (local) or as Dask tasks (dask; "
+                         "needs pip install 'symsde[dask]'); same numbers for the same seed")
+    sm.add_argument("--scheduler", metavar="ADDRESS",
+                    help="with --backend dask: the scheduler of an existing cluster, e.g. "
+                         "tcp://host:8786 (default: a local cluster, one worker per core)")
 
 
 def _cli_count(text: str, what: str, lo: int) -> int:
@@ -205,8 +270,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     from symsde.parsing import parse_matrix, parse_number
     from symsde.sde import SDE
-    from symsde.simulation import simulate
+    from symsde.simulation import plan_simulation, simulate
 
+    if args.output:
+        _check_output_target(args.output)
     state, table, values = _symbols(args)
     unset = [item.partition("=")[0].strip() for item in args.param if "=" not in item]
     if unset:
@@ -220,21 +287,48 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     x0 = parse_matrix(args.x0, {}, "--x0")
     if isinstance(x0, list) and any(isinstance(e, list) for e in x0):
         raise InputError('--x0 must be a number or a flat list, e.g. "[1, 0]"')
-    x0v = [float(parse_number(str(e), "--x0")) for e in (x0 if isinstance(x0, list) else [x0])]
+    x0v = []
+    for e in x0 if isinstance(x0, list) else [x0]:
+        if not (e.is_number and e.is_real and e.is_finite):
+            raise InputError(f"--x0: {e} is not a finite real number")
+        x0v.append(float(e))
     dt = float(parse_number(args.dt, "--dt"))
     steps = _cli_count(args.steps, "--steps", 1)
     paths = _cli_count(args.paths, "--paths", 2)
     seed = _cli_count(args.seed, "--seed", 0)
+    if args.scheduler is not None and args.backend != "dask":
+        raise InputError("--scheduler is the address of a Dask scheduler; add --backend dask")
     sde = SDE(state, drift, noise)
     if args.plot:
         _check_plot_target(args.plot)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = simulate(sde, x0v if len(x0v) > 1 else x0v[0], dt=dt, n_steps=steps,
-                       n_paths=paths, seed=seed, method=args.method,
-                       progress=sys.stderr.isatty(), progress_delay=2.0)
+    x0_arg = x0v if len(x0v) > 1 else x0v[0]
+    # Every check (sizes, memory, values) before any work; compiling the drift and the
+    # diffusion is symbolic work, so it runs under the time limit.
+    with time_limit(args.timeout, "preparing the simulation (compiling drift and diffusion)"):
+        plan_simulation(sde, x0_arg, dt=dt, n_steps=steps, n_paths=paths, seed=seed,
+                        method=args.method)
+    work = steps * paths * len(state)
+    if work > MAX_SIMULATION_WORK:
+        raise InputError(
+            f"--steps {steps} x --paths {paths} x {len(state)} state variable(s) is "
+            f"{work:.3g} path-steps, more than the limit of {MAX_SIMULATION_WORK:.0e} (about "
+            "half an hour on one core); reduce --steps or --paths")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = simulate(sde, x0_arg, dt=dt, n_steps=steps,
+                           n_paths=paths, seed=seed, method=args.method,
+                           progress=sys.stderr.isatty(), progress_delay=2.0,
+                           backend=args.backend, client=args.scheduler)
+    finally:
+        if args.backend == "dask" and args.scheduler is None:
+            from symsde.dask_backend import close_local_cluster
+
+            close_local_cluster()  # the local cluster this command started, if any
     out = res.to_dict()
     out["state"] = [s.name for s in state]
+    if not args.timings:
+        out.pop("seconds", None)
     finite = res.final[np.isfinite(res.final).all(axis=1)]
     st = None
     failed = []
@@ -251,14 +345,24 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         _plot_histogram(args.plot, finite, st, [s.name for s in state])
         out["plot"] = args.plot
     if res.diverged:
-        failed.insert(0, f"{res.diverged} of {paths} paths diverged (left the finite range); "
-                         "try a smaller --dt")
+        first = res.first_diverged_step
+        when = "" if first is None else (f"; the first left it after step {first} of {steps}, "
+                                         f"at t = {first * dt:g}")
+        failed.insert(0, f"{res.diverged} of {paths} paths diverged (left the finite range)"
+                         f"{when}; the explicit scheme is unstable at this step size: try a "
+                         "smaller --dt")
+    out["provenance"] = _provenance(args, seed=seed)
+    if args.output:
+        _write_atomic(args.output, _json_text(out))
     if args.json:
-        print(json.dumps(out, indent=2, sort_keys=True))
+        print(_json_text(out), end="")
     else:
-        rows = [(k, json.dumps(out[k]) if isinstance(out[k], list) else str(out[k]))
-                for k in ("state", "paths", "steps", "dt", "seed", "method", "mean", "cov",
-                          "diverged", "seconds")]
+        shown = {**out, "seconds": round(res.seconds, 3)}
+        keys = ["state", "paths", "steps", "dt", "seed", "method", "mean", "cov", "diverged"]
+        if res.diverged:
+            keys.append("first_diverged_step")
+        rows = [(k, json.dumps(shown[k]) if isinstance(shown[k], list) else str(shown[k]))
+                for k in [*keys, "seconds"]]
         if "stationary" in out:
             rows.append(("stationary", out["stationary"]["text"]))
         if "plot" in out:
@@ -276,7 +380,10 @@ def _stationary_for_simulation(sde: Any, timeout: float, required: bool) -> tupl
 
     try:
         with time_limit(timeout, "deriving the stationary density"):
-            st = stationary_density(sde)
+            try:
+                st = stationary_density(sde)
+            except NotImplementedError:
+                raise NoStationaryDensityError(_SYMPY_CANNOT) from None
     except SymsdeError as exc:
         if required:
             raise
@@ -443,13 +550,20 @@ def _print_experiments(experiments: Sequence[Any]) -> None:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from symsde.registry import coverage, derivation_names, load
+    from symsde.registry import coverage, derivation_names, load, load_module
 
+    if args.output:
+        _check_output_target(args.output)
     t0 = time.perf_counter()
     names = args.names or list(derivation_names())
-    with time_limit(args.timeout, "verifying the derivations"):
-        derivs = load(names) if names else []
-        results = [d.verify() for d in derivs]
+    for name in names:
+        load_module(name)  # every name is checked before any work
+    derivs, results = [], []
+    for name in names:
+        with time_limit(args.timeout, f"verifying the derivation {name}"):
+            (d,) = load([name])
+            results.append(d.verify())
+        derivs.append(d)
     symbolic_seconds = time.perf_counter() - t0
     experiments = [] if args.symbolic_only else _run_experiments(names, args.seed)
     errata = [
@@ -472,7 +586,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                            "fails": total["fails"], "experiments": len(experiments),
                            "experiments_ok": experiments_ok, "ok": not failed,
                            "symbolic_seconds": round(symbolic_seconds, 3)}}
-        print(json.dumps(doc, indent=2, sort_keys=True))
+        if not args.timings:
+            doc = _without_timings(doc)
+        doc["provenance"] = _provenance(args, seed=args.seed)
+        if args.output:
+            _write_atomic(args.output, _json_text(doc))
+        print(_json_text(doc), end="")
         return 1 if failed else 0
     if not results:
         print("no derivations registered (derivations.REGISTRY is empty): nothing to verify")
@@ -509,7 +628,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from symsde.registry import load
 
-    (d,) = load([args.name])
+    with time_limit(args.timeout, f"verifying the derivation {args.name}"):
+        (d,) = load([args.name])
+        ok = d.verify().ok
     if args.latex:
         print(d.render_latex())
     elif args.markdown:
@@ -518,7 +639,88 @@ def _cmd_show(args: argparse.Namespace) -> int:
         print(d.to_json())
     else:
         print(d.render_text())
-    return 1 if not d.verify().ok else 0
+    return 0 if ok else 1
+
+
+# -- JSON documents: provenance, no timings, atomic files --------------------------------------
+_SYMPY_CANNOT = (
+    "SymPy cannot compute a limit or integral this SDE needs (it raised NotImplementedError), "
+    "so symsde cannot decide whether a stationary density exists; simplify the drift or the "
+    "diffusion (e.g. a diffusion that never vanishes, such as sqrt(1 + x**2))")
+
+
+def _provenance(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
+    """What produced a JSON document: versions and every parameter; no time, no host."""
+    import platform
+
+    import mpmath
+    import numpy as np
+
+    import symsde
+
+    arguments = {k: v for k, v in vars(args).items() if k not in _PRESENTATION}
+    return {"symsde": symsde.__version__, "python": platform.python_version(),
+            "sympy": sp.__version__, "numpy": np.__version__, "mpmath": mpmath.__version__,
+            "command": args.command, "arguments": arguments, **extra}
+
+
+def _without_timings(value: Any) -> Any:
+    """``value`` with every ``seconds`` / ``symbolic_seconds`` entry removed."""
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items()
+                if k not in ("seconds", "symbolic_seconds")}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as None (JSON has no such numbers)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json_text(doc: Any) -> str:
+    return json.dumps(_finite(doc), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def _check_output_target(path: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"--output: the folder {folder!r} does not exist; create it first")
+    if os.path.isdir(path):
+        raise InputError(f"--output {path!r} is a folder; give a file name")
+
+
+def _write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: all or nothing."""
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".symsde-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(f"--output: cannot write in {folder!r} ({exc.strerror})") from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise InputError(f"--output: cannot write {path!r} ({exc.strerror})") from None
+        raise
 
 
 COMMANDS = {
@@ -530,8 +732,34 @@ COMMANDS = {
 }
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that cleanups (temporary files) run."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 mathematical failure, 2 bad input)."""
+    """Run the CLI; returns the exit code (0 ok, 1 mathematical failure, 2 bad input).
+
+    SIGINT and SIGTERM end the run with exit code 130 or 143 and leave no partial file.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return _main(argv)
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = _build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
@@ -541,6 +769,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("symsde: interrupted", file=sys.stderr)
         return 130
+    except _Terminated as exc:
+        print("symsde: terminated", file=sys.stderr)
+        return 128 + exc.signum
+    except MemoryError:
+        print("symsde: error: ran out of memory; the request needs more than this machine has "
+              "(simplify the expressions, or use fewer paths)", file=sys.stderr)
+        return 1
+    except NotImplementedError as exc:
+        print(f"symsde: error: SymPy does not implement a step this input needs "
+              f"({_one_line(str(exc)) or 'NotImplementedError'}); simplify the input",
+              file=sys.stderr)
+        return 1
     except RecursionError:
         print("symsde: error: the expression is too deeply nested to handle", file=sys.stderr)
         return 2

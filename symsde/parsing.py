@@ -11,6 +11,7 @@ whose message says what was found and what to write instead.
 from __future__ import annotations
 
 import ast
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from symsde.errors import ParseError
 __all__ = [
     "ALLOWED_FUNCTIONS",
     "MAX_EXPRESSION_LENGTH",
+    "MAX_TERMS",
     "parse_expression",
     "parse_matrix",
     "parse_name",
@@ -62,6 +64,8 @@ MAX_EXPONENT = 64
 MAX_DECIMAL_EXPONENT = 100
 #: Largest number of digits an exact numeric power may produce.
 MAX_RESULT_DIGITS = 2000
+#: Largest number of terms an expression may have once multiplied out (``expand``).
+MAX_TERMS = 20_000
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _RESERVED = set(ALLOWED_FUNCTIONS) | set(CONSTANTS) | {
@@ -102,6 +106,43 @@ def parse_name(name: str, what: str = "name") -> str:
     return name
 
 
+#: Letters of other scripts that look like ASCII letters (pasted from PDFs, or typed by
+#: a keyboard in another layout).
+_LOOK_ALIKES = {
+    **dict(zip("аеорсхуіјАВЕКМНОРСТХ", "aeopcxyijABEKMHOPCTX", strict=True)),  # Cyrillic
+    **dict(zip("οΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "oABEZHIKMNOPTYX", strict=True)),  # Greek
+}
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789", strict=True))
+
+
+def _non_ascii_hint(c: str) -> str:
+    """What an ASCII user probably meant by the non-ASCII character ``c``."""
+    if c in "−–—‐‑":
+        return " (a dash: type the ASCII minus '-')"
+    if c in "×·⋅∗":
+        return " (type '*' for multiplication)"
+    if c == "÷":
+        return " (type '/' for division)"
+    if c in _SUPERSCRIPTS:
+        return f" (a superscript: write the power as **{_SUPERSCRIPTS[c]})"
+    if c in _LOOK_ALIKES:
+        return f" (it looks like the ASCII letter {_LOOK_ALIKES[c]!r}; retype it)"
+    name = unicodedata.name(c, "")
+    letter = name.split(" LETTER ", 1)[-1]
+    if name.startswith("GREEK ") and " LETTER " in name and " " not in letter:
+        spelled = letter.lower() if "SMALL" in name else letter.capitalize()
+        spelled = {"lamda": "lam", "Lamda": "Lam"}.get(spelled, spelled)  # lambda is reserved
+        return f" (spell Greek letters out: {spelled} for {c})"
+    if c in "√∑∫∂∇":
+        return " (write functions by name, e.g. sqrt(x); symbols of calculus are not read)"
+    folded = unicodedata.normalize("NFKC", c)
+    if folded.isascii() and folded.strip():
+        return f" (a typographic form of {folded!r}; type the plain ASCII character)"
+    if c.isspace():
+        return " (a non-breaking or typographic space; type an ordinary space)"
+    return ""
+
+
 def _check_text(text: str, what: str) -> str:
     if not isinstance(text, str):
         raise _fail(f"{what} must be a string, got {type(text).__name__}")
@@ -114,16 +155,15 @@ def _check_text(text: str, what: str) -> str:
         raise _fail(f"{what} is empty; give an expression such as -x or 1")
     for i, c in enumerate(stripped):
         if not c.isascii():
-            hint = ""
-            if c in "−–—":
-                hint = " (a dash: type the ASCII minus '-')"
-            elif c in "×·":
-                hint = " (type '*' for multiplication)"
-            elif c in "σηλμ":
-                hint = " (spell Greek letters out, e.g. sigma, eta)"
+            hint = _non_ascii_hint(c)
             raise _fail(
                 f"{what} contains the non-ASCII character {c!r} "
                 f"({unicodedata.name(c, 'unknown')}) at position {i}{hint}"
+            )
+        if not c.isprintable() and c not in " \t\n\r":
+            raise _fail(
+                f"{what} contains the control character {c!r} at position {i}; give plain "
+                "text on one line"
             )
         if c in "\"'`\\;:@$&|!?#{}~":
             raise _fail(
@@ -139,6 +179,7 @@ class _Builder:
         self.what = what
         self.text = text
         self.nodes = 0
+        self.element: ast.AST | None = None  # the list entry being built
 
     def err(self, msg: str) -> ParseError:
         return _fail(f"{self.what}: {msg}")
@@ -214,6 +255,8 @@ class _Builder:
             raise self.err(f"the name {n!r} is not allowed in expressions")
         if n == "e":
             raise self.err("unknown name 'e'; for Euler's number write E or exp(1)")
+        if n.lower() in {"nan", "inf", "infinity", "oo"}:
+            raise self.err(f"{n} is not a finite number; give a finite value such as 1 or 0.5")
         if not self.symbols:
             raise self.err(
                 f"unknown name {n!r}; a number is expected here, e.g. 0.5, 1/3, sqrt(2) or pi/4"
@@ -227,9 +270,13 @@ class _Builder:
     def _BinOp(self, node: ast.BinOp, depth: int) -> sp.Expr:
         op = node.op
         if isinstance(op, ast.BitXor):
-            left = ast.get_source_segment(self.text, node.left) or "a"
-            right = ast.get_source_segment(self.text, node.right) or "b"
-            raise self.err(f"'^' is not a power here; did you mean {left}**{right}?")
+            # '^' binds more loosely than anything else, so the tree is no guide to what was
+            # meant; the text (of the list entry) with every '^' read as a power is.
+            whole = self.text if self.element is None else (
+                ast.get_source_segment(self.text, self.element) or self.text)
+            meant = whole.replace("^", "**")
+            meant = meant if len(meant) <= 80 else meant[:77] + "..."
+            raise self.err(f"'^' is not a power here; did you mean {meant}?")
         lhs = self._scalar(self.build(node.left, depth), "operand")
         rhs = self._scalar(self.build(node.right, depth), "operand")
         if isinstance(op, ast.Add):
@@ -269,8 +316,20 @@ class _Builder:
 
     def _Call(self, node: ast.Call, depth: int) -> sp.Expr:
         if not isinstance(node.func, ast.Name):
-            raise self.err("only calls of named functions such as exp(x) are allowed")
+            if isinstance(node.func, ast.Attribute):
+                raise self.err("only calls of named functions such as exp(x) are allowed")
+            seg = ast.get_source_segment(self.text, node) or "(...)(...)"
+            raise self.err(
+                f"{seg}: a bracket after a value reads as a call; for a product write '*' "
+                "between them (multiplication must be written with '*')"
+            )
         name = node.func.id
+        if name in self.symbols or name in CONSTANTS:
+            seg = ast.get_source_segment(self.text, node) or f"{name}(...)"
+            raise self.err(
+                f"{seg}: {name} is not a function; for a product write {name}*(...) "
+                "(multiplication must be written with '*')"
+            )
         if name not in ALLOWED_FUNCTIONS:
             allowed = ", ".join(sorted(ALLOWED_FUNCTIONS))
             raise self.err(f"function {name!r} is not allowed; allowed functions: {allowed}")
@@ -292,7 +351,11 @@ class _Builder:
         return value
 
     def _List(self, node: ast.List | ast.Tuple, depth: int) -> list[Any]:
-        return [self.build(e, depth) for e in node.elts]
+        out = []
+        for e in node.elts:
+            self.element = e
+            out.append(self.build(e, depth))
+        return out
 
     _Tuple = _List
 
@@ -302,17 +365,64 @@ class _Builder:
         return value
 
 
+def _expanded_terms(e: sp.Basic) -> int:
+    """An upper bound on the number of terms of ``expand(e)``, capped at ``MAX_TERMS + 1``.
+
+    A product multiplies the counts; ``b**k`` of a ``t``-term base has at most
+    ``C(k + t - 1, t - 1)`` terms; a function call counts as one term unless its argument
+    is itself too large (``expand`` also works inside the call).
+    """
+    cap = MAX_TERMS + 1
+    if e.is_Add:
+        return min(cap, sum(_expanded_terms(a) for a in e.args))
+    if e.is_Mul:
+        n = 1
+        for a in e.args:
+            n = min(cap, n * _expanded_terms(a))
+        return n
+    if e.is_Pow:
+        t = _expanded_terms(e.base)
+        k = e.exp
+        if t >= cap or not k.is_Rational or t == 1:
+            return t if k.is_Rational else (cap if t >= cap else 1)
+        power = math.ceil(abs(k))
+        log_terms = math.lgamma(power + t) - math.lgamma(power + 1) - math.lgamma(t)
+        return cap if log_terms > math.log(cap) else min(cap, math.comb(power + t - 1, t - 1))
+    if e.args:
+        return cap if max(_expanded_terms(a) for a in e.args) >= cap else 1
+    return 1
+
+
+def _check_size(value: Any, what: str) -> None:
+    for v in value if isinstance(value, list) else [value]:
+        if isinstance(v, list):
+            _check_size(v, what)
+        elif _expanded_terms(v) > MAX_TERMS:
+            raise _fail(
+                f"{what} would have more than {MAX_TERMS} terms once multiplied out (e.g. a "
+                "sum raised to a high power, or nested powers); symbolic work on it would not "
+                "finish, so give a smaller expression"
+            )
+
+
 def _parse_tree(text: str, what: str) -> ast.Expression:
     try:
         return ast.parse(text, mode="eval")
     except SyntaxError as exc:
         hint = ""
-        if re.search(r"\d[A-Za-z(]|\)[A-Za-z0-9(]", text):
-            hint = "; multiplication must be written with '*' (e.g. 2*x, not 2x)"
+        if "\n" in text or "\r" in text:
+            hint = "; give the expression on one line"
+        elif "=" in text:
+            hint = "; give the right-hand side alone, not an equation or assignment with '='"
         elif text.count("(") != text.count(")") or text.count("[") != text.count("]"):
             hint = "; the brackets are unbalanced"
-        col = f" at position {exc.offset}" if exc.offset else ""
-        raise _fail(f"{what} {text!r} is not a valid expression{col}{hint}") from None
+        elif re.search(r"\d[A-Za-z(]|\)[A-Za-z0-9(]|[A-Za-z0-9_)]\s+[A-Za-z0-9_(]", text):
+            hint = "; multiplication must be written with '*' (e.g. 2*x, not 2x or x y)"
+        elif text.rstrip()[-1] in "+-*/,(":
+            hint = f"; it ends with {text.rstrip()[-1]!r}, which needs something after it"
+        col = f" at position {exc.offset - 1}" if exc.offset else ""
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        raise _fail(f"{what} {shown!r} is not a valid expression{col}{hint}") from None
     except (ValueError, RecursionError, MemoryError):
         raise _fail(f"{what} could not be read (too deeply nested or malformed)") from None
 
@@ -346,6 +456,7 @@ def parse_expression(
     value = _Builder(_symbols_map(symbols), what, text).build(tree.body)
     if isinstance(value, list):
         raise _fail(f"{what} must be a single expression, not a list")
+    _check_size(value, what)
     return value
 
 
@@ -372,6 +483,7 @@ def parse_matrix(
         for row in value:
             if isinstance(row, list) and any(isinstance(e, list) for e in row):
                 raise _fail(f"{what} is nested more than two levels; give a matrix at most")
+    _check_size(value, what)
     return value
 
 

@@ -39,6 +39,7 @@ import mpmath
 import sympy as sp
 
 from symsde._timeout import time_limit
+from symsde.errors import SymbolicTimeoutError
 
 __all__ = [
     "Check",
@@ -275,6 +276,8 @@ def _witness_claim(claim: Claim, witness: Witness, seed_text: str) -> WitnessOut
     try:
         lhs = witness.instantiate(claim.lhs)
         rhs = witness.instantiate(claim.rhs)
+    except SymbolicTimeoutError:
+        raise
     except Exception as exc:  # a malformed instance is a failing witness, not a crash
         return WitnessOutcome(False, None, 0, f"could not instantiate the witness: {exc}")
     free = set()
@@ -289,6 +292,8 @@ def _witness_claim(claim: Claim, witness: Witness, seed_text: str) -> WitnessOut
         point = witness.sample(list(free), rng)
         try:
             lv, rv = _numeric(lhs, point), _numeric(rhs, point)
+        except SymbolicTimeoutError:
+            raise
         except Exception as exc:
             return WitnessOutcome(False, None, 0, f"numeric evaluation failed: {exc}")
         for a, b in zip(lv, rv, strict=True):
@@ -679,13 +684,20 @@ def _run_check(check: Check, claim: Claim, context: StepContext, witness: Witnes
                seed: str) -> tuple[CheckOutcome, WitnessOutcome]:
     try:
         outcome = check.run(claim, context)
+    except SymbolicTimeoutError:
+        raise  # a caller's time limit ran out: no verdict, and nothing may be cached
     except Exception as exc:  # a check that crashes has not shown the claim
         outcome = CheckOutcome(False, sp.nan, f"check raised {type(exc).__name__}: {exc}")
+    what = f"evaluating the numeric witness of step {seed!r}"
     try:
-        with time_limit(WITNESS_SECONDS, f"evaluating the numeric witness of step {seed!r}"):
+        with time_limit(WITNESS_SECONDS, what):
             target = check.witness_claim(claim, context)
             w = _witness_claim(target, witness, seed)
-    except Exception as exc:  # SymbolicTimeoutError included: a witness that hangs fails
+    except SymbolicTimeoutError as exc:
+        if what not in str(exc):
+            raise  # the caller's limit, not the witness's own
+        w = WitnessOutcome(False, None, 0, f"witness raised SymbolicTimeoutError: {exc}")
+    except Exception as exc:
         w = WitnessOutcome(False, None, 0, f"witness raised {type(exc).__name__}: {exc}")
     return outcome, w
 

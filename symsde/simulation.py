@@ -78,6 +78,8 @@ DEFAULT_BLOCK_PATHS = 1 << 14
 #: Target number of floats per chunk buffer (chunk width x state width).
 CHUNK_ELEMENTS = 1 << 16
 METHODS = ("euler", "milstein")
+#: Where the blocks run: this process, or tasks on a Dask cluster (:mod:`symsde.dask_backend`).
+BACKENDS = ("local", "dask")
 
 
 class InvalidSimulationError(InputError):
@@ -112,6 +114,8 @@ class BlockStats:
     rec_m2: np.ndarray | None = None
     final: np.ndarray | None = None
     paths: np.ndarray | None = None
+    #: the first step after which a path of the block was not finite (None: none diverged)
+    first_diverged: int | None = None
 
 
 @dataclass
@@ -126,6 +130,8 @@ class SimulationResult:
         Mean ``(d,)`` and covariance ``(d, d)`` (``ddof=1``) of the finite final states.
     diverged : int
         Number of paths that left the finite range (excluded from ``mean`` and ``cov``).
+    first_diverged_step : int or None
+        The first step after which some path was no longer finite (``None`` when none was).
     times : ndarray or None
         Recorded times when ``record_every`` was set.
     moments : Moments or None
@@ -148,6 +154,7 @@ class SimulationResult:
     moments: Moments | None = None
     paths: np.ndarray | None = None
     seconds: float = 0.0
+    first_diverged_step: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (the CLI's JSON keys)."""
@@ -160,6 +167,7 @@ class SimulationResult:
             "mean": [float(v) for v in self.mean],
             "cov": [[float(v) for v in row] for row in self.cov],
             "diverged": int(self.diverged),
+            "first_diverged_step": self.first_diverged_step,
             "block_size": self.block_size,
             "seconds": round(self.seconds, 3),
         }
@@ -567,9 +575,20 @@ def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | No
         record(0)
     every = max(1, plan.n_steps // 200)
     dt, rec_every = plan.dt, plan.record_every
+    first: list[int | None] = [None] * len(gens)
+    pending = list(range(len(gens)))  # blocks with no non-finite path yet
     with np.errstate(all="ignore"):
         for step in range(plan.n_steps):
             X = st.advance(X, ws, gens, step * dt)
+            # A sum is finite when every term is (a cheap test; confirmed when it fails).
+            if pending and (len(pending) < len(gens)
+                            or not math.isfinite(np.add.reduce(X, axis=None))):
+                for q in list(pending):
+                    Xq = X[:, gens[q][1]:gens[q][2]]
+                    if (not math.isfinite(np.add.reduce(Xq, axis=None))
+                            and not np.isfinite(Xq).all()):
+                        first[q] = step + 1
+                        pending.remove(q)
             if rec_every and (step + 1) % rec_every == 0:
                 record((step + 1) // rec_every)
             if progress is not None and (step + 1) % every == 0:
@@ -579,7 +598,8 @@ def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | No
     stats = []
     for q, (j, (_, s, e)) in enumerate(zip(blocks, gens, strict=True)):
         cnt, mu, m2 = _block_moments(X[:, s:e])
-        bs = BlockStats(index=j, n=e - s, count=cnt, mean=mu, m2=m2, paths=kept[q])
+        bs = BlockStats(index=j, n=e - s, count=cnt, mean=mu, m2=m2, paths=kept[q],
+                        first_diverged=first[q])
         if k_rec:
             bs.rec_count, bs.rec_mean, bs.rec_m2 = rec[q]
         if out is not None:
@@ -648,7 +668,9 @@ def combine_blocks(plan: SimulationPlan, stats: Sequence[BlockStats],
     res = SimulationResult(
         final=final, mean=mean, cov=cov, diverged=plan.n_paths - N, n_paths=plan.n_paths,
         n_steps=plan.n_steps, dt=plan.dt * plan.time_scale, seed=plan.seed,
-        method=plan.stepper.name, block_size=plan.block_size, seconds=seconds)
+        method=plan.stepper.name, block_size=plan.block_size, seconds=seconds,
+        first_diverged_step=min((s.first_diverged for s in stats
+                                 if s.first_diverged is not None), default=None))
     if plan.record_every:
         k = plan.n_records
         rc = np.array([s.rec_count for s in stats])
@@ -665,10 +687,25 @@ def combine_blocks(plan: SimulationPlan, stats: Sequence[BlockStats],
     return res
 
 
+def _check_backend(backend: Any, client: Any) -> None:
+    """Validate ``backend`` and ``client`` before any work (and that Dask is installed)."""
+    if backend not in BACKENDS:
+        raise InvalidSimulationError(
+            f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
+    if backend == "local":
+        if client is not None:
+            raise InvalidSimulationError(
+                "client is used by backend='dask' only; pass backend='dask' to run on it")
+        return
+    from symsde.dask_backend import check_client, require_distributed
+
+    require_distributed()  # says how to install the extra
+    check_client(client)
+
+
 def _execute(plan: SimulationPlan, progress: bool, progress_delay: float,
-             label: str) -> SimulationResult:
+             label: str, backend: str = "local", client: Any = None) -> SimulationResult:
     t0 = time.perf_counter()
-    final = np.empty((plan.n_paths, plan.d))
     chunks = plan.chunks()
     bar = None
     if progress:
@@ -678,16 +715,23 @@ def _execute(plan: SimulationPlan, progress: bool, progress_delay: float,
                    delay=progress_delay, leave=False)
     try:
         stats: list[BlockStats] = []
-        for blocks in chunks:
-            stats.extend(run_blocks(plan, blocks, out=final, progress=bar))
+        if backend == "dask":
+            from symsde.dask_backend import run_plan
+
+            final, stats = run_plan(plan, client, progress=bar)
+        else:
+            final = np.empty((plan.n_paths, plan.d))
+            for blocks in chunks:
+                stats.extend(run_blocks(plan, blocks, out=final, progress=bar))
     finally:
         if bar is not None:
             bar.close()
     res = combine_blocks(plan, stats, final=final, seconds=time.perf_counter() - t0)
     if res.diverged:
         warnings.warn(
-            f"{res.diverged} of {plan.n_paths} paths diverged (left the finite range); "
-            "mean and cov use the finite paths only; try a smaller step size",
+            f"{res.diverged} of {plan.n_paths} paths diverged (left the finite range; the "
+            f"first after step {res.first_diverged_step}); mean and cov use the finite paths "
+            "only; try a smaller step size",
             RuntimeWarning, stacklevel=3)
     return res
 
@@ -814,6 +858,8 @@ def simulate(
     block_size: int | None = None,
     max_memory: float | None = None,
     progress_delay: float = 0.0,
+    backend: str = "local",
+    client: Any = None,
 ) -> SimulationResult:
     """Simulate ``n_paths`` paths of an SDE with Euler-Maruyama or Milstein.
 
@@ -838,6 +884,7 @@ def simulate(
         Record means and covariances every this many steps (and at time 0).
     chunk_size : int, optional
         Paths advanced together; rounded to whole blocks. Does not change the results.
+        With ``backend="dask"`` one chunk is one task.
     progress : bool
         Show a tqdm progress bar.
     keep_paths : int
@@ -850,6 +897,16 @@ def simulate(
         machine's memory).
     progress_delay : float
         Show the progress bar only after this many seconds.
+    backend : {"local", "dask"}
+        ``"local"`` runs the chunks one after the other in this process; ``"dask"`` runs
+        each chunk as a Dask task (:mod:`symsde.dask_backend`; needs the ``dask`` extra).
+        For a given seed the Dask result equals the local one: ``final`` bit for bit, the
+        moments up to the order of summation (exactly rounded sums, so in practice also
+        bit for bit).
+    client : distributed.Client or str, optional
+        With ``backend="dask"``: the client (or a scheduler address like
+        ``"tcp://host:8786"``) to run on. Default: the current client, or else a
+        LocalCluster on 127.0.0.1 with one worker process per core, started once.
 
     Returns
     -------
@@ -860,7 +917,8 @@ def simulate(
     InvalidSimulationError, InputError
         Before any work: non-finite ``x0`` or parameters, ``dt <= 0``, shapes that do not
         match the SDE, Milstein for non-commutative noise, free symbols without values,
-        sizes that would not fit in memory.
+        sizes that would not fit in memory, an unknown backend, ``backend="dask"``
+        without dask.distributed installed.
 
     Examples
     --------
@@ -873,10 +931,11 @@ def simulate(
     >>> bool(abs(res.cov[0, 0] - 0.5) < 0.05)
     True
     """
+    _check_backend(backend, client)
     plan = plan_simulation(sde, x0, dt, n_steps, n_paths, seed, method, params, record_every,
                            chunk_size, keep_paths=keep_paths, block_size=block_size,
                            max_memory=max_memory)
-    return _execute(plan, progress, progress_delay, "simulate")
+    return _execute(plan, progress, progress_delay, "simulate", backend, client)
 
 
 def plan_sgd(
@@ -955,6 +1014,8 @@ def simulate_sgd(
     block_size: int | None = None,
     max_memory: float | None = None,
     progress_delay: float = 0.0,
+    backend: str = "local",
+    client: Any = None,
 ) -> SimulationResult:
     """Run real minibatch SGD on a finite data set, ``n_runs`` independent runs at once.
 
@@ -980,7 +1041,8 @@ def simulate_sgd(
     values : mapping, optional
         Values of other free symbols of the loss.
 
-    Other keywords are as in :func:`simulate`.
+    Other keywords are as in :func:`simulate` (including ``backend="dask"`` and
+    ``client``).
 
     Examples
     --------
@@ -995,8 +1057,9 @@ def simulate_sgd(
     >>> round(0.5 * 1.0 / (2 - 0.5), 4), bool(abs(res.cov[0, 0] - 1/3) < 0.02)
     (0.3333, True)
     """
+    _check_backend(backend, client)
     plan = plan_sgd(per_example_loss, params, data_symbols, data, learning_rate, n_steps,
                     n_runs, seed, batch_size, replace, theta0, values=values,
                     record_every=record_every, chunk_size=chunk_size, keep_paths=keep_paths,
                     block_size=block_size, max_memory=max_memory)
-    return _execute(plan, progress, progress_delay, "sgd")
+    return _execute(plan, progress, progress_delay, "sgd", backend, client)

@@ -46,7 +46,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
     code, out, err = run(capsys, "stationary", *argv, "--json")
     assert (code, err) == (0, "")
     doc = json.loads(out)
-    assert set(doc) == KEYS
+    assert set(doc) == KEYS | {"provenance"}
     return doc
 
 

@@ -126,7 +126,7 @@ def test_divergence_is_a_mathematical_failure(capsys: pytest.CaptureFixture[str]
         (["--dt", "0"], "dt must be a finite number > 0"),
         (["--dt", "-0.1"], "dt must be a finite number > 0"),
         (["--x0", "[1, 2]"], "2 entries but the state has 1"),
-        (["--x0", "nan"], "unknown name 'nan'"),
+        (["--x0", "nan"], "nan is not a finite number"),
         (["--param", "sigma"], "needs a value"),
         (["--drift", "-y"], "unknown name 'y'"),
         (["--drift", "__import__('os')"], "--drift"),

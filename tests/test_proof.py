@@ -196,3 +196,14 @@ def test_a_witness_that_runs_too_long_fails(monkeypatch: pytest.MonkeyPatch) -> 
     r = verdict(one_step(Claim(slow, slow.doit()), Value(), witness=Witness(points=50)))
     assert r.verdict == "fails"
     assert "SymbolicTimeoutError" in r.detail
+
+
+def test_an_outer_time_limit_aborts_verification_without_caching() -> None:
+    from symsde._timeout import time_limit
+    from symsde.errors import SymbolicTimeoutError
+
+    slow = sp.Integral(sp.exp(-u**2) * sp.cos(3 * u) ** 4, (u, 0, sp.oo))
+    d = one_step(Claim(slow, slow.doit()), Value(), witness=Witness(points=40))
+    with pytest.raises(SymbolicTimeoutError), time_limit(0.05, "verifying the test"):
+        d.verify()
+    assert d._result is None  # nothing half-done was cached
