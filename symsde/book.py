@@ -35,6 +35,7 @@ from typing import Any
 
 import sympy as sp
 
+from derivations import REGISTRY as _REGISTRY
 from symsde.confirm import Confirmation
 from symsde.proof import Derivation, DerivationResult, StepResult
 
@@ -63,19 +64,9 @@ __all__ = [
     "verify_json",
 ]
 
-#: The book's chapters: the derivation modules in the order of the notes, then the two
-#: chapters beyond the notes.
-CHAPTERS: tuple[str, ...] = (
-    "gradient_flow",
-    "diffusion",
-    "langevin",
-    "bayes_posterior",
-    "general_sde",
-    "sgd_sde",
-    "diffusion_flow",
-    "modified_equation",
-    "lyapunov",
-)
+#: The book's chapters: the registered derivation modules, in the order of the notes
+#: (the two beyond-the-notes modules come last in the registry too).
+CHAPTERS: tuple[str, ...] = tuple(_REGISTRY)
 
 _BADGES = {"holds": "success", "erratum": "warning", "fails": "danger"}
 _ADMONITION = {"holds": "tip", "erratum": "warning", "fails": "error"}
