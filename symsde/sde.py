@@ -50,6 +50,11 @@ def divergence(v: sp.Matrix | Sequence[sp.Expr], state: Sequence[sp.Symbol]) -> 
     return sp.Add(*[sp.diff(v[i], s) for i, s in enumerate(state)])
 
 
+def _as_expr(value: Any) -> sp.Expr:
+    """A SymPy expression from an expression or a number; strings are never evaluated."""
+    return sp.sympify(value, strict=True)
+
+
 def _as_state(state: Any) -> tuple[sp.Symbol, ...]:
     if isinstance(state, sp.Symbol):
         state = [state]
@@ -378,9 +383,6 @@ class SDE:
         return not any(e.has(*self.state) for e in self.diffusion)
 
     # -- operators ---------------------------------------------------------------------------
-    def _require_field(self, f: Any) -> sp.Expr:
-        return sp.sympify(f)
-
     def generator(self, f: Any) -> sp.Expr:
         """Ito generator applied to ``f``.
 
@@ -396,7 +398,7 @@ class SDE:
         >>> SDE([x], [-x], 1).generator(x**2)
         1 - 2*x**2
         """
-        f = self._require_field(f)
+        f = _as_expr(f)
         X, D = self.state, self.diffusion_matrix
         first = sp.Add(*[self.drift[i] * sp.diff(f, X[i]) for i in range(self.dim)])
         second = sp.Add(
@@ -419,7 +421,7 @@ class SDE:
         >>> SDE([x], [-x], 1).current(p(x))
         Matrix([[-x*p(x) - Derivative(p(x), x)/2]])
         """
-        p = self._require_field(p)
+        p = _as_expr(p)
         X, D = self.state, self.diffusion_matrix
         return sp.Matrix(
             [

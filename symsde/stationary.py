@@ -414,8 +414,7 @@ def _numeric_normalizer(U: sp.Expr, state: tuple[sp.Symbol, ...]) -> sp.Float | 
     return None
 
 
-def _normalizer(U: sp.Expr, state: tuple[sp.Symbol, ...], params: frozenset[sp.Symbol],
-                seconds: float) -> sp.Expr:
+def _normalizer(U: sp.Expr, state: tuple[sp.Symbol, ...], seconds: float) -> sp.Expr:
     g = _gaussian_normalizer(U, state)
     if g is not None:
         return g
@@ -706,7 +705,7 @@ def stationary_density(
         if sde.dim == 1 and chosen != "gaussian-lyapunov":
             _check_singular_points(U, X[0], _singular_points_1d(sde))
     if Z is None:
-        Z = _normalizer(U, X, sde.parameters, integration_seconds)
+        Z = _normalizer(U, X, integration_seconds)
     if mean is None:
         mean, cov = _gaussian_moments(U, X)
     assert chosen is not None
