@@ -48,6 +48,7 @@ __all__ = [
     "Definition",
     "Derivation",
     "DerivationResult",
+    "EquationCheck",
     "FollowsFrom",
     "Identity",
     "SolvesODE",
@@ -55,6 +56,7 @@ __all__ = [
     "StepResult",
     "Value",
     "Verdict",
+    "check_equation",
     "Witness",
 ]
 
@@ -898,3 +900,44 @@ def _fmt_err(err: float | None) -> str:
 def _latex_text(text: str) -> str:
     rep = {"&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#"}
     return "".join(rep.get(c, c) for c in text)
+
+
+# --------------------------------------------------------------------------------------------
+# One equation, checked on its own (used by the Sphinx directive and by users)
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EquationCheck:
+    """The verdict on one stand-alone equation ``lhs = rhs``.
+
+    ``ok`` is True only when the symbolic check and the numeric witness both agree;
+    ``independent_witness`` says that the witness evaluated the two sides separately.
+    """
+
+    ok: bool
+    residual: Any
+    witness_error: float | None
+    witness_points: int
+    independent_witness: bool
+    detail: str = ""
+
+
+def check_equation(lhs: Any, rhs: Any, *, seed: int = 0,
+                   witness: Witness | None = None) -> EquationCheck:
+    """Check ``lhs = rhs`` symbolically and by an mpmath witness on each side separately.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> check_equation(sp.sin(x)**2 + sp.cos(x)**2, 1).ok
+    True
+    >>> check_equation((x + 1)**2, x**2 + 1).residual
+    2*x
+    """
+    claim = Claim(lhs, rhs)
+    sym = Identity().run(claim, None)
+    w = witness or Witness(points=8)
+    num = _witness_claim(claim, w, f"equation:{seed}:{claim.text()}")
+    details = [d for d in (sym.detail, num.detail) if d]
+    return EquationCheck(sym.ok and num.ok, sym.residual, num.max_error, num.points,
+                         True, "; ".join(details))
