@@ -22,7 +22,25 @@ import sympy as sp
 from symsde import SDE, simulate, stationary_density
 from symsde.confirm import ks_test, mean_test
 from symsde.experiment import Experiment
-from symsde.proof import Claim, Derivation, FollowsFrom, SolvesODE, Value, Witness
+from symsde.proof import (
+    ApplyBoth,
+    Claim,
+    Computed,
+    Derivation,
+    DivideBoth,
+    FollowsFrom,
+    Given,
+    IntegrateBoth,
+    LimitBoth,
+    MultiplyBoth,
+    Rearrange,
+    Rewrite,
+    SolvesODE,
+    Substitute,
+    Witness,
+    confining_polynomial,
+    polynomial,
+)
 
 __all__ = ["confirm", "derivation"]
 
@@ -34,57 +52,108 @@ SLIDE_STAT = "The Langevin Stationary Distribution"
 def derivation() -> Derivation:
     """Build the Langevin derivation (cached)."""
     x = sp.Symbol("Phi", real=True)
-    sigma, Z = sp.symbols("sigma Z", positive=True)
-    C = sp.Symbol("C", real=True)
-    L, p = sp.Function("L"), sp.Function("p")
-    g = sp.Derivative(L(x), x)
+    sigma, k = sp.symbols("sigma k", positive=True)
+    C, c0 = sp.symbols("C c_0", real=True)
+    Z = sp.Symbol("Z", positive=True)
+    L, p, g, J = (sp.Function(n) for n in ("L", "p", "g", "J"))
+    Fgrad, Fdiff = sp.Function("F_grad"), sp.Function("F_diff")
     dp = sp.Derivative(p(x), x)
 
-    # Model instance for the numeric witness: an asymmetric double well and the density
-    # the derivation arrives at, with C tied to the normaliser Z as in the last step.
-    loss_instance = sp.Lambda(x, x**4 / 4 - x**2 / 2 + x / 3)
-    witness = Witness(
-        functions={L: loss_instance,
-                   p: sp.Lambda(x, sp.exp(-2 * loss_instance(x) / sigma**2) / Z)},
-        values={C: -sigma**2 / 2 * sp.log(Z)},
+    # Witness instances: a random confining quartic loss; p is the density the chain
+    # arrives at (times a random constant k), with C and Z tied to k as the chain says.
+    loss = confining_polynomial(x, 4)
+    stationary_instance = Witness(
+        functions={L: loss,
+                   p: lambda rng, inst: sp.Lambda(x, k * sp.exp(-2 * inst[L](x) / sigma**2))},
+        values={k: sp.Rational(3, 2), C: sigma**2 / 2 * sp.log(sp.Rational(3, 2)), c0: 0},
     )
+    # Before stationarity is assumed, any density will do: a random Gaussian-like bump.
+    any_density = Witness(functions={
+        L: loss,
+        p: lambda rng, inst: sp.Lambda(x, sp.exp(-polynomial(x, 2)(rng, inst)(x)**2 / 4)),
+    })
     d = Derivation(
         "langevin",
         "The Langevin SDE and its stationary distribution",
-        witness=witness,
+        witness=stationary_instance,
         summary="Gradient flow plus isotropic noise; the zero-flux density is "
                 "exp(-2L/sigma^2)/Z.",
     )
     sde = SDE.langevin(L(x), [x], sigma)
 
-    J = sp.Function("J")
+    d.define("gradient", g(x), sp.Derivative(L(x), x),
+             "The gradient of the loss.", slide=SLIDE_SDE, equations=("E14",))
+    d.define("gradient-flow", Fgrad(x), -p(x) * g(x),
+             "The notes name the flow of probability carried by the drift the gradient flow.",
+             slide=SLIDE_SDE, equations=("E18", "E20"))
+    d.define("diffusion-flow", Fdiff(x), -sigma**2 / 2 * dp,
+             "... and the flow carried by the noise the diffusion flow.",
+             slide=SLIDE_SDE, equations=("E19", "E21"))
+    d.define("current", J(x), sde.current(p(x), evaluate=False)[0],
+             "The probability current of the Langevin SDE dPhi = -g dt + sigma dB, "
+             "J = mu p - (1/2) d(sigma^2 p)/dPhi, from the SDE's Fokker-Planck operator.",
+             slide=SLIDE_SDE)
     d.step(
         "two-flows",
-        Claim(J(x), -p(x) * g - sigma**2 / 2 * dp),
-        "The probability current of the Langevin SDE, computed from its Fokker-Planck "
-        "operator, is the sum of the gradient flow -p g and the diffusion flow "
-        "-(1/2) sigma^2 grad p.",
-        slide=SLIDE_SDE, check=Value(lambda: sde.current(p(x))[0], label="SDE.current(p)"),
-        # A density that is not stationary, so that the current is not zero at the points.
-        witness=Witness(functions={L: loss_instance, p: sp.Lambda(x, sp.exp(-x**2) / Z)}),
-        equations=("E16", "E17", "E18", "E19", "E20", "E21"),
+        Claim(J(x), Fgrad(x) + Fdiff(x)),
+        "The current is the sum of the gradient flow and the diffusion flow.",
+        slide=SLIDE_SDE, check=Computed(), witness=any_density,
+        equations=("E16", "E17"),
+    )
+    d.step(
+        "continuity",
+        Claim(sde.fokker_planck(p(x)), -sp.Derivative(J(x), x)),
+        "The Fokker-Planck equation is a conservation law: dp/dt = -dJ/dPhi.",
+        slide=SLIDE_SDE, check=Computed(label="SDE.fokker_planck(p)"), witness=any_density,
+    )
+    d.step(
+        "stationary",
+        Claim(sp.Derivative(J(x), x), 0),
+        "A stationary density does not change in time, so the current has no divergence.",
+        slide=SLIDE_SDE,
+        check=FollowsFrom(Given(sde.fokker_planck(p(x)), 0,
+                                "p is stationary: dp/dt = 0")),
+    )
+    d.step(
+        "current-constant",
+        Claim(J(x), c0),
+        "In one dimension, a current with zero derivative is a constant.",
+        slide=SLIDE_SDE,
+        check=FollowsFrom(IntegrateBoth(x, c0)),
+    )
+    d.step(
+        "current-vanishes",
+        Claim(c0, 0),
+        "p and J vanish as Phi -> oo (p is a normalisable density), so the constant is 0.",
+        slide=SLIDE_SDE,
+        check=FollowsFrom(LimitBoth(x, sp.oo, {J(x): 0},
+                                    "p is normalisable and J vanishes at infinity")),
+        no_independent_witness="c_0 is a constant of integration: the instance gives it "
+                               "the value the step derives",
+    )
+    d.step(
+        "zero-current",
+        Claim(J(x), 0),
+        "So the current is zero everywhere.",
+        slide=SLIDE_SDE,
+        check=FollowsFrom(Substitute("current-vanishes"), source="current-constant"),
     )
     d.step(
         "zero-flux",
-        Claim(sigma**2 / 2 * dp, -p(x) * g),
-        "In one dimension a stationary density that vanishes at infinity has zero current, "
-        "so the two flows cancel.",
+        Claim(sigma**2 / 2 * dp, -p(x) * g(x)),
+        "With zero current the two flows cancel: the diffusion flow balances the gradient "
+        "flow.",
         slide=SLIDE_SDE,
-        check=FollowsFrom(lambda c: Claim(sigma**2 / 2 * dp, c.rhs + sigma**2 / 2 * dp),
-                          "setting the current to zero and moving the diffusion flow across"),
+        check=FollowsFrom(Rearrange()),
         equations=("E22", "E23"),
     )
     d.step(
         "divide-by-p",
-        Claim(sigma**2 / 2 * dp / p(x), -g),
-        "Divide both sides by p > 0.",
+        Claim(sigma**2 / 2 * dp / p(x), -g(x)),
+        "Divide both sides by p.",
         slide=SLIDE_STAT,
-        check=FollowsFrom(lambda c: c.map(lambda e: e / p(x)), "dividing both sides by p"),
+        check=FollowsFrom(DivideBoth(p(x), "p > 0 (hypothesis: the stationary density is "
+                                           "positive everywhere)")),
         equations=("E24",),
     )
     d.step(
@@ -92,7 +161,7 @@ def derivation() -> Derivation:
         Claim(sp.Derivative(sigma**2 / 2 * sp.log(p(x)), x), sp.Derivative(-L(x), x)),
         "p'/p is the derivative of ln p, and -g is the derivative of -L.",
         slide=SLIDE_STAT,
-        check=FollowsFrom(lambda c: c, "recognising p'/p = (ln p)'"),
+        check=FollowsFrom(Rewrite(dp / p(x), sp.Derivative(sp.log(p(x)), x))),
         equations=("E25",),
     )
     d.step(
@@ -100,56 +169,57 @@ def derivation() -> Derivation:
         Claim(sigma**2 / 2 * sp.log(p(x)), -L(x) + C),
         "Integrate both sides in Phi; the constant of integration is C.",
         slide=SLIDE_STAT,
-        check=FollowsFrom(lambda c: Claim(sp.integrate(c.lhs, x), sp.integrate(c.rhs, x) + C),
-                          "integrating both sides in Phi"),
+        check=FollowsFrom(IntegrateBoth(x, C)),
         equations=("E26",),
     )
-    stationary = sp.exp(-2 * L(x) / sigma**2) / Z
+    d.step(
+        "solve-for-log",
+        Claim(sp.log(p(x)), 2 * (C - L(x)) / sigma**2),
+        "Multiply by 2/sigma^2.",
+        slide=SLIDE_STAT,
+        check=FollowsFrom(MultiplyBoth(2 / sigma**2)),
+    )
     d.step(
         "exponentiate",
-        Claim(p(x), stationary),
-        "Multiply by 2/sigma^2 and exponentiate; Z = exp(-2C/sigma^2) normalises p.",
+        Claim(p(x), sp.exp(2 * (C - L(x)) / sigma**2)),
+        "Exponentiate both sides.",
         slide=SLIDE_STAT,
-        check=FollowsFrom(
-            lambda c: Claim(p(x), sp.exp(2 * c.rhs / sigma**2)).subs(C, -sigma**2 / 2 * sp.log(Z)),
-            "exponentiating and naming Z = exp(-2C/sigma^2)"),
+        check=FollowsFrom(ApplyBoth(sp.exp)),
+    )
+    d.define("normaliser", Z, sp.exp(-2 * C / sigma**2),
+             "Name the constant factor: Z = exp(-2C/sigma^2).", slide=SLIDE_STAT)
+    stationary = sp.exp(-2 * L(x) / sigma**2) / Z
+    d.step(
+        "gibbs-density",
+        Claim(p(x), stationary),
+        "So p = exp(-2L/sigma^2)/Z, with Z the normaliser.",
+        slide=SLIDE_STAT,
+        check=FollowsFrom(Rearrange()),
         equations=("E27",),
     )
-    ode = sp.Eq(sigma**2 / 2 * dp, -p(x) * g)
-    C1 = sp.Symbol("C1")
-    d.step(
-        "dsolve",
-        Claim(p(x), stationary),
-        "The same density from SymPy's dsolve on the zero-flux equation, with the "
-        "integration constant C1 = 1/Z.",
-        slide=SLIDE_STAT,
-        check=Value(lambda: sp.dsolve(ode, p(x)).rhs.subs(C1, 1 / Z),
-                    label="dsolve(sigma^2/2 p' = -p L')"),
-    )
+    ode = sp.Eq(sigma**2 / 2 * dp, -p(x) * g(x))
     d.step(
         "solves-zero-flux",
         Claim(p(x), stationary),
-        "Substituted back, the density satisfies the zero-flux equation, and it takes the "
+        "Substituted back, the density solves the zero-flux equation, and it takes the "
         "value exp(-2L(0)/sigma^2)/Z at Phi = 0 (which fixes the multiple of the solution).",
         slide=SLIDE_STAT,
         check=SolvesODE(ode, ics={p(0): sp.exp(-2 * L(0) / sigma**2) / Z}),
     )
     d.step(
         "fokker-planck-residual",
-        Claim(sp.Derivative(p(x), sp.Symbol("t")), 0),
+        Claim(sde.fokker_planck(stationary, evaluate=False), 0),
         "The Fokker-Planck right-hand side vanishes on the result: it is stationary.",
-        slide=SLIDE_STAT,
-        check=Value(lambda: sde.fokker_planck(stationary), label="SDE.fokker_planck(p)"),
+        slide=SLIDE_STAT, check=Computed(label="SDE.fokker_planck(p)"),
     )
-    U = sp.Function("U")
+    engine = stationary_density(sde, normalize=False).unnormalized
     d.step(
-        "engine-potential",
-        Claim(U(x), 2 * L(x) / sigma**2),
-        "symsde's general zero-flux method (any 1-D diffusion) gives the potential "
-        "U = 2L/sigma^2 for the Langevin SDE.",
+        "engine-density",
+        Claim(sp.Derivative(sp.log(engine) + 2 * L(x) / sigma**2, x), 0),
+        "symsde's general zero-flux method (any 1-D diffusion), applied to the Langevin "
+        "SDE, returns a density proportional to exp(-2L/sigma^2).",
         slide=SLIDE_STAT,
-        check=Value(lambda: stationary_density(sde, normalize=False).potential,
-                    label="stationary_density(SDE.langevin(L, sigma)).potential"),
+        check=Computed(label="stationary_density(SDE.langevin(L, sigma))"),
     )
     return d
 

@@ -383,8 +383,8 @@ class SDE:
         return not any(e.has(*self.state) for e in self.diffusion)
 
     # -- operators ---------------------------------------------------------------------------
-    def generator(self, f: Any) -> sp.Expr:
-        """Ito generator applied to ``f``.
+    def generator(self, f: Any, *, evaluate: bool = True) -> sp.Expr:
+        """Ito generator applied to ``f`` (``evaluate=False`` keeps the derivatives unevaluated).
 
         .. math::
 
@@ -400,14 +400,17 @@ class SDE:
         """
         f = _as_expr(f)
         X, D = self.state, self.diffusion_matrix
-        first = sp.Add(*[self.drift[i] * sp.diff(f, X[i]) for i in range(self.dim)])
+        d = sp.diff if evaluate else sp.Derivative
+        first = sp.Add(*[self.drift[i] * d(f, X[i]) for i in range(self.dim)])
         second = sp.Add(
-            *[D[i, j] * sp.diff(f, X[i], X[j]) for i in range(self.dim) for j in range(self.dim)]
+            *[D[i, j] * d(f, X[i], X[j]) for i in range(self.dim) for j in range(self.dim)]
         )
-        return sp.expand(first + second / 2)
+        return sp.expand(first + second / 2) if evaluate else first + second / 2
 
-    def current(self, p: Any) -> sp.Matrix:
+    def current(self, p: Any, *, evaluate: bool = True) -> sp.Matrix:
         """Probability current :math:`J_i = \\mu_i p - \\tfrac12 \\sum_j \\partial_j (D_{ij} p)`.
+
+        ``evaluate=False`` keeps the derivatives unevaluated (for numeric witnesses).
 
         With this current the Fokker-Planck equation reads :math:`\\partial_t p = -\\nabla\\cdot J`.
         In the notes' words :math:`\\mu p` is the *gradient flow* and the second term the
@@ -426,13 +429,14 @@ class SDE:
         return sp.Matrix(
             [
                 self.drift[i] * p
-                - sp.Add(*[sp.diff(D[i, j] * p, X[j]) for j in range(self.dim)]) / 2
+                - sp.Add(*[(sp.diff if evaluate else sp.Derivative)(D[i, j] * p, X[j])
+                           for j in range(self.dim)]) / 2
                 for i in range(self.dim)
             ]
         )
 
-    def fokker_planck(self, p: Any) -> sp.Expr:
-        """Right-hand side of the Fokker-Planck equation.
+    def fokker_planck(self, p: Any, *, evaluate: bool = True) -> sp.Expr:
+        """Right-hand side of the Fokker-Planck equation (``evaluate=False``: unevaluated).
 
         .. math::
 
@@ -446,6 +450,9 @@ class SDE:
         >>> sp.simplify(SDE([x], [-x], 1).fokker_planck(sp.exp(-x**2)))
         0
         """
+        if not evaluate:
+            J = self.current(p, evaluate=False)
+            return -sp.Add(*[sp.Derivative(J[i], self.state[i]) for i in range(self.dim)])
         return -divergence(self.current(p), self.state)
 
     def subs(self, *args: Any, **kw: Any) -> SDE:

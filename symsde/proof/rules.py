@@ -1,0 +1,415 @@
+"""Named, sound rules of inference for rule steps.
+
+A rule step (:class:`~symsde.proof.kernel.FollowsFrom`) claims what a rule makes of an
+earlier step, its *premise*. A rule is sound: from a true premise it only derives true
+relations (with the hypotheses it states). Each rule refuses misuse with
+:class:`RuleMisuseError` (dividing by zero, integrating with a constant that already
+occurs, substituting something that does not occur, ...). Whether a step really uses its
+premise is checked separately by the kernel, every time a derivation is verified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
+
+if TYPE_CHECKING:
+    from symsde.proof.kernel import Claim, StepContext
+
+__all__ = [
+    "AddBoth",
+    "ApplyBoth",
+    "Combine",
+    "DifferentiateBoth",
+    "DivideBoth",
+    "Given",
+    "IntegrateBoth",
+    "LimitBoth",
+    "MultiplyBoth",
+    "Rearrange",
+    "Rewrite",
+    "Rule",
+    "RuleMisuseError",
+    "Substitute",
+]
+
+
+class RuleMisuseError(ValueError):
+    """A rule was applied where it is not sound (or does nothing)."""
+
+
+def _claim(lhs: Any, rhs: Any) -> Claim:
+    from symsde.proof.kernel import Claim
+
+    return Claim(lhs, rhs)
+
+
+def _tex(e: Any) -> str:
+    return sp.latex(e)
+
+
+class Rule:
+    """Base class: ``apply(premise, context) -> Claim``; ``describe()`` for humans."""
+
+    name: str = "rule"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return self.name
+
+    def describe_latex(self) -> str:
+        """The rule as LaTeX-friendly text (maths in ``$...$``)."""
+        return self.describe()
+
+    def hypotheses(self) -> tuple[str, ...]:
+        return ()
+
+
+def _surely_zero(q: Any) -> bool:
+    q = sp.sympify(q)
+    return q == 0 or q.is_zero is True
+
+
+@dataclass(frozen=True)
+class MultiplyBoth(Rule):
+    """``a = b`` gives ``q a = q b``; ``q`` must not be zero (or the premise is lost)."""
+
+    factor: Any
+    name: str = "multiply both sides"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if _surely_zero(self.factor):
+            raise RuleMisuseError("multiplying both sides by 0 forgets the premise")
+        return _claim(self.factor * premise.lhs, self.factor * premise.rhs)
+
+    def describe(self) -> str:
+        return f"multiplying both sides by {sp.sstr(self.factor)}"
+
+    def describe_latex(self) -> str:
+        return f"multiplying both sides by ${_tex(self.factor)}$"
+
+
+@dataclass(frozen=True)
+class DivideBoth(Rule):
+    """``a = b`` gives ``a/q = b/q`` where ``q`` is stated nonzero (``because``)."""
+
+    divisor: Any
+    because: str
+    name: str = "divide both sides"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if _surely_zero(self.divisor):
+            raise RuleMisuseError("division by zero")
+        if not self.because.strip():
+            raise RuleMisuseError("dividing needs a stated reason why the divisor is nonzero")
+        return _claim(premise.lhs / self.divisor, premise.rhs / self.divisor)
+
+    def describe(self) -> str:
+        return f"dividing both sides by {sp.sstr(self.divisor)} (nonzero: {self.because})"
+
+    def describe_latex(self) -> str:
+        return f"dividing both sides by ${_tex(self.divisor)}$ (nonzero: {self.because})"
+
+    def hypotheses(self) -> tuple[str, ...]:
+        return (f"{sp.sstr(self.divisor)} != 0: {self.because}",)
+
+
+@dataclass(frozen=True)
+class AddBoth(Rule):
+    """``a = b`` gives ``a + q = b + q``."""
+
+    term: Any
+    name: str = "add to both sides"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        return _claim(premise.lhs + self.term, premise.rhs + self.term)
+
+    def describe(self) -> str:
+        return f"adding {sp.sstr(self.term)} to both sides"
+
+    def describe_latex(self) -> str:
+        return f"adding ${_tex(self.term)}$ to both sides"
+
+
+@dataclass(frozen=True)
+class ApplyBoth(Rule):
+    """``a = b`` gives ``f(a) = f(b)`` for a named function ``f`` (e.g. ``exp``, ``log``).
+
+    ``log`` and fractional powers need the sides positive: say why in ``because``.
+    """
+
+    function: Any
+    because: str = ""
+    name: str = "apply to both sides"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        f = self.function
+        if f in (sp.log, sp.sqrt) and not self.because.strip():
+            raise RuleMisuseError(f"taking {f} of both sides needs a reason why they are "
+                                  "positive")
+        if not isinstance(f, (sp.FunctionClass, sp.Lambda)):
+            raise RuleMisuseError("apply a SymPy function or Lambda, not arbitrary code")
+        return _claim(f(premise.lhs), f(premise.rhs))
+
+    def describe(self) -> str:
+        extra = f" ({self.because})" if self.because else ""
+        return f"applying {self.function} to both sides{extra}"
+
+    def describe_latex(self) -> str:
+        f = self.function
+        name = f"${_tex(f(sp.Symbol('u')))}$" if isinstance(f, sp.Lambda) else f"$\\{f}$"
+        extra = f" ({self.because})" if self.because else ""
+        return f"applying {name} to both sides{extra}"
+
+    def hypotheses(self) -> tuple[str, ...]:
+        return (self.because,) if self.because else ()
+
+
+@dataclass(frozen=True)
+class DifferentiateBoth(Rule):
+    """``a = b`` for all ``x`` gives ``da/dx = db/dx``."""
+
+    variable: sp.Symbol
+    name: str = "differentiate both sides"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if not (premise.lhs.has(self.variable) or premise.rhs.has(self.variable)):
+            raise RuleMisuseError(f"the premise does not depend on {self.variable}")
+        return _claim(sp.diff(premise.lhs, self.variable), sp.diff(premise.rhs, self.variable))
+
+    def describe(self) -> str:
+        return f"differentiating both sides in {self.variable}"
+
+    def describe_latex(self) -> str:
+        return f"differentiating both sides in ${_tex(self.variable)}$"
+
+
+@dataclass(frozen=True)
+class IntegrateBoth(Rule):
+    """``a' = b'`` (or ``a = b``) integrated in ``x``: ``∫a = ∫b + C``, ``C`` a new constant."""
+
+    variable: sp.Symbol
+    constant: sp.Symbol
+    name: str = "integrate both sides"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if premise.lhs.has(self.constant) or premise.rhs.has(self.constant):
+            raise RuleMisuseError(f"the constant {self.constant} already occurs in the premise")
+        if not (premise.lhs.has(self.variable) or premise.rhs.has(self.variable)):
+            raise RuleMisuseError(f"the premise does not depend on {self.variable}")
+        return _claim(sp.integrate(premise.lhs, self.variable),
+                      sp.integrate(premise.rhs, self.variable) + self.constant)
+
+    def describe(self) -> str:
+        return (f"integrating both sides in {self.variable} "
+                f"(constant of integration {self.constant})")
+
+    def describe_latex(self) -> str:
+        return (f"integrating both sides in ${_tex(self.variable)}$ "
+                f"(constant of integration ${_tex(self.constant)}$)")
+
+
+@dataclass(frozen=True)
+class LimitBoth(Rule):
+    """``a = b`` for all ``x`` gives ``lim a = lim b``; ``known`` states limits assumed.
+
+    ``known`` maps limits the notes take for granted (e.g. that the current vanishes at
+    infinity) to their values; they are hypotheses of the step.
+    """
+
+    variable: sp.Symbol
+    point: Any
+    known: Mapping[Any, Any] = field(default_factory=dict)
+    because: str = ""
+    name: str = "take limits"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if not (premise.lhs.has(self.variable) or premise.rhs.has(self.variable)):
+            raise RuleMisuseError(f"the premise does not depend on {self.variable}")
+        if self.known and not self.because.strip():
+            raise RuleMisuseError("assumed limits need a stated reason")
+
+        def lim(e: Any) -> Any:
+            e = sp.sympify(e)
+            for part, value in self.known.items():
+                if e == part:
+                    return sp.sympify(value)
+            if not e.has(self.variable):
+                return e
+            if isinstance(e, sp.Add):
+                return sp.Add(*(lim(t) for t in e.args))
+            return sp.limit(e, self.variable, self.point)
+
+        return _claim(lim(premise.lhs), lim(premise.rhs))
+
+    def describe(self) -> str:
+        extra = ""
+        if self.known:
+            extra = " with " + ", ".join(f"{sp.sstr(k)} -> {sp.sstr(v)}"
+                                         for k, v in self.known.items())
+            extra += f" ({self.because})"
+        return f"taking the limit {self.variable} -> {sp.sstr(self.point)} of both sides{extra}"
+
+    def describe_latex(self) -> str:
+        extra = ""
+        if self.known:
+            extra = " with " + ", ".join(f"${_tex(k)} \\to {_tex(v)}$"
+                                         for k, v in self.known.items())
+            extra += f" ({self.because})"
+        return (f"taking the limit ${_tex(self.variable)} \\to {_tex(self.point)}$ of both "
+                f"sides{extra}")
+
+    def hypotheses(self) -> tuple[str, ...]:
+        return (self.because,) if self.known else ()
+
+
+@dataclass(frozen=True)
+class Substitute(Rule):
+    """Replace, in the premise, the left side of step ``using`` by its right side."""
+
+    using: str
+    reverse: bool = False
+    name: str = "substitute"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        eq = context.claim_of(self.using)
+        old, new = (eq.rhs, eq.lhs) if self.reverse else (eq.lhs, eq.rhs)
+        out = _claim(premise.lhs.subs(old, new), premise.rhs.subs(old, new))
+        if out == premise:
+            raise RuleMisuseError(f"{sp.sstr(old)} (from step {self.using!r}) does not occur "
+                                  "in the premise")
+        return out
+
+    def describe(self) -> str:
+        return f"substituting step {self.using!r}"
+
+    def describe_latex(self) -> str:
+        return f"substituting step `{self.using}`"
+
+
+@dataclass(frozen=True)
+class Combine(Rule):
+    """Combine the premise ``a = b`` with step ``other`` ``c = d``.
+
+    ``how``: ``"add"`` gives ``a + c = b + d``, ``"subtract"`` ``a - c = b - d``,
+    ``"equate"`` (same left sides) gives ``b = d``, ``"chain"`` (``b`` is ``c``) gives
+    ``a = d``.
+    """
+
+    other: str
+    how: str = "add"
+    name: str = "combine"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        o = context.claim_of(self.other)
+        if self.how == "add":
+            return _claim(premise.lhs + o.lhs, premise.rhs + o.rhs)
+        if self.how == "subtract":
+            return _claim(premise.lhs - o.lhs, premise.rhs - o.rhs)
+        if self.how == "equate":
+            if not _same(premise.lhs, o.lhs):
+                raise RuleMisuseError("equating needs two steps with the same left side")
+            return _claim(premise.rhs, o.rhs)
+        if self.how == "chain":
+            if not _same(premise.rhs, o.lhs):
+                raise RuleMisuseError("chaining needs the premise's right side to be the other "
+                                      "step's left side")
+            return _claim(premise.lhs, o.rhs)
+        raise RuleMisuseError(f"unknown way to combine {self.how!r}")
+
+    def describe(self) -> str:
+        return {"add": "adding step {o!r} to the premise",
+                "subtract": "subtracting step {o!r} from the premise",
+                "equate": "equating the right sides of the premise and step {o!r}",
+                "chain": "chaining the premise with step {o!r}"}.get(
+            self.how, "combining with {o!r}").format(o=self.other)
+
+    def describe_latex(self) -> str:
+        return self.describe().replace("'", "`")
+
+
+def _same(a: Any, b: Any) -> bool:
+    d = sp.sympify(a - b)
+    if isinstance(d, sp.MatrixBase):
+        return all(sp.simplify(x) == 0 for x in d)
+    return sp.simplify(d) == 0
+
+
+@dataclass(frozen=True)
+class Rearrange(Rule):
+    """Move terms across: the claim must have the premise's ``lhs - rhs`` (or its negative)."""
+
+    name: str = "rearrange"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        return premise
+
+    def describe(self) -> str:
+        return "rearranging terms"
+
+
+@dataclass(frozen=True)
+class Rewrite(Rule):
+    """Rewrite ``old`` as ``new`` wherever it occurs; ``old = new`` is checked first."""
+
+    old: Any
+    new: Any
+    name: str = "rewrite"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        from symsde.proof.kernel import is_zero
+
+        if not is_zero(sp.sympify(self.old) - sp.sympify(self.new))[0]:
+            raise RuleMisuseError(f"{sp.sstr(self.old)} is not {sp.sstr(self.new)}")
+        out = _claim(premise.lhs.subs(self.old, self.new), premise.rhs.subs(self.old, self.new))
+        if out == premise:
+            raise RuleMisuseError(f"{sp.sstr(self.old)} does not occur in the premise")
+        return out
+
+    def describe(self) -> str:
+        return f"rewriting {sp.sstr(self.old)} as {sp.sstr(self.new)}"
+
+    def describe_latex(self) -> str:
+        return f"rewriting ${_tex(self.old)}$ as ${_tex(self.new)}$"
+
+
+@dataclass(frozen=True)
+class Given(Rule):
+    """Substitute a stated hypothesis ``old = new`` (e.g. stationarity) into the premise.
+
+    The hypothesis is shown with the step; ``because`` says where it comes from.
+    """
+
+    old: Any
+    new: Any
+    because: str
+    name: str = "use a hypothesis"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if not self.because.strip():
+            raise RuleMisuseError("a hypothesis needs a stated reason")
+        out = _claim(premise.lhs.subs(self.old, self.new), premise.rhs.subs(self.old, self.new))
+        if out == premise:
+            raise RuleMisuseError(f"the hypothesis' left side {sp.sstr(self.old)} does not "
+                                  "occur in the premise")
+        return out
+
+    def describe(self) -> str:
+        return f"the hypothesis {sp.sstr(self.old)} = {sp.sstr(self.new)} ({self.because})"
+
+    def describe_latex(self) -> str:
+        return f"the hypothesis ${_tex(self.old)} = {_tex(self.new)}$ ({self.because})"
+
+    def hypotheses(self) -> tuple[str, ...]:
+        return (f"{sp.sstr(self.old)} = {sp.sstr(self.new)}: {self.because}",)
+
+
+#: A hook for tests: rules a user may not define as arbitrary callables.
+RULE_TYPES: tuple[type[Rule], ...] = (AddBoth, ApplyBoth, Combine, DifferentiateBoth,
+                                      DivideBoth, Given, IntegrateBoth, LimitBoth,
+                                      MultiplyBoth, Rearrange, Rewrite, Substitute)
