@@ -409,22 +409,23 @@ class SolvesODE(Check):
 
 
 def _premise_mutants(premise: Claim) -> list[Claim]:
-    """Three wrong premises: right side doubled, a term added to each side in turn."""
+    """Three wrong premises: a term added to the right side, to the left side, and the
+    right side doubled plus that term.
+
+    The term is the product of the premise's symbols plus 1, so that neither
+    differentiation nor a limit nor substituting one symbol can make it vanish.
+    """
     free = sorted(premise.lhs.free_symbols | premise.rhs.free_symbols, key=sp.default_sort_key)
     bump = sp.Mul(*free) + 1 if free else sp.Integer(1)
 
-    def add(side: Any) -> Any:
+    def add(side: Any, scale: int = 1) -> Any:
         if isinstance(side, sp.MatrixBase):
-            return side + sp.ImmutableMatrix(side.shape[0], side.shape[1],
-                                             [bump] * (side.shape[0] * side.shape[1]))
-        return side + bump
+            return scale * side + sp.ImmutableMatrix(side.shape[0], side.shape[1],
+                                                     [bump] * (side.shape[0] * side.shape[1]))
+        return scale * side + bump
 
-    out = [Claim(premise.lhs, add(premise.rhs)), Claim(add(premise.lhs), premise.rhs)]
-    if not is_zero(premise.rhs)[0]:
-        out.insert(0, Claim(premise.lhs, 2 * premise.rhs))
-    else:
-        out.insert(0, Claim(2 * premise.lhs + bump, premise.rhs))
-    return out
+    return [Claim(premise.lhs, add(premise.rhs)), Claim(add(premise.lhs), premise.rhs),
+            Claim(premise.lhs, add(premise.rhs, 2))]
 
 
 @dataclass(frozen=True)

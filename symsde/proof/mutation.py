@@ -1,185 +1,296 @@
-"""Mutation testing of derivations: altered claims must be reported as failing.
+"""Mutation testing of derivations: every part of a step, altered, must make it fail.
 
-Each operator turns a step's effective claim (the corrected one for an erratum) into a
-wrong one by altering its right-hand side. A mutant is *killed* when the step's check
-reports ``fails`` for it. The symbolic check and the numeric witness are scored
-separately, so the report shows that each of them, on its own, rejects wrong claims.
+Four classes of mutants:
+
+``rhs``
+    a step's (effective) right side altered: doubled, negated, shifted by 1, a term dropped;
+``lhs``
+    its left side altered the same ways (a check that ignores its left side lets these
+    survive);
+``definition``
+    the value of a definition altered: some later step that uses the name must fail;
+``premise``
+    the premise of a rule step altered three ways (doubled, a term added on either side):
+    the rule must no longer give the claim.
+
+A mutant is *killed* when the step's verdict becomes ``fails``. Mutants that are the
+original in disguise (a dropped term that is zero, ``2*0``) are set aside as *equivalent*.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
 
-from symsde.proof import Claim, Derivation, Step, StepContext, _run_check, is_zero
+from symsde.proof.kernel import (
+    Claim,
+    Derivation,
+    FollowsFrom,
+    Step,
+    StepContext,
+    _definition_entry,
+    _premise_mutants,
+    _symbolic,
+    _witness,
+    is_zero,
+)
 
-__all__ = ["OPERATORS", "Mutant", "MutationReport", "mutants", "run_mutations"]
+__all__ = ["CLASSES", "OPERATORS", "Mutant", "MutationReport", "expression_mutants",
+           "run_mutations"]
+
+CLASSES = ("rhs", "lhs", "definition", "premise")
 
 
-def _nonzero(e: sp.Basic) -> bool:
+def _nonzero(e: Any) -> bool:
     if isinstance(e, sp.MatrixBase):
         return any(x != 0 for x in e)
     return e != 0
 
 
-def _double(c: Claim) -> Claim | None:
-    return Claim(c.lhs, 2 * c.rhs) if _nonzero(c.rhs) else None
+def _double(e: Any) -> Iterator[Any]:
+    if _nonzero(e):
+        yield 2 * e
 
 
-def _flip(c: Claim) -> Claim | None:
-    return Claim(c.lhs, -c.rhs) if _nonzero(c.rhs) else None
+def _flip(e: Any) -> Iterator[Any]:
+    if _nonzero(e):
+        yield -e
 
 
-def _shift(c: Claim) -> Claim:
-    if isinstance(c.rhs, sp.MatrixBase):
-        m = sp.Matrix(c.rhs)
+def _shift(e: Any) -> Iterator[Any]:
+    if isinstance(e, sp.MatrixBase):
+        m = sp.Matrix(e)
         m[0] = m[0] + 1
-        return Claim(c.lhs, m)
-    return Claim(c.lhs, c.rhs + 1)
+        yield sp.ImmutableMatrix(m)
+    else:
+        yield e + 1
 
 
-def _drop_terms(c: Claim) -> Iterator[Claim]:
-    rhs = c.rhs
-    if isinstance(rhs, sp.MatrixBase):
-        for k, e in enumerate(rhs):
-            terms = sp.Add.make_args(e)
+def _drop_term(e: Any) -> Iterator[Any]:
+    if isinstance(e, sp.MatrixBase):
+        for k, entry in enumerate(e):
+            terms = sp.Add.make_args(entry)
             if len(terms) > 1:
-                m = sp.Matrix(rhs)
+                m = sp.Matrix(e)
                 m[k] = sp.Add(*terms[1:])
-                yield Claim(c.lhs, m)
+                yield sp.ImmutableMatrix(m)
                 return
         return
-    terms = sp.Add.make_args(rhs)
+    terms = sp.Add.make_args(e)
     if len(terms) > 1:
-        for k in range(min(len(terms), 3)):
-            yield Claim(c.lhs, sp.Add(*(t for j, t in enumerate(terms) if j != k)))
+        yield sp.Add(*terms[1:])
 
 
-def _sigma_to_notes(c: Claim) -> Claim | None:
-    sig = [s for s in c.rhs.free_symbols if s.name == "sigma"]
-    if not sig:
-        return None
-    n = next((s for s in c.rhs.free_symbols | c.lhs.free_symbols if s.name == "n"),
-             sp.Symbol("n", positive=True))
-    return Claim(c.lhs, c.rhs.subs(sig[0], 1 / sp.sqrt(2 * n)))
-
-
-def _half_to_quarter(c: Claim) -> Claim | None:
-    if not c.rhs.has(sp.S.Half):
-        return None
-    out = c.rhs.xreplace({sp.S.Half: sp.Rational(1, 4)})
-    return Claim(c.lhs, out) if out != c.rhs else None
-
-
-def _as_iter(fn: Callable[[Claim], Claim | None]) -> Callable[[Claim], Iterator[Claim]]:
-    def gen(c: Claim) -> Iterator[Claim]:
-        out = fn(c)
-        if out is not None:
+def _half_to_quarter(e: Any) -> Iterator[Any]:
+    if isinstance(e, sp.Basic) and e.has(sp.S.Half):
+        out = e.xreplace({sp.S.Half: sp.Rational(1, 4)})
+        if out != e:
             yield out
 
-    return gen
 
-
-#: name -> generator of mutated claims (empty when the operator does not apply)
-OPERATORS: dict[str, Callable[[Claim], Iterator[Claim]]] = {
-    "factor-2": _as_iter(_double),
-    "flip-sign": _as_iter(_flip),
-    "add-constant": _as_iter(_shift),
-    "drop-term": _drop_terms,
-    "sigma2-to-1/(2n)": _as_iter(_sigma_to_notes),
-    "half-to-quarter": _as_iter(_half_to_quarter),
+#: name -> generator of altered expressions (empty when the operator does not apply)
+OPERATORS = {
+    "factor-2": _double,
+    "flip-sign": _flip,
+    "add-constant": _shift,
+    "drop-term": _drop_term,
+    "half-to-quarter": _half_to_quarter,
 }
+
+
+def expression_mutants(e: Any) -> Iterator[tuple[str, Any]]:
+    """Every operator's alterations of ``e``, with the operator's name."""
+    for name, op in OPERATORS.items():
+        for out in op(e):
+            yield name, out
 
 
 @dataclass(frozen=True)
 class Mutant:
-    """One altered claim and whether each checker rejected it."""
+    """One altered part of a step and whether the kernel rejected it."""
 
     derivation: str
     step: str
+    cls: str
     operator: str
-    claim: Claim
-    killed_symbolic: bool
-    killed_witness: bool
-
-    @property
-    def killed(self) -> bool:
-        return self.killed_symbolic or self.killed_witness
+    description: str
+    killed: bool
+    by: str = ""  # "symbolic", "witness", "premise test", or a later step for definitions
 
 
 @dataclass
 class MutationReport:
     mutants: list[Mutant] = field(default_factory=list)
+    equivalent: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
-    #: Mutants equal to the original claim (e.g. a dropped term that is zero); not scored.
-    equivalent: list[tuple[str, str, str]] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return len(self.mutants)
-
-    def rate(self, which: str = "killed") -> float:
-        if not self.mutants:
-            return 1.0
-        return sum(getattr(m, which) for m in self.mutants) / len(self.mutants)
 
     @property
     def survivors(self) -> list[Mutant]:
         return [m for m in self.mutants if not m.killed]
 
-    def by_operator(self) -> dict[str, tuple[int, int]]:
-        out: dict[str, tuple[int, int]] = {}
+    def by_class(self) -> dict[str, dict[str, int]]:
+        out = {c: {"mutants": 0, "killed": 0} for c in CLASSES}
         for m in self.mutants:
-            k, t = out.get(m.operator, (0, 0))
-            out[m.operator] = (k + m.killed, t + 1)
+            out[m.cls]["mutants"] += 1
+            out[m.cls]["killed"] += int(m.killed)
         return out
 
+    def to_dict(self) -> dict[str, Any]:
+        """The contract JSON shape: classes, equivalent, survivors."""
+        return {
+            "classes": self.by_class(),
+            "equivalent": list(self.equivalent),
+            "survivors": [{"derivation": m.derivation, "step": m.step, "class": m.cls,
+                           "operator": m.operator, "mutant": m.description}
+                          for m in self.survivors],
+        }
+
     def summary(self) -> str:
-        lines = [f"mutants: {self.total}, killed: {self.rate():.1%} "
-                 f"(symbolic alone {self.rate('killed_symbolic'):.1%}, "
-                 f"witness alone {self.rate('killed_witness'):.1%}), "
-                 f"{len(self.equivalent)} equivalent mutants set aside, {self.seconds:.1f}s"]
-        for op, (k, t) in sorted(self.by_operator().items()):
-            lines.append(f"  {op:<18} {k}/{t}")
+        lines = [f"{'class':<12}{'mutants':>8}{'killed':>8}"]
+        for cls, row in self.by_class().items():
+            lines.append(f"{cls:<12}{row['mutants']:>8}{row['killed']:>8}")
+        lines.append(f"{len(self.equivalent)} equivalent mutants set aside; "
+                     f"{len(self.survivors)} survivors; {self.seconds:.1f}s")
         for m in self.survivors:
-            lines.append(f"  SURVIVED {m.derivation}::{m.step} [{m.operator}] {m.claim.text()}")
+            lines.append(f"  SURVIVED {m.derivation}::{m.step} [{m.cls}/{m.operator}] "
+                         f"{m.description}")
         return "\n".join(lines)
 
 
-def mutants(step: Step, claim: Claim) -> Iterator[tuple[str, Claim]]:
-    """All mutants of a claim, with the operator that made each."""
-    for name, op in OPERATORS.items():
-        for c in op(claim):
-            yield name, c
+def _judge_claim(step: Step, claim: Claim, ctx: StepContext, d: Derivation, seed: int,
+                 tag: str) -> tuple[bool, str]:
+    """(killed, by): does the step fail when its effective claim is ``claim``?"""
+    sym = _symbolic(step.check, claim, ctx)
+    if not sym.ok:
+        return True, "symbolic"
+    if isinstance(step.check, FollowsFrom):
+        sensitive, _ = step.check.premise_sensitive(claim, ctx)
+        if not sensitive:
+            return True, "premise test"
+    num = _witness(step.check, claim, ctx, step.witness or d.witness, (seed, d.name, step.id,
+                                                                      tag))
+    if not num.ok:
+        return True, "witness"
+    return False, ""
 
 
-def run_mutations(derivs: Sequence[Derivation],
-                  operators: Sequence[str] | None = None) -> MutationReport:
-    """Apply every operator to every step's effective claim and judge the mutants."""
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return is_zero(sp.sympify(a) - sp.sympify(b))[0]
+    except Exception:
+        return False
+
+
+def _equivalent(claim: Claim, base: Claim) -> bool:
+    """``claim`` says what ``base`` says: its ``lhs - rhs`` is a nonzero multiple of base's."""
+    if _same(claim.difference, base.difference):
+        return True
+    if isinstance(base.difference, sp.MatrixBase):
+        return _same(claim.difference, -base.difference)
+    try:
+        ratio = sp.simplify(claim.difference / base.difference)
+    except Exception:
+        return False
+    return bool(ratio.is_number and ratio != 0 and ratio.is_finite)
+
+
+def _mutate_sides(d: Derivation, report: MutationReport, classes: Sequence[str],
+                  seed: int) -> None:
+    result = d.verify(seed=seed)
+    effective = {r.step.id: r.effective_claim for r in result.steps}
+    for r in result.steps:
+        st = r.step
+        if st.kind == "definition":
+            continue
+        base = r.effective_claim
+        ctx = d.context_for(st.id, effective)
+        for cls in ("rhs", "lhs"):
+            if cls not in classes:
+                continue
+            side = base.rhs if cls == "rhs" else base.lhs
+            for op, new in expression_mutants(side):
+                claim = Claim(base.lhs, new) if cls == "rhs" else Claim(new, base.rhs)
+                if _equivalent(claim, base):
+                    report.equivalent.append({"derivation": d.name, "step": st.id,
+                                              "class": cls, "operator": op})
+                    continue
+                killed, by = _judge_claim(st, claim, ctx, d, seed, f"{cls}:{op}")
+                report.mutants.append(Mutant(d.name, st.id, cls, op, claim.text(), killed, by))
+
+
+def _mutate_definitions(d: Derivation, report: MutationReport, seed: int) -> None:
+    result = d.verify(seed=seed)
+    effective = {r.step.id: r.effective_claim for r in result.steps}
+    for i, st in enumerate(d.steps):
+        if st.kind != "definition":
+            continue
+        key, _ = _definition_entry(st.claim.lhs, st.claim.rhs)
+        for op, new in expression_mutants(st.claim.rhs):
+            if _same(new, st.claim.rhs):
+                report.equivalent.append({"derivation": d.name, "step": st.id,
+                                          "class": "definition", "operator": op})
+                continue
+            _, replacement = _definition_entry(st.claim.lhs, new)
+            killed, by = False, ""
+            for later in d.steps[i + 1:]:
+                if later.kind == "definition":
+                    continue
+                ctx = d.context_for(later.id, effective)
+                if key not in ctx.definitions:
+                    continue
+                ctx.definitions[key] = replacement
+                claim = effective[later.id]
+                if ctx.unfold(claim.difference) == d.context_for(
+                        later.id, effective).unfold(claim.difference) and not isinstance(
+                        later.check, FollowsFrom):
+                    continue  # this step does not use the name
+                hit, how = _judge_claim(later, claim, ctx, d, seed, f"definition:{st.id}:{op}")
+                if hit:
+                    killed, by = True, f"{later.id} ({how})"
+                    break
+            desc = f"{sp.sstr(st.claim.lhs)} := {sp.sstr(new)}"
+            report.mutants.append(Mutant(d.name, st.id, "definition", op, desc, killed, by))
+
+
+def _mutate_premises(d: Derivation, report: MutationReport, seed: int) -> None:
+    result = d.verify(seed=seed)
+    effective = {r.step.id: r.effective_claim for r in result.steps}
+    for r in result.steps:
+        st = r.step
+        if not isinstance(st.check, FollowsFrom):
+            continue
+        ctx = d.context_for(st.id, effective)
+        source = st.check.source
+        premise = ctx.claim_of(source)
+        src_id = source or next(s for s in reversed(ctx.order[:ctx.order.index(st.id)])
+                                if s in ctx.previous and s not in ctx.definition_steps)
+        for k, wrong in enumerate(_premise_mutants(premise)):
+            ctx2 = dataclasses.replace(ctx, previous={**ctx.previous, src_id: wrong})
+            sym = _symbolic(st.check, r.effective_claim, ctx2)
+            report.mutants.append(Mutant(d.name, st.id, "premise", f"premise-{k + 1}",
+                                         wrong.text(), not sym.ok, "symbolic" if not sym.ok
+                                         else ""))
+
+
+def run_mutations(derivs: Sequence[Derivation], classes: Sequence[str] | None = None,
+                  *, seed: int = 0) -> MutationReport:
+    """Mutate every part of every step of ``derivs`` and judge the mutants."""
+    chosen = tuple(classes) if classes else CLASSES
+    unknown = set(chosen) - set(CLASSES)
+    if unknown:
+        raise ValueError(f"unknown mutation classes {sorted(unknown)}; known: {CLASSES}")
     t0 = time.perf_counter()
     report = MutationReport()
     for d in derivs:
-        result = d.verify()
-        effective = {r.step.id: r.effective_claim for r in result.steps}
-        order = [s.id for s in d.steps]
-        for r in result.steps:
-            st = r.step
-            base = r.effective_claim
-            ctx = StepContext(previous=effective, order=order, step_id=st.id)
-            witness = st.witness or d.witness
-            for name, claim in mutants(st, base):
-                if operators is not None and name not in operators:
-                    continue
-                if is_zero(claim.rhs - base.rhs)[0]:
-                    report.equivalent.append((d.name, st.id, name))
-                    continue
-                sym, num = _run_check(st.check, claim, ctx, witness, f"{st.id}:{name}")
-                report.mutants.append(Mutant(d.name, st.id, name, claim,
-                                             killed_symbolic=not sym.ok,
-                                             killed_witness=not num.ok))
+        _mutate_sides(d, report, chosen, seed)
+        if "definition" in chosen:
+            _mutate_definitions(d, report, seed)
+        if "premise" in chosen:
+            _mutate_premises(d, report, seed)
     report.seconds = time.perf_counter() - t0
     return report
-

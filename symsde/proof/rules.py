@@ -70,6 +70,31 @@ class Rule:
         return ()
 
 
+def _substitute(premise: Claim, old: Any, new: Any, what: str) -> Claim:
+    """``premise`` with ``old`` replaced by ``new``, refusing variable capture.
+
+    Replacing ``exp(-a x)`` by a constant ``E`` inside ``d/dx`` changes what is
+    differentiated; so ``old`` may depend on a differentiation or integration variable of
+    a part it occurs in only if ``new`` depends on it too.
+    """
+    old, new = sp.sympify(old), sp.sympify(new)
+    for side in (premise.lhs, premise.rhs):
+        for e in ([side] if not isinstance(side, sp.MatrixBase) else list(side)):
+            for node in sp.preorder_traversal(e):
+                if isinstance(node, (sp.Derivative, sp.Integral, sp.Sum)):
+                    bound = set(node.variables)
+                    lost = (old.free_symbols & bound) - new.free_symbols
+                    if lost and node.subs(old, new) != node:
+                        raise RuleMisuseError(
+                            f"{what}: {sp.sstr(old)} depends on {sorted(map(str, lost))}, "
+                            f"bound inside a derivative or integral, and {sp.sstr(new)} does "
+                            "not")
+    out = _claim(premise.lhs.subs(old, new), premise.rhs.subs(old, new))
+    if out == premise:
+        raise RuleMisuseError(f"{what}: {sp.sstr(old)} does not occur in the premise")
+    return out
+
+
 def _surely_zero(q: Any) -> bool:
     q = sp.sympify(q)
     return q == 0 or q.is_zero is True
@@ -243,7 +268,7 @@ class LimitBoth(Rule):
                 return e
             if isinstance(e, sp.Add):
                 return sp.Add(*(lim(t) for t in e.args))
-            return sp.limit(e, self.variable, self.point)
+            return sp.limit(e.doit(), self.variable, self.point)
 
         return _claim(lim(premise.lhs), lim(premise.rhs))
 
@@ -279,11 +304,7 @@ class Substitute(Rule):
     def apply(self, premise: Claim, context: StepContext) -> Claim:
         eq = context.claim_of(self.using)
         old, new = (eq.rhs, eq.lhs) if self.reverse else (eq.lhs, eq.rhs)
-        out = _claim(premise.lhs.subs(old, new), premise.rhs.subs(old, new))
-        if out == premise:
-            raise RuleMisuseError(f"{sp.sstr(old)} (from step {self.using!r}) does not occur "
-                                  "in the premise")
-        return out
+        return _substitute(premise, old, new, f"substituting step {self.using!r}")
 
     def describe(self) -> str:
         return f"substituting step {self.using!r}"
@@ -366,10 +387,7 @@ class Rewrite(Rule):
 
         if not is_zero(sp.sympify(self.old) - sp.sympify(self.new))[0]:
             raise RuleMisuseError(f"{sp.sstr(self.old)} is not {sp.sstr(self.new)}")
-        out = _claim(premise.lhs.subs(self.old, self.new), premise.rhs.subs(self.old, self.new))
-        if out == premise:
-            raise RuleMisuseError(f"{sp.sstr(self.old)} does not occur in the premise")
-        return out
+        return _substitute(premise, self.old, self.new, "rewriting")
 
     def describe(self) -> str:
         return f"rewriting {sp.sstr(self.old)} as {sp.sstr(self.new)}"
@@ -393,11 +411,7 @@ class Given(Rule):
     def apply(self, premise: Claim, context: StepContext) -> Claim:
         if not self.because.strip():
             raise RuleMisuseError("a hypothesis needs a stated reason")
-        out = _claim(premise.lhs.subs(self.old, self.new), premise.rhs.subs(self.old, self.new))
-        if out == premise:
-            raise RuleMisuseError(f"the hypothesis' left side {sp.sstr(self.old)} does not "
-                                  "occur in the premise")
-        return out
+        return _substitute(premise, self.old, self.new, "the hypothesis")
 
     def describe(self) -> str:
         return f"the hypothesis {sp.sstr(self.old)} = {sp.sstr(self.new)} ({self.because})"

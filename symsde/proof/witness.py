@@ -240,9 +240,10 @@ def _mp(value: Any) -> Any:
     if value is -sp.oo:
         return -mpmath.inf
     v = sp.sympify(value)
-    if v.is_real is False or (v.is_number and not v.is_real and v.is_real is not None):
-        return mpmath.mpc(sp.re(v).evalf(mpmath.mp.dps + 5), sp.im(v).evalf(mpmath.mp.dps + 5))
-    return mpmath.mpf(sp.Float(v, mpmath.mp.dps + 5))
+    n = sp.N(v, mpmath.mp.dps + 5)
+    if n.is_real is False or isinstance(n, sp.Add):
+        return mpmath.mpc(sp.re(n), sp.im(n))
+    return mpmath.mpf(n)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -408,8 +409,12 @@ def _approach(expr: Any, k: int) -> Any:
     return expr.replace(lambda t: isinstance(t, sp.Limit), at)
 
 
-def _compare(lhs: Any, rhs: Any, env: Mapping[sp.Symbol, Any]) -> Any:
-    """Largest relative difference of the two sides at one point (entrywise)."""
+def _compare(lhs: Any, rhs: Any, env: Mapping[sp.Symbol, Any], floor: int = 0) -> Any:
+    """Largest relative difference of the two sides at one point (entrywise).
+
+    ``floor=1`` measures differences of values below 1 absolutely (for limits, where the
+    argument approaches a limit of 0 and a relative error would stay at 1).
+    """
     worst = mpmath.mpf(0)
     for a_expr, b_expr in zip(_entries(lhs), _entries(rhs), strict=True):
         a, b = evaluate(a_expr, env), evaluate(b_expr, env)
@@ -419,9 +424,9 @@ def _compare(lhs: Any, rhs: Any, env: Mapping[sp.Symbol, Any]) -> Any:
         diff = abs(a - b)
         if diff == 0:
             continue
-        scale = max(abs(a), abs(b))
+        scale = max(abs(a), abs(b), floor)
         err = diff / scale if scale else diff
-        if err > WITNESS_TOLERANCE:
+        if err > WITNESS_TOLERANCE and not floor:
             # Both sides near 0 by cancellation: rounding noise shrinks with more digits,
             # a real difference does not.
             with mpmath.workdps(mpmath.mp.dps + 30):
@@ -466,7 +471,8 @@ def witness_claim(lhs: Any, rhs: Any, witness: Witness, rng: random.Random) -> W
             env = {s: _mp(v) for s, v in point.items()}
             try:
                 if has_limit:
-                    errs = [_compare(_approach(a, j), _approach(b, j), env) for j in LIMIT_STEPS]
+                    errs = [_compare(_approach(a, j), _approach(b, j), env, 1)
+                            for j in LIMIT_STEPS]
                     errs = [mpmath.mpf(0) if e <= WITNESS_TOLERANCE else e for e in errs]
                     shrinking = all(y <= x for x, y in itertools.pairwise(errs))
                     if not shrinking or errs[-1] > LIMIT_TOLERANCE:

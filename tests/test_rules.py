@@ -1,0 +1,152 @@
+"""Each rule of inference: sound on a true premise, refuses misuse, and a rule step fails
+when its premise is mutated three ways."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from symsde.proof import (
+    AddBoth,
+    ApplyBoth,
+    Claim,
+    Combine,
+    Computed,
+    Derivation,
+    DifferentiateBoth,
+    DivideBoth,
+    FollowsFrom,
+    Given,
+    IntegrateBoth,
+    LimitBoth,
+    MultiplyBoth,
+    Rearrange,
+    Rewrite,
+    RuleMisuseError,
+    Substitute,
+    Witness,
+)
+from symsde.proof.kernel import StepContext, _premise_mutants
+from symsde.proof.rules import RULE_TYPES
+
+x = sp.Symbol("x", positive=True)
+a = sp.Symbol("a", positive=True)
+C = sp.Symbol("C", real=True)
+E = sp.Symbol("E", positive=True)
+
+#: A true premise about x: d/dx (x^3 e^{-a x}) = (3 x^2 - a x^3) e^{-a x}.
+F = x**3 * sp.exp(-a * x)
+PREMISE = Claim(sp.Derivative(F, x), (3 * x**2 - a * x**3) * sp.exp(-a * x))
+OTHER = Claim(sp.Derivative(x**3, x), 3 * x**2)  # a second true step, for Combine / Substitute
+
+#: rule -> the claim it makes of PREMISE (written out independently of the rule).
+CASES = {
+    "multiply": (MultiplyBoth(a), Claim(a * sp.Derivative(F, x),
+                                        a * (3 * x**2 - a * x**3) * sp.exp(-a * x))),
+    "divide": (DivideBoth(x**2, "x > 0"), Claim(sp.Derivative(F, x) / x**2,
+                                               (3 - a * x) * sp.exp(-a * x))),
+    "add": (AddBoth(x), Claim(sp.Derivative(F, x) + x,
+                              x + (3 * x**2 - a * x**3) * sp.exp(-a * x))),
+    "apply-exp": (ApplyBoth(sp.exp), Claim(sp.exp(sp.Derivative(F, x)),
+                                           sp.exp((3 * x**2 - a * x**3) * sp.exp(-a * x)))),
+    "differentiate": (DifferentiateBoth(x), Claim(
+        sp.Derivative(F, (x, 2)), (6 * x - 6 * a * x**2 + a**2 * x**3) * sp.exp(-a * x))),
+    "integrate": (IntegrateBoth(x, C), Claim(F, x**3 * sp.exp(-a * x) + C)),
+    "limit": (LimitBoth(x, sp.oo), Claim(sp.Limit(sp.Derivative(F, x), x, sp.oo), 0)),
+    "substitute": (Substitute("other", reverse=True), Claim(
+        sp.Derivative(F, x), (sp.Derivative(x**3, x) - a * x**3) * sp.exp(-a * x))),
+    "given": (Given(3 * x**2 - a * x**3, E, "name the polynomial factor"),
+              Claim(sp.Derivative(F, x), E * sp.exp(-a * x))),
+    "combine-add": (Combine("other", "add"), Claim(
+        sp.Derivative(F, x) + sp.Derivative(x**3, x),
+        (3 * x**2 - a * x**3) * sp.exp(-a * x) + 3 * x**2)),
+    "rearrange": (Rearrange(), Claim(sp.Derivative(F, x) - 3 * x**2 * sp.exp(-a * x),
+                                     -a * x**3 * sp.exp(-a * x))),
+    "rewrite": (Rewrite(3 * x**2, sp.Derivative(x**3, x)), Claim(
+        sp.Derivative(F, x), (sp.Derivative(x**3, x) - a * x**3) * sp.exp(-a * x))),
+}
+
+
+def chain(rule, claim, premise=PREMISE) -> Derivation:
+    # The constant of integration takes the value for which the integrated claim is true.
+    # E names 3 x^2 - a x^3 in the Given case.
+    d = Derivation("rules", "rules", witness=Witness(values={C: 0, E: 3 * x**2 - a * x**3}))
+    d.step("other", OTHER, "true", slide="S", check=Computed())
+    d.step("premise", premise, "true", slide="S", check=Computed())
+    d.step("s", claim, "by the rule", slide="S", check=FollowsFrom(rule, source="premise"))
+    return d
+
+
+def test_every_rule_has_a_case() -> None:
+    assert {type(r) for r, _ in CASES.values()} == set(RULE_TYPES)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_rule_is_sound_on_a_true_premise(name: str) -> None:
+    rule, claim = CASES[name]
+    r = chain(rule, claim).verify_step("s")
+    assert r.verdict == "holds", (name, r.detail)
+    assert r.premise_sensitive is True
+    # The numeric witness evaluated the derived claim on its own at 8 points: it is true.
+    assert r.witness_points >= 8 and r.witness_error is not None
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_a_premise_mutated_three_ways_makes_the_rule_step_fail(name: str) -> None:
+    rule, claim = CASES[name]
+    mutants = _premise_mutants(PREMISE)
+    assert len(mutants) == 3
+    for wrong in mutants:
+        d = Derivation("rules", "rules")
+        d.step("other", OTHER, "true", slide="S", check=Computed())
+        # The wrong premise enters as a (failing) step; its claim is what the rule sees.
+        d.step("premise", wrong, "wrong", slide="S", check=Computed())
+        d.step("s", claim, "by the rule", slide="S", check=FollowsFrom(rule, source="premise"))
+        r = d.verify_step("s")
+        assert d.verify_step("premise").verdict == "fails"
+        assert r.verdict == "fails", (name, wrong.text())
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_a_wrong_left_side_of_a_rule_step_fails(name: str) -> None:
+    rule, claim = CASES[name]
+    r = chain(rule, Claim(claim.lhs + x**5, claim.rhs)).verify_step("s")
+    assert r.verdict == "fails", name
+
+
+MISUSE = [
+    (MultiplyBoth(0), "multiplying both sides by 0"),
+    (DivideBoth(0, "never"), "division by zero"),
+    (DivideBoth(x, ""), "stated reason"),
+    (ApplyBoth(sp.log), "positive"),
+    (DifferentiateBoth(sp.Symbol("y")), "does not depend"),
+    (IntegrateBoth(x, a), "already occurs"),
+    (IntegrateBoth(sp.Symbol("y"), C), "does not depend"),
+    (LimitBoth(sp.Symbol("y"), sp.oo), "does not depend"),
+    (LimitBoth(x, sp.oo, {x: 0}, ""), "stated reason"),
+    (Substitute("other"), "does not occur"),
+    (Given(sp.exp(-a * x), E, "capture"), "bound inside a derivative"),
+    (Given(sp.Symbol("nowhere"), 0, "assumed"), "does not occur"),
+    (Given(x, 0, ""), "stated reason"),
+    (Combine("other", "equate"), "same left side"),
+    (Combine("other", "chain"), "right side"),
+    (Combine("other", "multiply"), "unknown way"),
+    (Rewrite(x, 2 * x), "is not"),
+    (Rewrite(sp.sin(x) ** 2 + sp.cos(x) ** 2, 1), "does not occur"),
+]
+
+
+@pytest.mark.parametrize(("rule", "message"), MISUSE, ids=[m for _, m in MISUSE])
+def test_misuse_is_refused(rule, message: str) -> None:
+    ctx = StepContext({"other": OTHER, "premise": PREMISE}, ["other", "premise", "s"], "s")
+    with pytest.raises(RuleMisuseError, match=message):
+        rule.apply(PREMISE, ctx)
+    # ... and a step that misuses a rule fails with the reason.
+    r = chain(rule, PREMISE).verify_step("s")
+    assert r.verdict == "fails" and "misused rule" in r.detail
+
+
+def test_apply_refuses_arbitrary_code() -> None:
+    ctx = StepContext({}, ["s"], "s")
+    with pytest.raises(RuleMisuseError, match="arbitrary code"):
+        ApplyBoth(lambda e: 7).apply(PREMISE, ctx)
