@@ -180,11 +180,11 @@ def steps_markdown(d: Derivation) -> str:
     out = [f"**`derivations.{d.name}`: {escape_markdown(d.title)}.** {_counts(res)}.", ""]
     for i, r in enumerate(res.steps, 1):
         out.append(step_markdown(r, i))
-    if d.definitions:
+    if d.notation:
         out.append("Displayed equations of the notes that define notation rather than "
                    "claim something, and so have no check:")
         out.append("")
-        for df in d.definitions:
+        for df in d.notation:
             out.append(f"- {df.equation} (slide *{escape_markdown(df.slide)}*): "
                        f"{escape_markdown(df.why_not_a_claim)}")
         out.append("")
@@ -228,7 +228,7 @@ def catalogue_markdown(name: str) -> str:
     ids: list[str] = []
     for s in d.steps:
         ids += [e for e in s.equations if e not in ids]
-    ids += [df.equation for df in d.definitions if df.equation not in ids]
+    ids += [df.equation for df in d.notation if df.equation not in ids]
     rows = [e for e in EQUATIONS if e[0] in ids]
     if not rows:
         return ""

@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 import sympy as sp
 
+from symsde import cli_mutate
 from symsde._timeout import time_limit
 from symsde.errors import InputError, NoStationaryDensityError, SymsdeError
 
@@ -88,7 +89,8 @@ def _build_parser() -> argparse.ArgumentParser:
     v.add_argument("--symbolic-only", action="store_true",
                    help="skip the confirmations by simulation")
     v.add_argument("--seed", type=_seed_arg, default=0,
-                   help="seed of the confirmation experiments (default 0)")
+                   help="seed of the numeric witnesses' instances and points and of the "
+                        "confirmation experiments (default 0)")
     v.add_argument("--timeout", type=_timeout_arg, default=DEFAULT_TIMEOUT,
                    help="give up on a derivation whose symbolic checks take longer than this "
                         f"many seconds (default {DEFAULT_TIMEOUT:g})")
@@ -103,6 +105,8 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--timeout", type=_timeout_arg, default=DEFAULT_TIMEOUT,
                    help=f"seconds of symbolic checking before giving up (default "
                         f"{DEFAULT_TIMEOUT:g})")
+    s.add_argument("--seed", type=_seed_arg, default=0,
+                   help="seed of the numeric witnesses (default 0)")
 
     st = sub.add_parser("stationary", help="derive the stationary density of an SDE")
     st.__class__ = _ExpressionArgsParser  # so that --drift -x and --loss -x**2 are values
@@ -122,6 +126,7 @@ def _build_parser() -> argparse.ArgumentParser:
                     help=f"seconds of symbolic work before giving up (default {DEFAULT_TIMEOUT:g})")
     _add_output_options(st, timings=False)
     _add_simulate_parser(sub)
+    cli_mutate.add_parser(sub, _seed_arg)
     return p
 
 
@@ -562,7 +567,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     for name in names:
         with time_limit(args.timeout, f"verifying the derivation {name}"):
             (d,) = load([name])
-            results.append(d.verify())
+            results.append(d.verify(seed=args.seed))
         derivs.append(d)
     symbolic_seconds = time.perf_counter() - t0
     experiments = [] if args.symbolic_only else _run_experiments(names, args.seed)
@@ -575,7 +580,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     total = {k: sum(r.count(k) for r in results) for k in ("holds", "erratum", "fails")}
     experiments_ok = all(e.ok for e in experiments)
     failed = total["fails"] > 0 or not experiments_ok
-    cov = coverage(derivs) if not args.names else None
+    cov = coverage(derivs, seed=args.seed) if not args.names else None
     if args.json:
         doc = {"derivations": [r.to_dict() for r in results], "errata": errata,
                "coverage": None if cov is None else cov.to_dict(),
@@ -583,7 +588,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                "summary": {"derivations": len(results),
                            "steps": sum(len(r.steps) for r in results),
                            "holds": total["holds"], "errata": total["erratum"],
-                           "fails": total["fails"], "experiments": len(experiments),
+                           "fails": total["fails"],
+                           "definitions": sum(r.count_kind("definition") for r in results),
+                           "independent_witnesses": sum(r.independent for r in results),
+                           "experiments": len(experiments),
                            "experiments_ok": experiments_ok, "ok": not failed,
                            "symbolic_seconds": round(symbolic_seconds, 3)}}
         if not args.timings:
@@ -595,11 +603,16 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         return 1 if failed else 0
     if not results:
         print("no derivations registered (derivations.REGISTRY is empty): nothing to verify")
-    rows = [(r.derivation.name, str(len(r.steps)), str(r.count("holds")), str(r.count("erratum")),
-             str(r.count("fails")), f"{r.seconds:.2f}s") for r in results]
-    rows.append(("total", str(sum(len(r.steps) for r in results)), str(total["holds"]),
-                 str(total["erratum"]), str(total["fails"]), f"{symbolic_seconds:.2f}s"))
-    _table(["derivation", "steps", "holds", "errata", "fails", "time"], rows)
+    rows = [(r.derivation.name, str(len(r.steps)), str(r.count_kind("definition")),
+             str(r.count("holds") - r.count_kind("definition")), str(r.count("erratum")),
+             str(r.count("fails")), str(r.independent), f"{r.seconds:.2f}s") for r in results]
+    rows.append(("total", str(sum(len(r.steps) for r in results)),
+                 str(sum(r.count_kind("definition") for r in results)),
+                 str(total["holds"] - sum(r.count_kind("definition") for r in results)),
+                 str(total["erratum"]), str(total["fails"]),
+                 str(sum(r.independent for r in results)), f"{symbolic_seconds:.2f}s"))
+    _table(["derivation", "steps", "definitions", "holds", "errata", "fails",
+            "independent witnesses", "time"], rows)
     if cov is not None:
         print(f"\ncoverage of the notes' displayed equations: {len(cov.covered)}/{cov.total}")
         for slide, c, t in cov.per_slide:
@@ -630,15 +643,15 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     with time_limit(args.timeout, f"verifying the derivation {args.name}"):
         (d,) = load([args.name])
-        ok = d.verify().ok
+        ok = d.verify(seed=args.seed).ok
     if args.latex:
-        print(d.render_latex())
+        print(d.render_latex(seed=args.seed))
     elif args.markdown:
-        print(d.render_markdown())
+        print(d.render_markdown(seed=args.seed))
     elif args.json:
-        print(d.to_json())
+        print(d.to_json(seed=args.seed))
     else:
-        print(d.render_text())
+        print(d.render_text(seed=args.seed))
     return 0 if ok else 1
 
 
@@ -728,6 +741,7 @@ COMMANDS = {
     "list": _cmd_list,
     "verify": _cmd_verify,
     "show": _cmd_show,
+    "mutate": lambda args: cli_mutate.run(args),
     "stationary": _cmd_stationary,
 }
 

@@ -48,13 +48,18 @@ def load(names: Sequence[str] | None = None) -> list[Derivation]:
 
 @dataclass(frozen=True)
 class Coverage:
-    """Which displayed equations of the notes the derivations account for."""
+    """Which displayed equations of the notes the derivations account for.
+
+    An equation counts when a step checks it with an independent witness, records it as
+    an erratum, or defines it (a definition step, or a note that it is notation).
+    """
 
     total: int
     covered: frozenset[str]
     per_slide: tuple[tuple[str, int, int], ...]  # (slide, covered, total)
     missing: tuple[str, ...]
     unknown: tuple[str, ...]  # ids named by a step but absent from the catalogue
+    weak: tuple[str, ...] = ()  # named only by steps without an independent witness
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -63,21 +68,28 @@ class Coverage:
             "per_slide": [{"slide": s, "covered": c, "total": t} for s, c, t in self.per_slide],
             "missing": list(self.missing),
             "unknown": list(self.unknown),
+            "weak": list(self.weak),
         }
 
 
-def coverage(derivs: Sequence[Derivation]) -> Coverage:
-    """Count the catalogue's displayed equations covered by steps or definitions."""
+def coverage(derivs: Sequence[Derivation], *, seed: int = 0) -> Coverage:
+    """Count the catalogue's displayed equations covered by checked steps or definitions."""
     from derivations._catalogue import EQUATIONS, SLIDES
 
     named: set[str] = set()
+    strong: set[str] = set()
     for d in derivs:
-        for s in d.steps:
-            named.update(s.equations)
-        for df in d.definitions:
-            named.add(df.equation)
+        for r in d.verify(seed=seed).steps:
+            named.update(r.step.equations)
+            if r.verdict == "fails":
+                continue
+            if r.kind in ("definition", "erratum") or r.independent_witness:
+                strong.update(r.step.equations)
+        for n in d.notation:
+            named.add(n.equation)
+            strong.add(n.equation)
     ids = [e[0] for e in EQUATIONS]
-    covered = frozenset(named & set(ids))
+    covered = frozenset(strong & set(ids))
     per_slide = tuple(
         (slide, sum(1 for i, s, _ in EQUATIONS if s == slide and i in covered),
          sum(1 for _, s, _ in EQUATIONS if s == slide))
@@ -89,4 +101,5 @@ def coverage(derivs: Sequence[Derivation]) -> Coverage:
         per_slide=per_slide,
         missing=tuple(i for i in ids if i not in covered),
         unknown=tuple(sorted(named - set(ids))),
+        weak=tuple(i for i in ids if i in named and i not in covered),
     )

@@ -236,25 +236,56 @@ def _mutate_definitions(d: Derivation, report: MutationReport, seed: int) -> Non
                                           "class": "definition", "operator": op})
                 continue
             _, replacement = _definition_entry(st.claim.lhs, new)
-            killed, by = False, ""
+            killed, by, used = False, "", False
             for later in d.steps[i + 1:]:
                 if later.kind == "definition":
                     continue
-                ctx = d.context_for(later.id, effective)
-                if key not in ctx.definitions:
+                original = d.context_for(later.id, effective)
+                if key not in original.definitions:
                     continue
+                ctx = d.context_for(later.id, effective)
                 ctx.definitions[key] = replacement
                 claim = effective[later.id]
-                if ctx.unfold(claim.difference) == d.context_for(
-                        later.id, effective).unfold(claim.difference) and not isinstance(
-                        later.check, FollowsFrom):
-                    continue  # this step does not use the name
+                seen = [claim.difference]
+                if isinstance(later.check, FollowsFrom):
+                    seen.append(ctx.claim_of(later.check.source).difference)
+                if all(_same(ctx.unfold(e), original.unfold(e)) for e in seen):
+                    continue  # this step does not see the change
+                used = True
                 hit, how = _judge_claim(later, claim, ctx, d, seed, f"definition:{st.id}:{op}")
                 if hit:
                     killed, by = True, f"{later.id} ({how})"
                     break
+            if not used and _uses(d, i, key, effective):
+                # Every step that uses the name sees the same mathematics (e.g. a constant
+                # added to a quantity of which only the derivative is taken): equivalent.
+                # A definition nothing uses is a survivor.
+                report.equivalent.append({"derivation": d.name, "step": st.id,
+                                          "class": "definition", "operator": op})
+                continue
             desc = f"{sp.sstr(st.claim.lhs)} := {sp.sstr(new)}"
             report.mutants.append(Mutant(d.name, st.id, "definition", op, desc, killed, by))
+
+
+def _mentions(expr: Any, key: Any) -> bool:
+    if isinstance(key, sp.Symbol):
+        return bool(expr.has(key))
+    return any(f.func == key for f in expr.atoms(sp.Function))
+
+
+def _uses(d: Derivation, i: int, key: Any, effective: dict[str, Claim]) -> bool:
+    """Does any step after the ``i``-th (or the premise of a rule step) mention ``key``?"""
+    for later in d.steps[i + 1:]:
+        if later.kind == "definition":
+            continue
+        exprs = [effective[later.id].lhs, effective[later.id].rhs]
+        if isinstance(later.check, FollowsFrom):
+            ctx = d.context_for(later.id, effective)
+            premise = ctx.claim_of(later.check.source)
+            exprs += [premise.lhs, premise.rhs]
+        if any(_mentions(e, key) for e in exprs):
+            return True
+    return False
 
 
 def _mutate_premises(d: Derivation, report: MutationReport, seed: int) -> None:
