@@ -146,3 +146,7 @@ EQUATIONS: tuple[tuple[str, str, str], ...] = (
 
 #: Slide titles in the order of the notes.
 SLIDES: tuple[str, ...] = tuple(dict.fromkeys(slide for _, slide, _ in EQUATIONS))
+
+
+#: id -> LaTeX, for comparing steps with the notes as written.
+CATALOGUE: dict[str, str] = {eid: latex for eid, _, latex in EQUATIONS}

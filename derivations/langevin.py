@@ -21,6 +21,7 @@ import sympy as sp
 
 from symsde import SDE, simulate, stationary_density
 from symsde.confirm import ks_test, mean_test
+from derivations._catalogue import CATALOGUE
 from symsde.experiment import Experiment
 from symsde.proof import (
     ApplyBoth,
@@ -78,6 +79,11 @@ def derivation() -> Derivation:
         witness=stationary_instance,
         summary="Gradient flow plus isotropic noise; the zero-flux density is "
                 "exp(-2L/sigma^2)/Z.",
+        symbols={r"\Phi": x, r"\sigma": sigma, r"\mathcal{L}": L(x), "p": p(x), "g": g(x),
+                 "Z": Z,
+                 "C": C, r"\text{gradient flow}": Fgrad(x),
+                 r"\text{diffusion flow}": Fdiff(x)},
+        catalogue=CATALOGUE,
     )
     sde = SDE.langevin(L(x), [x], sigma)
 
@@ -98,8 +104,10 @@ def derivation() -> Derivation:
         Claim(J(x), Fgrad(x) + Fdiff(x)),
         "The current is the sum of the gradient flow and the diffusion flow.",
         slide=SLIDE_SDE, check=Computed(), witness=any_density,
-        equations=("E16", "E17"),
     )
+    for eq in ("E16", "E17"):
+        d.note(eq, SLIDE_SDE, "the Langevin update rule defines the process (built here by "
+                              "SDE.langevin), whose current the steps compute")
     d.step(
         "continuity",
         Claim(sde.fokker_planck(p(x)), -sp.Derivative(J(x), x)),
@@ -163,6 +171,8 @@ def derivation() -> Derivation:
         slide=SLIDE_STAT,
         check=FollowsFrom(Rewrite(dp / p(x), sp.Derivative(sp.log(p(x)), x))),
         equations=("E25",),
+        transcription=Claim(sp.Derivative(sigma**2 / 2 * sp.log(p(x)), x),
+                            sp.Derivative(-L(x), x)),
     )
     d.step(
         "integrate",

@@ -516,11 +516,14 @@ class Step:
     reading: str | None = None
     hypotheses: tuple[str, ...] = ()
     no_independent_witness: str = ""
+    transcription: Claim | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "claim", Claim.of(self.claim))
         if self.corrected is not None:
             object.__setattr__(self, "corrected", Claim.of(self.corrected))
+        if self.transcription is not None:
+            object.__setattr__(self, "transcription", Claim.of(self.transcription))
 
     @property
     def kind(self) -> StepKind:
@@ -562,6 +565,16 @@ class StepResult:
     independent_witness: bool = False
     premise_sensitive: bool | None = None
     witness_note: str = ""
+    #: Comparisons with the notes' displays (filled by DerivationResult.notes()).
+    notes: tuple[Any, ...] = ()
+
+    @property
+    def notes_form(self) -> str | None:
+        """The notes' literal form this step was compared with (LaTeX), if any."""
+        for n in self.notes:
+            if n.latex:
+                return n.latex
+        return None
 
     @property
     def kind(self) -> StepKind:
@@ -587,9 +600,23 @@ class DerivationResult:
     steps: list[StepResult]
     seconds: float
     seed: int = 0
+    _notes: dict[str, list[Any]] | None = field(default=None, repr=False)
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for r in self.steps if r.verdict == verdict)
+
+    def notes(self) -> dict[str, list[Any]]:
+        """Compare each step with the notes' displays it names (once; needs a catalogue)."""
+        d = self.derivation
+        if not d.catalogue:
+            return {}
+        if self._notes is None:
+            from symsde.proof.notes import compare_with_notes
+
+            self._notes = compare_with_notes(self, d.catalogue, d.symbols)
+            for r in self.steps:
+                r.notes = tuple(self._notes.get(r.step.id, ()))
+        return self._notes
 
     def count_kind(self, kind: StepKind) -> int:
         return sum(1 for r in self.steps if r.kind == kind)
@@ -714,10 +741,15 @@ class Derivation:
     """
 
     def __init__(self, name: str, title: str, *, witness: Witness | None = None,
-                 summary: str = "") -> None:
+                 summary: str = "", symbols: Mapping[str, Any] | None = None,
+                 catalogue: Mapping[str, str] | None = None) -> None:
         self.name = name
         self.title = title
         self.summary = summary
+        #: The notes' notation (LaTeX names) -> this derivation's SymPy objects.
+        self.symbols: dict[str, Any] = dict(symbols or {})
+        #: The notes' displayed equations (id -> LaTeX), to compare steps with.
+        self.catalogue: dict[str, str] = dict(catalogue or {})
         self.witness = witness or Witness()
         self.steps: list[Step] = []
         self.notation: list[Notation] = []
@@ -733,7 +765,8 @@ class Derivation:
         return st
 
     def define(self, id: str, name: Any, value: Any, reason: str, *, slide: str,
-               equations: Sequence[str] = (), reading: str | None = None) -> Step:
+               equations: Sequence[str] = (), reading: str | None = None,
+               transcription: Any = None) -> Step:
         """Add a definition step ``name := value`` (``name`` a symbol or ``f(x, ...)``)."""
         key, replacement = _definition_entry(name, value)
         if key in self.definitions:
@@ -741,7 +774,8 @@ class Derivation:
         if _sym(value).has(key):
             raise GroundingError(f"step {id!r}: the definition of {name} refers to itself")
         st = self._add(Step(id=id, claim=Claim(name, value), reason=reason, slide=slide,
-                            check=Define(), equations=tuple(equations), reading=reading))
+                            check=Define(), equations=tuple(equations), reading=reading,
+                            transcription=transcription))
         self.definitions[key] = replacement
         return st
 
@@ -749,7 +783,7 @@ class Derivation:
              slide: str, check: Check, corrected: Any = None, erratum: str = "",
              equations: Sequence[str] = (), witness: Witness | None = None,
              reading: str | None = None, hypotheses: Sequence[str] = (),
-             no_independent_witness: str = "") -> Step:
+             no_independent_witness: str = "", transcription: Any = None) -> Step:
         """Append a computed, rule or erratum step and return it.
 
         Raises
@@ -764,7 +798,8 @@ class Derivation:
                   corrected=None if corrected is None else Claim.of(corrected),
                   erratum=erratum, equations=tuple(equations), witness=witness,
                   reading=reading, hypotheses=tuple(hypotheses),
-                  no_independent_witness=no_independent_witness)
+                  no_independent_witness=no_independent_witness,
+                  transcription=transcription)
         self._ground(st)
         return self._add(st)
 

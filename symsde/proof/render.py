@@ -44,7 +44,9 @@ def step_dict(r: StepResult) -> dict[str, Any]:
                     "digits": WITNESS_DIGITS},
         "independent_witness": bool(r.independent_witness),
         "premise_sensitive": r.premise_sensitive,
-        "notes_form": getattr(r, "notes_form", None),
+        "notes_form": r.notes_form,
+        "notes": [{"equation": n.equation, "status": n.status, "latex": n.latex,
+                   **({"detail": n.detail} if n.detail else {})} for n in r.notes],
         "reading": s.reading,
         "hypotheses": list(s.all_hypotheses),
         "equations": list(s.equations),
@@ -62,6 +64,7 @@ def step_dict(r: StepResult) -> dict[str, Any]:
 
 def result_dict(res: DerivationResult) -> dict[str, Any]:
     d = res.derivation
+    res.notes()
     return {
         "name": d.name,
         "title": d.title,

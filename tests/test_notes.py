@@ -1,0 +1,68 @@
+"""The notes read as written: a step that silently corrects a display is caught."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+import derivations
+from derivations._catalogue import CATALOGUE
+from symsde.proof import Claim, Computed, Derivation
+from symsde.proof.notes import failures
+from symsde.registry import load
+
+x = sp.Symbol("Phi", real=True)
+sigma = sp.Symbol("sigma", positive=True)
+L, p = sp.Function("L"), sp.Function("p")
+TABLE = {r"\Phi": x, r"\sigma": sigma, r"\mathcal{L}": L(x), "p": p(x)}
+DISPLAY = {"N1": r"\frac{1}{2}\sigma^2\frac{\nabla_{\Phi} p}{p} = -\nabla_{\Phi}\mathcal{L}",
+           "N2": r"\nabla_{\Phi} \left(\frac{1}{2}\sigma^2 \ln p \right) = \nabla_{\Phi}(-\mathcal{L})"}
+
+
+def _one(claim: Claim, eq: str, **kw) -> str:
+    d = Derivation("n", "n", symbols=TABLE, catalogue=DISPLAY)
+    d.step("s", claim, "r", slide="S", check=Computed(), equations=(eq,), **kw)
+    (form,) = d.verify().notes()["s"]
+    return form.status
+
+
+def test_the_same_claim_in_other_symbols_is_the_same() -> None:
+    claim = Claim(sigma**2 * sp.Derivative(p(x), x) / p(x) + 2 * sp.Derivative(L(x), x), 0)
+    assert _one(claim, "N1") == "same"
+
+
+def test_a_silently_corrected_claim_differs() -> None:
+    # sigma^2 instead of sigma^2/2: a "correction" nobody declared.
+    claim = Claim(sigma**2 * sp.Derivative(p(x), x) / p(x), -sp.Derivative(L(x), x))
+    assert _one(claim, "N1") == "differs"
+
+
+def test_a_declared_reading_is_accepted_and_reported() -> None:
+    claim = Claim(sigma**2 * sp.Derivative(p(x), x) / p(x), -sp.Derivative(L(x), x))
+    assert _one(claim, "N1", reading="reads sigma^2/2 as sigma^2") == "reading"
+
+
+def test_a_hand_transcription_must_match_the_display_token_by_token() -> None:
+    claim = Claim(sp.Derivative(sigma**2 / 2 * sp.log(p(x)), x), sp.Derivative(-L(x), x))
+    good = claim
+    assert _one(claim, "N2", transcription=good) == "transcribed"
+    # A transcription with a different number (1/3 for 1/2) does not match the display.
+    wrong_tokens = Claim(sp.Derivative(sigma**2 / 3 * sp.log(p(x)), x),
+                         sp.Derivative(-L(x), x))
+    assert _one(claim, "N2", transcription=wrong_tokens) == "differs"
+    # Without any transcription the unreadable display is reported as unread.
+    assert _one(claim, "N2") == "unread"
+
+
+@pytest.mark.parametrize("name", derivations.REGISTRY)
+def test_every_covered_display_is_the_same_claim_an_erratum_a_reading_or_transcribed(
+        name: str) -> None:
+    (d,) = load([name])
+    if not d.catalogue:
+        pytest.skip(f"{name} has no symbol table for the notes yet")
+    bad = failures(d.verify().notes())
+    assert not bad, [(sid, f.equation, f.status, f.detail) for sid, f in bad]
+
+
+def test_the_catalogue_is_keyed_by_equation_id() -> None:
+    assert len(CATALOGUE) == 66 and "E27" in CATALOGUE
