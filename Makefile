@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BOOK_STAMP := $(VENV)/.installed-book
 
-.PHONY: verify test test-slow test-all lint bench book book-check clean
+.PHONY: verify test test-slow test-all mutate lint bench book book-check clean
 
 # Re-install only when the project's metadata changed.
 $(STAMP): pyproject.toml
@@ -26,6 +26,10 @@ test-slow: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m ''
+
+# Every mutant (right sides, left sides, definitions, premises) of every step must fail.
+mutate: $(STAMP)
+	$(BIN)/symsde mutate
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -214,6 +214,20 @@ class DifferentiateBoth(Rule):
         return f"differentiating both sides in ${_tex(self.variable)}$"
 
 
+def _antiderivative(e: Any, x: sp.Symbol) -> Any:
+    """An antiderivative, term by term; SymPy's cheap methods first (heurisch is slow)."""
+    out = []
+    for term in sp.Add.make_args(sp.sympify(e)):
+        if isinstance(term, sp.Derivative) and term.variables == (x,):
+            out.append(term.expr)  # the fundamental theorem, without a search
+            continue
+        got = sp.integrate(term, x, manual=True)
+        if got.has(sp.Integral):
+            got = sp.integrate(term, x)
+        out.append(got)
+    return sp.Add(*out)
+
+
 @dataclass(frozen=True)
 class IntegrateBoth(Rule):
     """``a' = b'`` (or ``a = b``) integrated in ``x``: ``∫a = ∫b + C``, ``C`` a new constant."""
@@ -227,8 +241,8 @@ class IntegrateBoth(Rule):
             raise RuleMisuseError(f"the constant {self.constant} already occurs in the premise")
         if not (premise.lhs.has(self.variable) or premise.rhs.has(self.variable)):
             raise RuleMisuseError(f"the premise does not depend on {self.variable}")
-        return _claim(sp.integrate(premise.lhs, self.variable),
-                      sp.integrate(premise.rhs, self.variable) + self.constant)
+        return _claim(_antiderivative(premise.lhs, self.variable),
+                      _antiderivative(premise.rhs, self.variable) + self.constant)
 
     def describe(self) -> str:
         return (f"integrating both sides in {self.variable} "

@@ -294,7 +294,9 @@ def evaluate(expr: Any, env: Mapping[sp.Symbol, Any]) -> Any:
         raise NotNumericError("a limit inside an expression; state it as the claim's side")
     specials = _outermost_special(expr)
     if specials:
-        reps = {node: sp.Dummy(f"w{i}") for i, node in enumerate(specials)}
+        # Fixed names (not Dummies) so the outer expression, and its lambdified form, is the
+        # same at every point and cached.
+        reps = {node: sp.Symbol(f"_witness_{i}") for i, node in enumerate(specials)}
         inner = dict(env)
         for node, d in reps.items():
             inner[d] = evaluate(node, env)
