@@ -19,9 +19,9 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
+from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate, stationary_density
 from symsde.confirm import ks_test, mean_test
-from derivations._catalogue import CATALOGUE
 from symsde.experiment import Experiment
 from symsde.proof import (
     ApplyBoth,

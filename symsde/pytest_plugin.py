@@ -1,17 +1,19 @@
 """A pytest plugin that makes every derivation step a test item.
 
-Installed with symsde (entry point ``pytest11``), so ``pytest derivations`` in any
-checkout runs the proofs. Items are named ``<derivation>::<step-id>``, e.g.
+Installed with symsde (entry point ``pytest11``). The parts of every lecture registered in
+the entry-point group ``symsde.derivations`` are collected from their source files, so
+``pytest derivations`` in this checkout (or ``pytest <your lecture>``) runs the proofs.
+Items are named ``<derivation>::<step-id>``, e.g.
 ``langevin::stationary-density``; a failing step reports its claim in LaTeX, the
 residual and the slide of the notes.
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -27,45 +29,38 @@ class StepFailedError(AssertionError):
         super().__init__(result.step.id)
 
 
-def _is_derivation_file(path: Path) -> bool:
-    return (
-        path.suffix == ".py"
-        and path.parent.name == "derivations"
-        and not path.name.startswith("_")
-        and (path.parent / "__init__.py").exists()
-    )
+@functools.cache
+def _part_files() -> dict[Path, str]:
+    """Source file -> part name, for every part of every registered lecture."""
+    from symsde import registry
+
+    out: dict[Path, str] = {}
+    for lec in registry.lectures():
+        for p in lec.parts:
+            spec = importlib.util.find_spec(lec.module_name(p))
+            if spec is not None and spec.origin:
+                out[Path(spec.origin).resolve()] = p.name
+    return out
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if _is_derivation_file(file_path):
-        return DerivationFile.from_parent(parent, path=file_path)
+    name = _part_files().get(file_path.resolve()) if file_path.suffix == ".py" else None
+    if name is not None:
+        return DerivationFile.from_parent(parent, path=file_path, part=name)
     return None
 
 
-def _import(path: Path, config: pytest.Config) -> ModuleType:
-    """Import ``derivations/<name>.py`` the way pytest imports test modules.
-
-    With the default ``prepend`` import mode this is ``derivations.<name>`` from the
-    checkout being tested, so ``pytest derivations`` checks the proofs of that checkout.
-    """
-    try:
-        from _pytest.pathlib import import_path
-
-        return import_path(path, mode=config.getoption("importmode"), root=config.rootpath,
-                           consider_namespace_packages=False)
-    except TypeError:  # pragma: no cover - older pytest signatures
-        return importlib.import_module(f"derivations.{path.stem}")
-
-
 class DerivationFile(pytest.File):
-    """Collects the steps of ``derivations/<name>.py``."""
+    """Collects the steps of one registered part's module."""
+
+    def __init__(self, *, part: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.part = part
 
     def collect(self) -> Iterator[pytest.Item]:
-        module = _import(self.path, self.config)
-        build = getattr(module, "derivation", None)
-        if build is None:
-            return
-        deriv = build()
+        from symsde import registry
+
+        (deriv,) = registry.load([self.part])
         for step in deriv.steps:
             yield DerivationStep.from_parent(self, name=f"{deriv.name}::{step.id}",
                                              derivation=deriv, step_id=step.id)

@@ -15,8 +15,11 @@ x = sp.Symbol("Phi", real=True)
 sigma = sp.Symbol("sigma", positive=True)
 L, p = sp.Function("L"), sp.Function("p")
 TABLE = {r"\Phi": x, r"\sigma": sigma, r"\mathcal{L}": L(x), "p": p(x)}
-DISPLAY = {"N1": r"\frac{1}{2}\sigma^2\frac{\nabla_{\Phi} p}{p} = -\nabla_{\Phi}\mathcal{L}",
-           "N2": r"\nabla_{\Phi} \left(\frac{1}{2}\sigma^2 \ln p \right) = \nabla_{\Phi}(-\mathcal{L})"}
+DISPLAY = {
+    "N1": r"\frac{1}{2}\sigma^2\frac{\nabla_{\Phi} p}{p} = -\nabla_{\Phi}\mathcal{L}",
+    "N2": r"\nabla_{\Phi} \left(\frac{1}{2}\sigma^2 \ln p \right)"
+          r" = \nabla_{\Phi}(-\mathcal{L})",
+}
 
 
 def _one(claim: Claim, eq: str, **kw) -> str:

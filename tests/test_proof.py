@@ -99,7 +99,7 @@ def test_solves_ode_needs_the_initial_condition() -> None:
                                    sp.Function("ratio")(sp.Symbol("N")), sp.Symbol("T")])
 def test_a_bare_label_on_a_left_side_is_refused_when_the_step_is_added(label) -> None:
     d = Derivation("labels", "labels")
-    with pytest.raises(GroundingError, match="'s'.*bare name"):
+    with pytest.raises(GroundingError, match=r"'s'.*bare name"):
         d.step("s", Claim(label, 4), "r", slide="S", check=Computed())
 
 

@@ -3,7 +3,6 @@ given the wrong premise or label that made them hold before."""
 
 from __future__ import annotations
 
-
 import pytest
 import sympy as sp
 

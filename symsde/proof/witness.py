@@ -225,10 +225,9 @@ def instantiate(expr: Any, functions: Mapping[Any, Any], values: Mapping[sp.Symb
     """
     out = expr
     for f, concrete in functions.items():
-        if isinstance(f, sp.FunctionClass):
-            out = out.replace(f, concrete)
-        else:
-            out = out.subs(f, concrete)
+        # replace() reaches inside Sum/Integral, where subs() of a function fails.
+        out = out.replace(f, concrete) if isinstance(f, sp.FunctionClass) \
+            else out.subs(f, concrete)
     if values:
         out = out.subs(dict(values))
     return out
