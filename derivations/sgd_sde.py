@@ -34,6 +34,7 @@ from functools import cache
 
 import numpy as np
 import sympy as sp
+from sympy.codegen.cfunctions import log1p
 
 from symsde import SDE, simulate, stationary_density
 from symsde.confirm import ks_test, mean_test, variance_test
@@ -119,13 +120,17 @@ def derivation() -> Derivation:
         "g_hat is the gradient of one example drawn uniformly (probability 1/3 each); "
         "averaged over the draw, g_hat - g(Phi) is zero: g_hat = g + (g_hat - g) is the "
         "gradient plus zero-mean noise.",
-        slide=SLIDE_NOISE, check=Computed(), equations=("E44",),
+        slide=SLIDE_NOISE, check=Computed(),
+        reading="E44 is an identity; the step checks the sentence after it: g_hat - g(Phi) "
+                "has zero mean",
+        equations=("E44",),
     )
-    d.define("noise-cgf", Kxi(u, Sigma),
-             sp.log((sp.exp(u * sp.sqrt(Sigma)) + sp.exp(-u * sp.sqrt(Sigma))) / 2),
+    d.define("noise-cgf", Kxi(u, Sigma), log1p(sp.sinh(u * sp.sqrt(Sigma))**2) / 2,
              "A noise model with covariance Sigma: half the examples have gradient "
-             "g + sqrt(Sigma), half g - sqrt(Sigma). K_xi(u, Sigma) = log E exp(u (g_hat - g)) is "
-             "the cumulant generating function of one draw's noise.",
+             "g + sqrt(Sigma), half g - sqrt(Sigma). K_xi(u, Sigma) = log E exp(u (g_hat - "
+             "g)) = log((e^(u sqrt(Sigma)) + e^(-u sqrt(Sigma)))/2) = log cosh(u sqrt(Sigma)) "
+             "is the cumulant generating function of one draw's noise (written "
+             "log1p(sinh^2)/2, which stays accurate for small u).",
              slide=SLIDE_NOISE)
     d.step(
         "noise-moments",
@@ -143,7 +148,10 @@ def derivation() -> Derivation:
         "(g_hat_j - g). Its cumulant generating function is -u eta N g + N K_xi(-eta u); "
         "the first two cumulants give the mean -eta N g and the variance of eta sqrt(N) "
         "eps with eps of variance Sigma.",
-        slide=SLIDE_NOISE, check=Computed(), equations=("E45", "E46"),
+        slide=SLIDE_NOISE, check=Computed(),
+        reading="the approximate displays are read as statements about the law of the "
+                "displacement: its mean and variance are those of -eta N g - eta sqrt(N) eps",
+        equations=("E45", "E46"),
         hypotheses=(FROZEN, INDEPENDENT),
     )
     d.step(
@@ -167,7 +175,10 @@ def derivation() -> Derivation:
         "Standardised by sqrt(N Sigma), the noise sum has the cumulant generating function "
         "N K_xi(u / sqrt(N Sigma)), which tends to u^2/2, that of a standard normal: for "
         "large N the sum is approximately sqrt(N) eps, eps ~ N(0, Sigma).",
-        slide=SLIDE_NOISE, check=Computed(), equations=("E46",), hypotheses=(INDEPENDENT,),
+        slide=SLIDE_NOISE, check=Computed(),
+        reading="approximately Gaussian is read as: the standardised sum's cumulant "
+                "generating function tends to that of a standard normal",
+        equations=("E46",), hypotheses=(INDEPENDENT,),
     )
     d.step(
         "time-step-moments",
@@ -180,6 +191,8 @@ def derivation() -> Derivation:
         slide=SLIDE_NOISE,
         check=FollowsFrom(Given(N, dt / eta, "the notes define Delta t = N eta"),
                           source="n-step-moments"),
+        reading="the approximation is read as equality of mean and variance with those "
+                "of -g Delta t + sqrt(eta) eps sqrt(Delta t)",
         equations=("E47",),
     )
 
@@ -194,8 +207,12 @@ def derivation() -> Derivation:
         "E Phi_{i+n}^2 = (Phi_i + K'(0))^2 + K''(0) tend to Phi_i and Phi_i^2 as "
         "eta -> 0: Phi_{i+n} -> Phi_i in mean square, so a small learning rate leaves room "
         "for an N with Phi_{i+N} close to Phi_i and yet many steps.",
-        slide=SLIDE_SGD, check=Computed(), equations=("E43",), hypotheses=(INDEPENDENT,),
+        slide=SLIDE_SGD, check=Computed(),
+        reading="Phi_{i+N} ~ Phi_i is read as: for a fixed number of steps, Phi_{i+n} -> "
+                "Phi_i in mean square as eta -> 0",
+        equations=("E43",), hypotheses=(FROZEN, INDEPENDENT),
     )
+
     # ---- The SGD SDE in One Dimension: the SDE's coefficients from the algorithm ---------
     sde_1d = SDE.sgd(L(x), [x], eta, sigma)
     d.step(
@@ -209,7 +226,11 @@ def derivation() -> Derivation:
         "diffusion of the engine's SGD SDE dx = -L'(x) dt + sqrt(eta) sigma dB "
         "(SDE.sgd(L, [x], eta, sigma)): the SDE's coefficients follow from the update, "
         "and E50 is its Euler step.",
-        slide=SLIDE_1D, check=Computed(), equations=("E50",),
+        slide=SLIDE_1D, check=Computed(),
+        reading="E50 is read as the Euler step of dPhi = -g dt + sqrt(eta) sigma dB with "
+                "constant sigma; its coefficients are what the SGD update's moments must "
+                "match",
+        equations=("E50",),
         hypotheses=(FROZEN, INDEPENDENT, "the gradient noise sigma is constant"),
     )
     gibbs_1d = sp.exp(-2 * L(x) / (eta * sigma**2)) / Z
@@ -243,6 +264,7 @@ def derivation() -> Derivation:
     Sig = sp.Matrix([[S11, S12], [S12, S22]])
     root = Sig.cholesky(hermitian=False)  # sigma(Phi): root * root^T = Sigma
     examples = [s * sp.sqrt(2) * root[:, k] for k in (0, 1) for s in (1, -1)]
+    w = sp.Matrix([w1, w2])
     d.define("noise-cgf-2d", Kxi2(w1, w2),
              sp.log(sp.Add(*[sp.exp(w1 * e[0] + w2 * e[1]) for e in examples]) / 4),
              "A two-dimensional noise model with covariance Sigma: the four examples' "
@@ -252,14 +274,16 @@ def derivation() -> Derivation:
     d.step(
         "noise-covariance-2d",
         Claim(_cumulants(Kxi2(v * w1, v * w2), v),
-              sp.Matrix([0, (sp.Matrix([[w1, w2]]) * Sig * sp.Matrix([w1, w2]))[0]])),
+              sp.Matrix([0, (w.T * Sig * w)[0]])),
         "Along any direction w the noise w . (g_hat - g) has mean 0 and variance "
         "w^T Sigma w: the noise covariance is Sigma, the covariance of sigma(Phi) eps with "
         "eps ~ N(0, I), as sigma sigma^T = Sigma.",
-        slide=SLIDE_SGD, check=Computed(), equations=("E48", "E49"),
+        slide=SLIDE_SGD, check=Computed(),
+        reading="sigma(Phi) the square root of Sigma is read as sigma sigma^T = Sigma "
+                "(here the Cholesky factor)",
+        equations=("E48", "E49"),
     )
     sde_2d = SDE.sgd(L2(x1, x2), [x1, x2], eta, root)
-    w = sp.Matrix([w1, w2])
     grad = sp.Matrix([sp.Derivative(L2(x1, x2), x1), sp.Derivative(L2(x1, x2), x2)])
     noise_2d = dt / eta * Kxi2(-eta * v * w1, -eta * v * w2)
     d.step(
@@ -270,7 +294,10 @@ def derivation() -> Derivation:
         "generating function -v Delta t w . grad L + (Delta t/eta) K_xi2(-eta v w) along a "
         "direction w; its mean is w . mu Delta t with mu the drift of the engine's SGD SDE "
         "dPhi = -grad L dt + sqrt(eta) sigma dB (SDE.sgd, sigma the square root of Sigma).",
-        slide=SLIDE_SGD, check=Computed(), equations=("E48", "E49", "E52"),
+        slide=SLIDE_SGD, check=Computed(),
+        reading="the approximation is read as equality of the mean and, in the next step, "
+                "of the covariance along every direction w",
+        equations=("E48", "E49", "E52"),
         hypotheses=(FROZEN, INDEPENDENT),
     )
     d.step(
