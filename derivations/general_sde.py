@@ -129,6 +129,7 @@ def derivation() -> Derivation:
         reading="(2) is read as the SDE object with drift mu and diffusion matrix "
                 "sigma sigma^T, whose Euler-Maruyama step is (1)",
     )
+
     # ---- The calculus of (2): Ito's lemma for geometric Brownian motion ----------------
     gbm = SDE([X], [a * X], [[b * X]])
     d.step(
@@ -157,9 +158,8 @@ def derivation() -> Derivation:
               X0 * sp.exp(a * tp)),
         "Integrating Ito's d log X (symsde.ito_lemma) gives X_t = X_0 exp((a - b^2/2) t "
         "+ b B_t) with B_t = sqrt(t) eps; averaged over eps (E exp(k eps) at k = b sqrt(t)) "
-        "it has the mean X_0 e^(a t) "
-        "that the drift of (2) prescribes. The naive chain rule (no -b^2/2) would give "
-        "X_0 e^((a + b^2/2) t).",
+        "it has the mean X_0 e^(a t) that the drift of (2) prescribes (step "
+        "gbm-mean-ode). The naive chain rule (no -b^2/2) would give X_0 e^((a + b^2/2) t).",
         slide=SLIDE, check=Computed(how=_integrate_all, label="the Gaussian integral"),
     )
     return d

@@ -454,7 +454,7 @@ def confirm(seed: int = 0) -> Experiment:
 
     Notes
     -----
-    Loss: the derivation's witness :math:`\mathcal{L}(u) = u^4/4 + u^2/2 - u/3`, convex
+    Loss: :math:`\mathcal{L}(u) = u^4/4 + u^2/2 - u/3`, convex
     with :math:`\mathcal{L}'' \ge 1`, so the SDE's generator has a spectral gap of at least
     1 (Bakry-Emery) and the runs may start anywhere: the transient decays at least like
     :math:`e^{-t}`, and at :math:`t = 10` what is left of it is below :math:`10^{-6}` in
