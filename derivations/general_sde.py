@@ -23,6 +23,7 @@ drift :math:`aX` of (2) prescribes.
 
 from __future__ import annotations
 
+import random
 import time
 from functools import cache
 from typing import Any
@@ -61,6 +62,11 @@ def _expect(expr: sp.Expr, noises: tuple[sp.Symbol, ...]) -> sp.Expr:
                     for powers, coeff in poly.terms()])
 
 
+def _coef(rng: random.Random) -> sp.Rational:
+    """A random coefficient in [1/10, 1] for the witness's instances."""
+    return sp.Rational(rng.randint(6, 60), 60)
+
+
 def _integrate_all(expr: Any) -> Any:
     """Evaluate every integral in ``expr`` by :func:`sympy.integrate`, then the rest (``doit``)."""
     done = expr.replace(lambda e: isinstance(e, sp.Integral),
@@ -85,8 +91,9 @@ def derivation() -> Derivation:
         "A general SDE: Euler form and differential form",
         witness=Witness(
             functions={
-                mu_f[0]: sp.Lambda((p, q, r), p - q**3 / 5 + r / 2),
-                mu_f[1]: sp.Lambda((p, q, r), sp.sin(p) * q - r),
+                mu_f[0]: lambda rng, inst: sp.Lambda((p, q, r), p - q**3 * _coef(rng)
+                                                     + r * _coef(rng)),
+                mu_f[1]: lambda rng, inst: sp.Lambda((p, q, r), sp.sin(p) * q - r * _coef(rng)),
                 # bounded noise coefficients keep the Gaussian integrals' peaks near 0
                 sig_f[0][0]: sp.Lambda((p, q, r), 1 + sp.sin(p + r) / 3),
                 sig_f[0][1]: sp.Lambda((p, q, r), sp.cos(p * q) / 2 - r / (4 + r**2)),

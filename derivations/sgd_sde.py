@@ -29,6 +29,7 @@ loss and anisotropic noise there is not even a zero-current density.
 from __future__ import annotations
 
 import math
+import random
 import time
 from functools import cache
 
@@ -62,6 +63,11 @@ FROZEN = ("Phi moves little over the N steps (slide The SGD SDE), so g and the n
 INDEPENDENT = "the N examples are drawn independently, so cumulant generating functions add"
 
 
+def _coef(rng: random.Random) -> sp.Rational:
+    """A random coefficient in [1/10, 1] for the witness's instances."""
+    return sp.Rational(rng.randint(6, 60), 60)
+
+
 def _cumulants(K: sp.Expr, u: sp.Symbol) -> sp.Matrix:
     """The first two cumulants K'(0), K''(0), left unevaluated (Subs of Derivative)."""
     return sp.Matrix([sp.Subs(sp.Derivative(K, u), u, 0),
@@ -92,8 +98,10 @@ def derivation() -> Derivation:
         witness=Witness(
             functions={
                 L: confining_polynomial(x, 4),
-                L2: sp.Lambda((a, b), a**4 / 4 + a * b + b**2 + sp.sin(a) * b / 3),
-                ell: sp.Lambda((a, b, c), (a * b - c) ** 2 / 2 + a**4 / 8),
+                L2: lambda rng, inst: sp.Lambda((a, b), _coef(rng) * a**4 + _coef(rng) * a * b
+                                                + b**2 + _coef(rng) * sp.sin(a) * b),
+                ell: lambda rng, inst: sp.Lambda((a, b, c), (a * b - c)**2 / 2
+                                                 + _coef(rng) * a**4 + _coef(rng) * sp.cos(a * c)),
             },
             # keep the sampled Sigma positive definite
             ranges={S11: (1, 2), S22: (1, 2), S12: (-sp.Rational(1, 2), sp.Rational(1, 2))},
