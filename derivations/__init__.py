@@ -26,7 +26,7 @@ LECTURE = Lecture(
         Part("bayes_posterior", "A Bayesian interpretation of Langevin dynamics"),
         Part("general_sde", "A general SDE: Euler form and differential form"),
         Part("sgd_sde", "The SGD SDE and its (non-)Gibbs stationary densities"),
-        Part("diffusion_flow", "The appendix: the diffusion flow and alpha = 1/2"),
+        Part("diffusion_flow", "Appendix: the diffusion flow and alpha = 1/2"),
         Part("modified_equation", "Stochastic modified equations of SGD (Li, Tai & E 2017)",
              section=_BEYOND),
         Part("lyapunov", "SGD near a minimum: Lyapunov covariance, Bayesian learning rate, "
