@@ -44,6 +44,7 @@ the plan and its block indices, the result is unchanged. Dask gives up on a task
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import hashlib
 import logging
 import os
@@ -59,7 +60,7 @@ from typing import Any
 import numpy as np
 
 from symsde.errors import InputError
-from symsde.simulation import BlockStats, SimulationPlan, run_blocks
+from symsde.simulation import BlockStats, SimulationPlan, run_chunks
 
 __all__ = [
     "INSTALL_HINT",
@@ -160,8 +161,21 @@ def _hold(payload: PlanPayload) -> PlanPayload:
 
 
 def _run_task(payload: PlanPayload, blocks: tuple[int, ...]) -> list[BlockStats]:
-    """One Dask task: run consecutive blocks of the plan with the local kernel."""
-    return run_blocks(worker_plan(payload), blocks)
+    """One Dask task: run consecutive blocks of the plan, split over threads.
+
+    The threads are ``plan.workers`` when the caller chose it, else the Dask worker's own
+    thread count (so a cluster of single-threaded workers is not oversubscribed).
+    """
+    plan = worker_plan(payload)
+    if not plan.workers_given:
+        try:
+            from distributed import get_worker
+
+            threads = max(1, int(get_worker().state.nthreads))
+        except (ImportError, ValueError, AttributeError):
+            threads = 1
+        plan = dataclasses.replace(plan, workers=threads)
+    return run_chunks(plan, plan.thread_chunks(blocks))
 
 
 # -- clients -----------------------------------------------------------------------------

@@ -66,7 +66,9 @@ __all__ = [
     "default_block_size",
     "plan_sgd",
     "plan_simulation",
+    "resolve_workers",
     "run_blocks",
+    "run_chunks",
     "simulate",
     "simulate_sgd",
 ]
@@ -489,6 +491,10 @@ class SimulationPlan:
     record_every: int | None = None
     keep_paths: int = 0
     time_scale: float = 1.0
+    #: threads that run chunks at once (each with its own buffers)
+    workers: int = 1
+    #: whether ``workers`` was chosen by the caller (else: this machine's cores)
+    workers_given: bool = True
 
     @property
     def n_blocks(self) -> int:
@@ -509,6 +515,19 @@ class SimulationPlan:
     def chunks(self) -> list[list[int]]:
         idx = list(range(self.n_blocks))
         return [idx[i:i + self.chunk_blocks] for i in range(0, len(idx), self.chunk_blocks)]
+
+    def thread_chunks(self, blocks: Sequence[int] | None = None) -> list[list[int]]:
+        """``blocks`` (default: all) cut into runs for :attr:`workers` threads.
+
+        Runs hold at most :attr:`chunk_blocks` blocks and, with several workers, at most
+        ``ceil(len(blocks) / workers)``, so that every thread gets work. The cut never
+        changes the numbers (see the module notes).
+        """
+        idx = list(range(self.n_blocks)) if blocks is None else list(blocks)
+        size = self.chunk_blocks
+        if self.workers > 1:
+            size = max(1, min(size, -(-len(idx) // self.workers)))
+        return [idx[i:i + size] for i in range(0, len(idx), size)]
 
 
 def _block_moments(Xb: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
@@ -610,6 +629,53 @@ def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | No
     return stats
 
 
+def run_chunks(plan: SimulationPlan, chunks: Sequence[Sequence[int]],
+               out: np.ndarray | None = None, progress: Any = None) -> list[BlockStats]:
+    """Run ``chunks`` (lists of consecutive blocks) on ``plan.workers`` threads.
+
+    NumPy's generators and ufuncs release the GIL, so threads use several cores. Each
+    chunk has its own buffers and random streams and writes a disjoint slice of ``out``;
+    the result is the same for any number of threads. Statistics come back in block order.
+
+    Examples
+    --------
+    >>> import sympy as sp, numpy as np
+    >>> from symsde import SDE
+    >>> x = sp.Symbol("x", real=True)
+    >>> plan = plan_simulation(SDE([x], [x - x**3], 1), 0.5, n_steps=5, n_paths=4000,
+    ...                        block_size=1000, workers=2)
+    >>> stats = run_chunks(plan, plan.thread_chunks())
+    >>> [s.index for s in stats]
+    [0, 1, 2, 3]
+    """
+    chunks = [list(c) for c in chunks]
+    if plan.workers <= 1 or len(chunks) <= 1:
+        return [s for c in chunks for s in run_blocks(plan, c, out=out, progress=progress)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(plan.workers, len(chunks)),
+                            thread_name_prefix="symsde") as pool:
+        parts = list(pool.map(lambda c: run_blocks(plan, c, out=out, progress=progress),
+                              chunks))
+    return [s for part in parts for s in part]
+
+
+def resolve_workers(workers: Any) -> int:
+    """``workers`` as a thread count: ``None`` is the cores this process may use.
+
+    Examples
+    --------
+    >>> resolve_workers(1), resolve_workers(None) >= 1
+    (1, True)
+    """
+    if workers is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not Linux
+            return os.cpu_count() or 1
+    return _int(workers, "workers", 1, 1024)
+
+
 def _fsum0(a: np.ndarray) -> np.ndarray:
     """Exactly rounded sum over axis 0 (independent of the order of the rows)."""
     flat = a.reshape(a.shape[0], -1)
@@ -706,7 +772,7 @@ def _check_backend(backend: Any, client: Any) -> None:
 def _execute(plan: SimulationPlan, progress: bool, progress_delay: float,
              label: str, backend: str = "local", client: Any = None) -> SimulationResult:
     t0 = time.perf_counter()
-    chunks = plan.chunks()
+    chunks = plan.chunks() if backend == "dask" else plan.thread_chunks()
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -721,8 +787,7 @@ def _execute(plan: SimulationPlan, progress: bool, progress_delay: float,
             final, stats = run_plan(plan, client, progress=bar)
         else:
             final = np.empty((plan.n_paths, plan.d))
-            for blocks in chunks:
-                stats.extend(run_blocks(plan, blocks, out=final, progress=bar))
+            stats = run_chunks(plan, chunks, out=final, progress=bar)
     finally:
         if bar is not None:
             bar.close()
@@ -738,7 +803,8 @@ def _execute(plan: SimulationPlan, progress: bool, progress_delay: float,
 
 def _sizes(d: int, wide: int, width: int, n_paths: int, block_size: int | None,
            chunk_size: int | None, n_steps: int, record_every: int | None, keep_paths: int,
-           max_memory: float | None, per_path_x0: bool, what: str) -> tuple[int, int]:
+           max_memory: float | None, per_path_x0: bool, what: str,
+           workers: int = 1) -> tuple[int, int]:
     """Choose block and chunk sizes and refuse requests that would not fit in memory."""
     if block_size is None:
         block_size = default_block_size(wide)
@@ -749,7 +815,9 @@ def _sizes(d: int, wide: int, width: int, n_paths: int, block_size: int | None,
     nc = chunk_blocks * block_size
     n_blocks = -(-n_paths // block_size)
     n_rec = n_steps // record_every + 1 if record_every else 0
-    floats = (n_paths * d + min(nc, n_paths) * width + n_blocks * n_rec * (1 + d + d * d)
+    # every thread holds one chunk's buffers at a time
+    floats = (n_paths * d + min(workers, n_blocks) * min(nc, n_paths) * width
+              + n_blocks * n_rec * (1 + d + d * d)
               + n_rec * keep_paths * d + (n_paths * d if per_path_x0 else 0))
     need = 8.0 * floats
     limit = _physical_memory() / 2 if max_memory is None else float(max_memory)
@@ -782,6 +850,7 @@ def plan_simulation(
     seed: int = 0, method: str = "euler", params: Mapping[Any, Any] | None = None,
     record_every: int | None = None, chunk_size: int | None = None, *,
     keep_paths: int = 0, block_size: int | None = None, max_memory: float | None = None,
+    workers: int | None = 1,
 ) -> SimulationPlan:
     """Validate a request and build its :class:`SimulationPlan` (no simulation yet).
 
@@ -808,6 +877,7 @@ def plan_simulation(
         chunk_size = _int(chunk_size, "chunk_size", 1)
     if block_size is not None:
         block_size = _int(block_size, "block_size", 1)
+    given, workers = workers is not None, resolve_workers(workers)
     d, m = sde.dim, sde.noise_dim
     x0a = _initial(x0, d, n_paths, "x0")
     values = numeric_values(params, sde.parameters, what="the SDE")
@@ -835,10 +905,12 @@ def plan_simulation(
     else:
         stepper = _GeneralStepper(sde, drift, G, dt, milstein=method == "milstein")
     bs, cb = _sizes(d, max(d, m), stepper.width, n_paths, block_size, chunk_size, n_steps,
-                    record_every, keep_paths, max_memory, x0a.ndim == 2, "simulation")
+                    record_every, keep_paths, max_memory, x0a.ndim == 2, "simulation",
+                    workers)
     return SimulationPlan(stepper=stepper, d=d, n_paths=n_paths, n_steps=n_steps, dt=dt,
                           seed=seed, block_size=bs, chunk_blocks=cb, x0=x0a,
-                          record_every=record_every, keep_paths=keep_paths)
+                          record_every=record_every, keep_paths=keep_paths, workers=workers,
+                          workers_given=given)
 
 
 def simulate(
@@ -860,6 +932,7 @@ def simulate(
     progress_delay: float = 0.0,
     backend: str = "local",
     client: Any = None,
+    workers: int | None = None,
 ) -> SimulationResult:
     """Simulate ``n_paths`` paths of an SDE with Euler-Maruyama or Milstein.
 
@@ -907,6 +980,12 @@ def simulate(
         With ``backend="dask"``: the client (or a scheduler address like
         ``"tcp://host:8786"``) to run on. Default: the current client, or else a
         LocalCluster on 127.0.0.1 with one worker process per core, started once.
+    workers : int or None
+        Threads that advance chunks of blocks at once (``None``, the default: every core
+        this process may use; ``1``: one chunk after the other). With ``backend="dask"``
+        each task splits its blocks over this many threads (``None``: the Dask worker's
+        thread count). Results are bit-identical for every value;
+        ``max_memory`` counts every thread's buffers.
 
     Returns
     -------
@@ -934,7 +1013,7 @@ def simulate(
     _check_backend(backend, client)
     plan = plan_simulation(sde, x0, dt, n_steps, n_paths, seed, method, params, record_every,
                            chunk_size, keep_paths=keep_paths, block_size=block_size,
-                           max_memory=max_memory)
+                           max_memory=max_memory, workers=workers)
     return _execute(plan, progress, progress_delay, "simulate", backend, client)
 
 
@@ -944,7 +1023,7 @@ def plan_sgd(
     n_steps: int = 1000, n_runs: int = 10_000, seed: int = 0, batch_size: int = 1,
     replace: bool = True, theta0: Any = 0.0, *, values: Mapping[Any, Any] | None = None,
     record_every: int | None = None, chunk_size: int | None = None, keep_paths: int = 0,
-    block_size: int | None = None, max_memory: float | None = None,
+    block_size: int | None = None, max_memory: float | None = None, workers: int | None = 1,
 ) -> SimulationPlan:
     """Validate an SGD request and build its plan (the arguments of :func:`simulate_sgd`)."""
     _, grad = lambdify_loss(per_example_loss, params, data_symbols, values)
@@ -983,14 +1062,16 @@ def plan_sgd(
         chunk_size = _int(chunk_size, "chunk_size", 1)
     if block_size is not None:
         block_size = _int(block_size, "block_size", 1)
+    given, workers = workers is not None, resolve_workers(workers)
     th0 = _initial(theta0, p, n_runs, "theta0")
     stepper = _SGDStepper(grad.columns, arr, lr, batch_size, replace)
     bs, cb = _sizes(p, max(p, batch_size * (k + 1)), stepper.width, n_runs, block_size,
                     chunk_size, n_steps, record_every, keep_paths, max_memory, th0.ndim == 2,
-                    "SGD simulation")
+                    "SGD simulation", workers)
     return SimulationPlan(stepper=stepper, d=p, n_paths=n_runs, n_steps=n_steps, dt=1.0,
                           seed=seed, block_size=bs, chunk_blocks=cb, x0=th0,
-                          record_every=record_every, keep_paths=keep_paths, time_scale=lr)
+                          record_every=record_every, keep_paths=keep_paths, time_scale=lr,
+                          workers=workers, workers_given=given)
 
 
 def simulate_sgd(
@@ -1016,6 +1097,7 @@ def simulate_sgd(
     progress_delay: float = 0.0,
     backend: str = "local",
     client: Any = None,
+    workers: int | None = None,
 ) -> SimulationResult:
     """Run real minibatch SGD on a finite data set, ``n_runs`` independent runs at once.
 
@@ -1041,8 +1123,8 @@ def simulate_sgd(
     values : mapping, optional
         Values of other free symbols of the loss.
 
-    Other keywords are as in :func:`simulate` (including ``backend="dask"`` and
-    ``client``).
+    Other keywords are as in :func:`simulate` (including ``backend="dask"``, ``client``
+    and ``workers``).
 
     Examples
     --------
@@ -1061,5 +1143,5 @@ def simulate_sgd(
     plan = plan_sgd(per_example_loss, params, data_symbols, data, learning_rate, n_steps,
                     n_runs, seed, batch_size, replace, theta0, values=values,
                     record_every=record_every, chunk_size=chunk_size, keep_paths=keep_paths,
-                    block_size=block_size, max_memory=max_memory)
+                    block_size=block_size, max_memory=max_memory, workers=workers)
     return _execute(plan, progress, progress_delay, "sgd", backend, client)
