@@ -850,7 +850,7 @@ def plan_simulation(
     seed: int = 0, method: str = "euler", params: Mapping[Any, Any] | None = None,
     record_every: int | None = None, chunk_size: int | None = None, *,
     keep_paths: int = 0, block_size: int | None = None, max_memory: float | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
 ) -> SimulationPlan:
     """Validate a request and build its :class:`SimulationPlan` (no simulation yet).
 
@@ -1023,7 +1023,8 @@ def plan_sgd(
     n_steps: int = 1000, n_runs: int = 10_000, seed: int = 0, batch_size: int = 1,
     replace: bool = True, theta0: Any = 0.0, *, values: Mapping[Any, Any] | None = None,
     record_every: int | None = None, chunk_size: int | None = None, keep_paths: int = 0,
-    block_size: int | None = None, max_memory: float | None = None, workers: int | None = 1,
+    block_size: int | None = None, max_memory: float | None = None,
+    workers: int | None = None,
 ) -> SimulationPlan:
     """Validate an SGD request and build its plan (the arguments of :func:`simulate_sgd`)."""
     _, grad = lambdify_loss(per_example_loss, params, data_symbols, values)
