@@ -79,7 +79,8 @@ BIT_GENERATOR = np.random.SFC64
 DEFAULT_BLOCK_PATHS = 1 << 14
 #: Target number of floats per chunk buffer (chunk width x state width).
 CHUNK_ELEMENTS = 1 << 16
-METHODS = ("euler", "milstein")
+#: Schemes (derived by :mod:`symsde.schemes`): strong orders 0.5, 1, 1.5; weak 1, 1, 2.
+METHODS = ("euler", "milstein", "strong1.5", "weak2")
 #: Where the blocks run: this process, or tasks on a Dask cluster (:mod:`symsde.dask_backend`).
 BACKENDS = ("local", "dask")
 
@@ -345,75 +346,89 @@ class _AffineStepper(_Stepper):
         return Y
 
 
-class _GeneralStepper(_Stepper):
-    """Euler-Maruyama or Milstein with lambdified drift and diffusion."""
+def _draw_noise(N: np.ndarray, gens: list, laws: Sequence[str]) -> None:
+    """Fill ``N`` (one row per noise variable) block by block from the blocks' streams.
+
+    Each block draws its rows in order, from its own stream: normals with
+    ``standard_normal``; three-point (-1, 0, 1 w.p. 1/6, 2/3, 1/6) as
+    :math:`\\operatorname{trunc}((\\lfloor 6U \\rfloor - 5/2)/(5/2))` and two-point
+    (-1, 1) as :math:`2\\lfloor 2U \\rfloor - 1` from uniforms :math:`U`, in place.
+    """
+    for gen, s, e in gens:
+        for k, law in enumerate(laws):
+            row = N[k, s:e]
+            if law == "normal":
+                gen.standard_normal(out=row)
+                continue
+            gen.random(out=row)
+            if law == "three-point":
+                row *= 6.0
+                np.floor(row, out=row)
+                row -= 2.5
+                row /= 2.5
+                np.trunc(row, out=row)
+            else:  # two-point
+                row *= 2.0
+                np.floor(row, out=row)
+                row *= 2.0
+                row -= 1.0
+
+
+class _SchemeStepper(_Stepper):
+    """A derived Ito-Taylor scheme (:mod:`symsde.schemes`) as one fused in-place kernel.
+
+    Each step draws the scheme's noise variables into ``N`` and evaluates the whole
+    update :math:`Y_{n+1} = \\sum_\\alpha f_\\alpha(t_n, Y_n) I_\\alpha` (drift,
+    diffusion and correction terms after common-subexpression elimination, with ``dt``
+    and the parameters folded in) by a :class:`~symsde.fused.FusedKernel` into a second
+    state array; the two state arrays swap roles every step.
+    """
+
+    def __init__(self, sde: SDE, values: Mapping[sp.Symbol, sp.Expr], dt: float,
+                 method: str) -> None:
+        from symsde.fused import FusedKernel
+        from symsde.schemes import derive_scheme
+
+        scheme = derive_scheme(sde, method)
+        self.scheme_method = method
+        self.d = sde.dim
+        self.has_time = sde.time is not None
+        rule = scheme.sampled_update().xreplace({scheme.step: sp.Float(dt)})
+        if values:
+            rule = rule.xreplace(dict(values))
+        rule = rule.applyfunc(sp.expand)
+        self.laws = [nv.law for nv in scheme.noises]
+        noise_syms = [nv.symbol for nv in scheme.noises]
+        self.kernel = FusedKernel(list(rule), [*sde.state, *noise_syms],
+                                  [sde.time] if self.has_time else [])
+        self.name = method
+        self.width = 2 * self.d + len(self.laws) + self.kernel.n_buffers
+
+    def workspace(self, nc: int) -> dict[str, Any]:
+        return {"N": np.empty((len(self.laws), nc)), "Y": np.empty((self.d, nc)),
+                "B": self.kernel.buffers(nc), "rows": {}}
+
+    def advance(self, X: np.ndarray, ws: dict[str, Any], gens: list, t: float) -> np.ndarray:
+        N, Y, rows = ws["N"], ws["Y"], ws["rows"]
+        _draw_noise(N, gens, self.laws)
+        # the row views of both state arrays, made once (they swap roles every step)
+        key = (id(X), id(Y))
+        if key not in rows:
+            rows[key] = ([*X, *N], list(Y))
+        ins, outs = rows[key]
+        self.kernel(ins, (t,) if self.has_time else (), outs, ws["B"])
+        ws["Y"] = X
+        return Y
+
+
+class _GeneralStepper(_SchemeStepper):
+    """Euler-Maruyama or Milstein on the general path (the derived scheme, fused)."""
 
     def __init__(self, sde: SDE, drift: sp.Matrix, G: sp.Matrix, dt: float,
                  milstein: bool) -> None:
-        self.d, self.m = G.shape
-        self.dt, self.sqdt = dt, math.sqrt(dt)
-        self.has_time = sde.time is not None
-        args = (*sde.state, *([sde.time] if self.has_time else []))
-        self.drift = ColumnKernel(list(drift), args)
-        self.const_G: np.ndarray | None = None
-        if not any(e.has(*args) for e in G):
-            self.const_G = np.array(G.tolist(), dtype=float)
-            self.G = None
-        else:
-            self.G = ColumnKernel(list(G), args)
-        self.H: ColumnKernel | None = None
-        if milstein and self.const_G is None:
-            # H[i, j, k] = L^j G_ik = sum_l G_lj d/dx_l G_ik
-            H = [sum((G[q, j] * sp.diff(G[i, k], sde.state[q]) for q in range(self.d)),
-                     sp.Integer(0)) for i in range(self.d) for j in range(self.m)
-                 for k in range(self.m)]
-            self.H = ColumnKernel(H, args)
-        self.name = "milstein" if milstein else "euler"
-        self.width = 3 * self.d + self.m + 2 + 2 * (self.d + self.d * self.m) + (
-            self.d * self.m * self.m if self.H is not None else 0)
-
-    def workspace(self, nc: int) -> dict[str, Any]:
-        return {"Z": np.empty((self.m, nc)), "M": np.empty((self.d, nc)),
-                "I": np.zeros((self.d, nc)), "T": np.empty(nc), "W": np.empty(nc)}
-
-    def advance(self, X: np.ndarray, ws: dict[str, Any], gens: list, t: float) -> np.ndarray:
-        d, m, dt = self.d, self.m, self.dt
-        Z, M, Inc, T = ws["Z"], ws["M"], ws["I"], ws["T"]
-        rows = [X[i] for i in range(d)]
-        targs = [t] if self.has_time else []
-        mu = self.drift(*rows, *targs)
-        Gv = self.G(*rows, *targs) if self.G is not None else None
-        Hv = self.H(*rows, *targs) if self.H is not None else None
-        for i in range(d):
-            np.multiply(mu[i], dt, out=M[i])
-        _draw_normals(Z, gens)
-        Z *= self.sqdt  # Z now holds the Brownian increments dW
-        for i in range(d):
-            Inc[i].fill(0.0)
-            for k in range(m):
-                g = Gv[i * m + k] if Gv is not None else self.const_G[i, k]  # type: ignore[index]
-                if isinstance(g, (int, float)) and g == 0:
-                    continue
-                np.multiply(Z[k], g, out=T)
-                Inc[i] += T
-        if Hv is not None:
-            W = ws["W"]
-            for i in range(d):
-                for j in range(m):
-                    for k in range(m):
-                        h = Hv[(i * m + j) * m + k]
-                        if isinstance(h, (int, float)) and h == 0:
-                            continue
-                        np.multiply(Z[j], Z[k], out=W)
-                        if j == k:
-                            W -= dt
-                        W *= h
-                        W *= 0.5
-                        Inc[i] += W
-        for i in range(d):
-            X[i] += M[i]
-            X[i] += Inc[i]
-        return X
+        # drift and G carry the parameter values already: an SDE of them
+        sub = SDE(sde.state, drift, G, time=sde.time) if sde.parameters else sde
+        super().__init__(sub, {}, dt, "milstein" if milstein else "euler")
 
 
 class _SGDStepper(_Stepper):
@@ -894,7 +909,8 @@ def plan_simulation(
         raise InvalidSimulationError(
             "Milstein without Levy areas needs commutative noise (L^j G_k = L^k G_j), "
             "and this diffusion is not commutative; use method='euler' or diagonal noise")
-    affine = affine_drift(sde, values) if const_G else None
+    affine = (affine_drift(sde, values) if const_G and method in ("euler", "milstein")
+              else None)
     if affine is not None:
         G_num = np.array(G.tolist(), dtype=float)
         aff = _AffineStepper(affine[0], affine[1], G_num, dt, method)
@@ -903,7 +919,12 @@ def plan_simulation(
                 "drift or diffusion coefficients are not finite with these parameter values")
         stepper: _Stepper = aff
     else:
-        stepper = _GeneralStepper(sde, drift, G, dt, milstein=method == "milstein")
+        try:
+            stepper = _SchemeStepper(SDE(sde.state, drift, G, time=sde.time), {}, dt, method)
+        except InvalidSimulationError:
+            raise
+        except InputError as exc:
+            raise InvalidSimulationError(str(exc)) from None
     bs, cb = _sizes(d, max(d, m), stepper.width, n_paths, block_size, chunk_size, n_steps,
                     record_every, keep_paths, max_memory, x0a.ndim == 2, "simulation",
                     workers)

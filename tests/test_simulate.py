@@ -340,8 +340,10 @@ def test_memory_independent_of_steps(workers: int) -> None:
     short, long = _peak(5, n, workers), _peak(150, n, workers)
     # the final states plus, per thread, one chunk's buffers (65536 paths x 3 floats here)
     chunk = 65536 * 3 * 8
-    assert long <= 1.5 * state + workers * chunk
-    assert abs(long - short) <= 0.05 * state
+    assert max(short, long) <= 1.5 * state + workers * chunk
+    # with threads the peak also depends on whether their chunks overlap in time (at most
+    # one chunk's buffers per extra thread), never on the number of steps
+    assert abs(long - short) <= 0.05 * state + (workers - 1) * chunk
 
 
 def test_max_memory_counts_every_workers_buffers() -> None:
