@@ -44,9 +44,10 @@ from symsde.sde import SDE
 
 __all__ = ["METHODS", "NoiseVariable", "Scheme", "derive_scheme", "generator_operators"]
 
-#: The schemes :func:`derive_scheme` knows, with their (strong, weak) orders.
-METHODS: dict[str, tuple[float | None, float]] = {
-    "euler": (0.5, 1.0), "milstein": (1.0, 1.0), "strong1.5": (1.5, 1.5), "weak2": (None, 2.0),
+#: The schemes :func:`derive_scheme` knows, with the (strong, weak) orders the tests measure
+#: (None: not claimed here).
+METHODS: dict[str, tuple[float | None, float | None]] = {
+    "euler": (0.5, 1.0), "milstein": (1.0, None), "strong1.5": (1.5, None), "weak2": (None, 2.0),
 }
 
 
@@ -111,10 +112,22 @@ class Scheme:
 
     def latex(self) -> str:
         """The rule in LaTeX (an ``aligned`` block)."""
-        rows = [f"{sp.latex(s)}_{{n+1}} &= {sp.latex(self.update[i])}"
+        names = {self.step: "h" + "'" * (len(self.step.name) - 1)}
+        for sym in [*self.increments, *(nv.symbol for nv in self.noises)]:
+            n = sym.name.rstrip("_")
+            stem = n.rstrip("0123456789")
+            idx = n[len(stem):] + "'" * (len(sym.name) - len(n))
+            names[sym] = {"dW": "\\Delta W", "dWhat": "\\Delta \\hat{W}", "dZ": "\\Delta Z",
+                          "V": "V", "xi": "\\xi", "eta": "\\eta",
+                          "zeta": "\\zeta"}[stem] + f"_{{{idx}}}"
+
+        def tex(e: sp.Expr) -> str:
+            return sp.latex(e, symbol_names=names)
+
+        rows = [f"{sp.latex(s)}_{{n+1}} &= {tex(self.update[i])}"
                 for i, s in enumerate(self.state)]
-        rows += [f"{sp.latex(sym)} &= {sp.latex(e)}" for sym, e in self.increments.items()]
-        rows += [f"{sp.latex(nv.symbol)} &\\sim \\text{{{_LAW_TEXT[nv.law]}}}"
+        rows += [f"{names[sym]} &= {tex(e)}" for sym, e in self.increments.items()]
+        rows += [f"{names[nv.symbol]} &\\sim \\text{{{_LAW_TEXT[nv.law]}}}"
                  for nv in self.noises]
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
@@ -228,7 +241,16 @@ def derive_scheme(sde: SDE, method: str) -> Scheme:
         raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     X, m = sde.state, sde.noise_dim
     a, b = sde.drift, sde.diffusion
-    h = sp.Symbol("h", positive=True)
+    # the scheme's own names must not be any of the SDE's (a parameter called h, xi1...)
+    taken = {s.name for s in (*X, *sde.parameters, *([sde.time] if sde.time else []))}
+
+    def fresh(name: str, **kw: Any) -> sp.Symbol:
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        return sp.Symbol(name, **kw)
+
+    h = fresh("h", positive=True)
     L0, Ls = generator_operators(sde)
     ops = [L0, *Ls]
     base = [a, *[b[:, j] for j in range(m)]]  # b^0 = a, b^j = column j
@@ -244,10 +266,10 @@ def derive_scheme(sde: SDE, method: str) -> Scheme:
         return coeff_cache[alpha]
 
     weak = method == "weak2"
-    xi = [sp.Symbol(f"xi{j + 1}", real=True) for j in range(m)]
-    eta = [sp.Symbol(f"eta{j + 1}", real=True) for j in range(m)]
-    dW = [sp.Symbol(("dWhat" if weak else "dW") + str(j + 1), real=True) for j in range(m)]
-    dZ = [sp.Symbol(f"dZ{j + 1}", real=True) for j in range(m)]
+    xi = [fresh(f"xi{j + 1}", real=True) for j in range(m)]
+    eta = [fresh(f"eta{j + 1}", real=True) for j in range(m)]
+    dW = [fresh(("dWhat" if weak else "dW") + str(j + 1), real=True) for j in range(m)]
+    dZ = [fresh(f"dZ{j + 1}", real=True) for j in range(m)]
     increments: dict[sp.Symbol, sp.Expr] = {}
     noises: list[NoiseVariable] = []
     if weak:
@@ -266,8 +288,8 @@ def derive_scheme(sde: SDE, method: str) -> Scheme:
             return -h
         lo, hi = min(j1, j2), max(j1, j2)
         if (lo, hi) not in V:
-            sym = sp.Symbol(f"V{lo + 1}{hi + 1}", real=True)
-            zeta = sp.Symbol(f"zeta{lo + 1}{hi + 1}", real=True)
+            sym = fresh(f"V{lo + 1}{hi + 1}", real=True)
+            zeta = fresh(f"zeta{lo + 1}{hi + 1}", real=True)
             V[(lo, hi)] = sym
             increments[sym] = h * zeta
             noises.append(NoiseVariable(zeta, "two-point"))
