@@ -374,6 +374,22 @@ def _draw_noise(N: np.ndarray, gens: list, laws: Sequence[str]) -> None:
                 row -= 1.0
 
 
+def _fewest_ops(e: sp.Expr, state: Sequence[sp.Symbol], arrays: list, scalars: list
+                ) -> sp.Expr:
+    """``e`` expanded or in Horner form in the state, whichever compiles to fewer ufunc
+    calls (for the double well, x (1.01 - 0.01 x^2) + 0.05 z: 6 calls instead of 7)."""
+    from symsde.fused import FusedKernel
+
+    try:
+        alt = sp.horner(e, *state)
+    except (sp.PolificationFailed, sp.PolynomialError, sp.GeneratorsNeeded):
+        return e
+    if alt == e:
+        return e
+    n = [FusedKernel([c], arrays, scalars).n_ops for c in (e, alt)]
+    return alt if n[1] < n[0] else e
+
+
 class _SchemeStepper(_Stepper):
     """A derived Ito-Taylor scheme (:mod:`symsde.schemes`) as one fused in-place kernel.
 
@@ -399,8 +415,10 @@ class _SchemeStepper(_Stepper):
         rule = rule.applyfunc(sp.expand)
         self.laws = [nv.law for nv in scheme.noises]
         noise_syms = [nv.symbol for nv in scheme.noises]
-        self.kernel = FusedKernel(list(rule), [*sde.state, *noise_syms],
-                                  [sde.time] if self.has_time else [])
+        arrays = [*sde.state, *noise_syms]
+        scalars = [sde.time] if self.has_time else []
+        rule = [_fewest_ops(e, sde.state, arrays, scalars) for e in rule]
+        self.kernel = FusedKernel(rule, arrays, scalars)
         self.name = method
         self.width = 2 * self.d + len(self.laws) + self.kernel.n_buffers
 
