@@ -27,8 +27,15 @@ Two steppers are generated from the symbolic SDE:
   symbolically by :func:`~symsde.kernels.affine_drift`) and :math:`G` is constant: the step
   is :math:`x \\leftarrow (I + A\\Delta t) x + c\\Delta t + G\\sqrt{\\Delta t}\\,Z`, done
   in place;
-- the **general path**, which evaluates the lambdified drift and diffusion each step
-  (Euler-Maruyama, or Milstein for commutative noise).
+- the **general path**: the scheme's whole update, derived from the SDE's Ito-Taylor
+  expansion (:mod:`symsde.schemes`: Euler-Maruyama, Milstein, strong order 1.5, weak
+  order 2), compiled into one fused in-place kernel (:class:`~symsde.fused.FusedKernel`).
+
+Threads
+-------
+``workers`` threads advance chunks at once (NumPy's generators and ufuncs release the
+GIL); a chunk owns its buffers and its blocks' streams and writes a disjoint slice of the
+output, so the thread count changes nothing in the results.
 """
 
 from __future__ import annotations
@@ -79,6 +86,8 @@ BIT_GENERATOR = np.random.SFC64
 DEFAULT_BLOCK_PATHS = 1 << 14
 #: Target number of floats per chunk buffer (chunk width x state width).
 CHUNK_ELEMENTS = 1 << 16
+#: Bytes of arrays per chunk on the general path (the chunk is rounded to whole blocks).
+SCHEME_CHUNK_BYTES = 1 << 20
 #: Schemes (derived by :mod:`symsde.schemes`): strong orders 0.5, 1, 1.5; weak 1, 1, 2.
 METHODS = ("euler", "milstein", "strong1.5", "weak2")
 #: Where the blocks run: this process, or tasks on a Dask cluster (:mod:`symsde.dask_backend`).
@@ -943,6 +952,9 @@ def plan_simulation(
             raise
         except InputError as exc:
             raise InvalidSimulationError(str(exc)) from None
+    if chunk_size is None and isinstance(stepper, _SchemeStepper):
+        # the fused kernel's arrays of one chunk should stay in a core's cache (~1 MB)
+        chunk_size = max(1, SCHEME_CHUNK_BYTES // (8 * stepper.width))
     bs, cb = _sizes(d, max(d, m), stepper.width, n_paths, block_size, chunk_size, n_steps,
                     record_every, keep_paths, max_memory, x0a.ndim == 2, "simulation",
                     workers)
@@ -973,7 +985,7 @@ def simulate(
     client: Any = None,
     workers: int | None = None,
 ) -> SimulationResult:
-    """Simulate ``n_paths`` paths of an SDE with Euler-Maruyama or Milstein.
+    """Simulate ``n_paths`` paths of an SDE with a scheme derived from it.
 
     Parameters
     ----------
@@ -987,9 +999,11 @@ def simulate(
         Number of steps and of independent paths.
     seed : int
         The result is a deterministic function of the seed (and of ``block_size``).
-    method : {"euler", "milstein"}
-        Milstein needs commutative noise (scalar, diagonal, or constant noise, where it
-        coincides with Euler-Maruyama).
+    method : {"euler", "milstein", "strong1.5", "weak2"}
+        The scheme, derived from the SDE (:func:`symsde.schemes.derive_scheme`): strong
+        orders 0.5, 1 and 1.5, or weak order 2. Milstein needs commutative noise (scalar,
+        diagonal, or constant noise, where it coincides with Euler-Maruyama); strong1.5
+        scalar or diagonal noise; weak2 draws three-point increments.
     params : mapping, optional
         Numeric value of every free parameter, by symbol or name.
     record_every : int, optional
