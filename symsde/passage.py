@@ -24,6 +24,7 @@ touch both levels within one step.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -171,14 +172,23 @@ def first_passage_time(
     times = np.full(plan.n_paths, np.inf)
     chunks = plan.thread_chunks()
 
+    stop = threading.Event()
+
     def run(blocks: list[int]) -> None:
-        _passage_chunk(plan, blocks, times, lo, hi, var, bridge, t_max)
+        _passage_chunk(plan, blocks, times, lo, hi, var, bridge, stop)
 
     if plan.workers > 1 and len(chunks) > 1:
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(plan.workers, len(chunks))) as pool:
-            list(pool.map(run, chunks))
+        pool = ThreadPoolExecutor(max_workers=min(plan.workers, len(chunks)))
+        try:
+            for f in [pool.submit(run, c) for c in chunks]:
+                f.result()
+        except BaseException:
+            stop.set()  # an interrupt: the other threads end at their next step
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         for c in chunks:
             run(c)
@@ -187,7 +197,7 @@ def first_passage_time(
 
 
 def _passage_chunk(plan: SimulationPlan, blocks: list[int], times: np.ndarray, lo: float,
-                   hi: float, var: Any, bridge: bool, t_max: float) -> None:
+                   hi: float, var: Any, bridge: bool, stop: threading.Event) -> None:
     a, _ = plan.block_range(blocks[0])
     _, b = plan.block_range(blocks[-1])
     nc, st, dt = b - a, plan.stepper, plan.dt
@@ -207,6 +217,8 @@ def _passage_chunk(plan: SimulationPlan, blocks: list[int], times: np.ndarray, l
     has_time = bool(getattr(st, "has_time", False))
     with np.errstate(all="ignore"):
         for step in range(plan.n_steps):
+            if stop.is_set():
+                return
             t = step * dt
             np.copyto(prev, X[0])
             X = st.advance(X, ws, gens, t)

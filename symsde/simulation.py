@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -589,8 +590,12 @@ def _block_moments(Xb: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     return n, mean, m2
 
 
+class _StoppedError(Exception):
+    """Raised in a worker thread when the run was abandoned (an interrupt in the caller)."""
+
+
 def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | None = None,
-               progress: Any = None) -> list[BlockStats]:
+               progress: Any = None, stop: threading.Event | None = None) -> list[BlockStats]:
     """Run consecutive blocks together and return their statistics.
 
     Parameters
@@ -603,6 +608,8 @@ def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | No
         :class:`BlockStats` carries its own ``final``.
     progress : tqdm-like, optional
         Receives ``update(k)`` as steps complete.
+    stop : threading.Event, optional
+        Checked every step; once set the run ends (raising ``_StoppedError``).
     """
     blocks = list(blocks)
     if any(b != blocks[0] + i for i, b in enumerate(blocks)):
@@ -640,6 +647,8 @@ def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | No
     pending = list(range(len(gens)))  # blocks with no non-finite path yet
     with np.errstate(all="ignore"):
         for step in range(plan.n_steps):
+            if stop is not None and stop.is_set():
+                raise _StoppedError
             X = st.advance(X, ws, gens, step * dt)
             # A sum is finite when every term is (a cheap test; confirmed when it fails).
             if pending and (len(pending) < len(gens)
@@ -695,10 +704,17 @@ def run_chunks(plan: SimulationPlan, chunks: Sequence[Sequence[int]],
         return [s for c in chunks for s in run_blocks(plan, c, out=out, progress=progress)]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(plan.workers, len(chunks)),
-                            thread_name_prefix="symsde") as pool:
-        parts = list(pool.map(lambda c: run_blocks(plan, c, out=out, progress=progress),
-                              chunks))
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=min(plan.workers, len(chunks)),
+                              thread_name_prefix="symsde")
+    try:
+        futures = [pool.submit(run_blocks, plan, c, out, progress, stop) for c in chunks]
+        parts = [f.result() for f in futures]
+    except BaseException:
+        stop.set()  # an interrupt (or a failure): the other threads end at their next step
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return [s for part in parts for s in part]
 
 
