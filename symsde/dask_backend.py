@@ -27,7 +27,7 @@ For a given seed (and ``block_size``) the result is the local backend's:
 Kernels
 -------
 The plan travels as one pickled payload: its steppers pickle as SymPy expressions
-(:class:`~symsde.kernels.ColumnKernel` rebuilds itself from its expressions), and each
+(the generated kernels rebuild themselves from their expressions), and each
 worker process unpickles, and so lambdifies, a payload once and keeps it in a small
 per-process cache keyed by the payload's SHA-256 (:func:`cache_info`). The payload is
 itself a Dask task that the block tasks depend on, so it reaches each worker once and a
