@@ -82,3 +82,13 @@ def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str],
     assert main(["scheme", *argv]) == 2
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("method", ["strong1.5", "weak2"])
+def test_simulate_accepts_the_derived_schemes(capsys: pytest.CaptureFixture[str],
+                                              method: str) -> None:
+    assert main(["simulate", "--state", "x", "--drift", "x - x**3", "--diffusion",
+                 "0.5*sqrt(1 + x**2)", "--x0", "0.1", "--steps", "20", "--paths", "200",
+                 "--method", method, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["method"] == method and doc["diverged"] == 0
