@@ -13,7 +13,10 @@ on all cores); diffrax (JAX on CPU, ``jit(vmap(...))`` over paths, Euler, fixed 
 ``UnsafeBrownianPath``); sdeint ``itoEuler`` one path at a time (extrapolated from a few
 paths). Figures are ns per path-step and the ratio to the floor; every row is the best of
 ``--reps`` repetitions (default 3; peers slower than 10x the floor: 1), interleaved, so
-that load from other processes hits all rows alike. Each row also prints the variance of
+that load from other processes hits all rows alike. The CPU columns give the CPU seconds
+of all the process's threads in that repetition (``time.process_time``): on a loaded
+machine they show the work each row needs, and CPU / wall above 1 shows threads running
+at once. Each row also prints the variance of
 its final states (all rows simulate the same law, so these must agree to a few percent).
 
 Optional peers are skipped with the reason when their package is missing
@@ -218,25 +221,32 @@ def main() -> None:
         print(f"skipped {reason}")
 
     best: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # CPU seconds of all threads, in the best wall-time repetition
     finals: dict[str, np.ndarray] = {}
     for r in range(reps):
         for name, fn, n in rows:
             if r and name in best and best[name] > 10 * best.get(rows[0][0], math.inf):
                 continue  # slow peers: one repetition is enough
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             out = fn()
             el = (time.perf_counter() - t0) / (n * N_STEPS) * 1e9
+            cpu_el = (time.process_time() - c0) / (n * N_STEPS) * 1e9
+            if el < best.get(name, math.inf):
+                cpu[name] = cpu_el
             best[name] = min(best.get(name, math.inf), el)
             finals[name] = np.asarray(out)
         print(f"  repetition {r + 1}/{reps} done; load average "
               f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
     floor = best[rows[0][0]]
     print()
-    print("| method | ns/path-step | x RNG floor | var of final states |")
-    print("|---|---|---|---|")
+    cfloor = cpu[rows[0][0]]
+    print("| method | ns/path-step | x RNG floor | CPU ns/path-step | CPU x floor "
+          "| CPU / wall | var of final states |")
+    print("|---|---|---|---|---|---|---|")
     for name, _, _ in rows:
         v = "" if name == rows[0][0] else f"{float(np.var(finals[name])):.4f}"
-        print(f"| {name} | {best[name]:.2f} | {best[name] / floor:.2f} | {v} |")
+        print(f"| {name} | {best[name]:.2f} | {best[name] / floor:.2f} | {cpu[name]:.2f} | "
+              f"{cpu[name] / cfloor:.2f} | {cpu[name] / best[name]:.2f} | {v} |")
     dw1 = best["symsde double well, workers=1 (fused kernel)"]
     hand = best["double well by hand, NumPy in place"]
     ou1, oun = best[rows[1][0]], best[rows[2][0]]
