@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sdeint.py
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_dask.py
+	$(BIN)/python benchmarks/bench_peers.py
 
 # The book (book/): Jupyter Book 1, offline MathJax and Playwright, on top of the test install.
 $(BOOK_STAMP): $(STAMP)

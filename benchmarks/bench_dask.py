@@ -81,7 +81,7 @@ def main() -> None:
     x = sp.Symbol("x", real=True)
     sde = SDE([x], [-x], 1)
     kw: dict[str, Any] = {"x0": 0.0, "dt": 0.01, "n_steps": n_steps, "n_paths": n_paths,
-                          "seed": 0}
+                          "seed": 0, "workers": 1}  # one core locally, one thread a task
     print(f"machine: {machine()}; dask {distributed.__version__}")
     print(f"load average before start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print(f"problem: dX = -X dt + dB, {n_paths} paths x {n_steps} steps "

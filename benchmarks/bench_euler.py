@@ -66,12 +66,13 @@ def main() -> None:
 
     # Interleave floor and simulation so that load from other processes hits both alike.
     t_floor, t_sim, t_gen = [], [], []
-    general = plan_simulation(sde, 0.0, dt=0.01, n_steps=n_steps, n_paths=n_paths, seed=0)
+    general = plan_simulation(sde, 0.0, dt=0.01, n_steps=n_steps, n_paths=n_paths, seed=0,
+                              workers=1)
     general.stepper = _GeneralStepper(sde, sde.drift, sde.diffusion, 0.01, milstein=False)
     for _ in range(reps):
         t_floor.append(floor(used, n_paths, n_steps))
         t0 = time.perf_counter()
-        simulate(sde, 0.0, dt=0.01, n_steps=n_steps, n_paths=n_paths, seed=0)
+        simulate(sde, 0.0, dt=0.01, n_steps=n_steps, n_paths=n_paths, seed=0, workers=1)
         t_sim.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         _execute(general, False, 0.0, "general")

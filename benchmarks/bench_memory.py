@@ -50,7 +50,7 @@ except OSError:
 rss0 = status("VmRSS")
 tracemalloc.start()
 t0 = time.perf_counter()
-res = simulate(sde, 0.0, dt=0.01, n_steps=n_steps, n_paths=n_paths, seed=0)
+res = simulate(sde, 0.0, dt=0.01, n_steps=n_steps, n_paths=n_paths, seed=0, workers=1)
 seconds = time.perf_counter() - t0
 peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()

@@ -52,7 +52,8 @@ def main() -> None:
         finals = [sdeint.itoEuler(f, G, y0, tspan)[-1, 0] for _ in range(sde_paths)]
         t_sdeint.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        res = simulate(sde, 0.0, dt=dt, n_steps=n_steps, n_paths=n_paths, seed=0)
+        res = simulate(sde, 0.0, dt=dt, n_steps=n_steps, n_paths=n_paths, seed=0,
+                       workers=1)
         t_ours.append(time.perf_counter() - t0)
     per_sdeint = min(t_sdeint) / (sde_paths * n_steps)
     per_ours = min(t_ours) / (n_paths * n_steps)

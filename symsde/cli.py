@@ -127,6 +127,9 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_output_options(st, timings=False)
     _add_simulate_parser(sub)
     cli_mutate.add_parser(sub, _seed_arg)
+    from symsde.cli_scheme import add_scheme_parser
+
+    add_scheme_parser(sub, _ExpressionArgsParser)
     return p
 
 
@@ -242,7 +245,8 @@ def _add_simulate_parser(sub: Any) -> None:
     sm.add_argument("--steps", default="1000", help="number of steps (default 1000)")
     sm.add_argument("--paths", default="100000", help="number of paths (default 100000)")
     sm.add_argument("--seed", default="0", help="random seed (default 0)")
-    sm.add_argument("--method", choices=["euler", "milstein"], default="euler")
+    sm.add_argument("--method", choices=["euler", "milstein", "strong1.5", "weak2"],
+                    default="euler")
     sm.add_argument("--json", action="store_true", help="machine-readable output")
     sm.add_argument("--plot", metavar="FILE",
                     help="write a histogram of the final states over the stationary density")
@@ -743,6 +747,7 @@ COMMANDS = {
     "show": _cmd_show,
     "mutate": lambda args: cli_mutate.run(args),
     "stationary": _cmd_stationary,
+    "scheme": lambda args: __import__("symsde.cli_scheme").cli_scheme.cmd_scheme(args),
 }
 
 

@@ -27,7 +27,7 @@ For a given seed (and ``block_size``) the result is the local backend's:
 Kernels
 -------
 The plan travels as one pickled payload: its steppers pickle as SymPy expressions
-(:class:`~symsde.kernels.ColumnKernel` rebuilds itself from its expressions), and each
+(the generated kernels rebuild themselves from their expressions), and each
 worker process unpickles, and so lambdifies, a payload once and keeps it in a small
 per-process cache keyed by the payload's SHA-256 (:func:`cache_info`). The payload is
 itself a Dask task that the block tasks depend on, so it reaches each worker once and a
@@ -44,6 +44,7 @@ the plan and its block indices, the result is unchanged. Dask gives up on a task
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import hashlib
 import logging
 import os
@@ -59,7 +60,7 @@ from typing import Any
 import numpy as np
 
 from symsde.errors import InputError
-from symsde.simulation import BlockStats, SimulationPlan, run_blocks
+from symsde.simulation import BlockStats, SimulationPlan, run_chunks
 
 __all__ = [
     "INSTALL_HINT",
@@ -160,8 +161,21 @@ def _hold(payload: PlanPayload) -> PlanPayload:
 
 
 def _run_task(payload: PlanPayload, blocks: tuple[int, ...]) -> list[BlockStats]:
-    """One Dask task: run consecutive blocks of the plan with the local kernel."""
-    return run_blocks(worker_plan(payload), blocks)
+    """One Dask task: run consecutive blocks of the plan, split over threads.
+
+    The threads are ``plan.workers`` when the caller chose it, else the Dask worker's own
+    thread count (so a cluster of single-threaded workers is not oversubscribed).
+    """
+    plan = worker_plan(payload)
+    if not plan.workers_given:
+        try:
+            from distributed import get_worker
+
+            threads = max(1, int(get_worker().state.nthreads))
+        except (ImportError, ValueError, AttributeError):
+            threads = 1
+        plan = dataclasses.replace(plan, workers=threads)
+    return run_chunks(plan, plan.thread_chunks(blocks))
 
 
 # -- clients -----------------------------------------------------------------------------

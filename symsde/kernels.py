@@ -207,8 +207,8 @@ class ColumnKernel:
             raise InputError(f"free symbol(s) {names} have no value; give them numeric values")
         self.constant = [not e.has(*self.args) for e in self.exprs] if self.args else [
             True for _ in self.exprs]
-        self._fn = sp.lambdify(self.args, self.exprs, modules=MODULES, printer=_printer(),
-                               cse=cse)
+        dummies, exprs = _internal_names(self.args, self.exprs)
+        self._fn = sp.lambdify(dummies, exprs, modules=MODULES, printer=_printer(), cse=cse)
 
     def __call__(self, *arrays: Any) -> list[Any]:
         return list(self._fn(*arrays))
@@ -216,6 +216,20 @@ class ColumnKernel:
     def __reduce__(self) -> tuple[Any, ...]:
         # Generated functions do not pickle; rebuild from the expressions.
         return (ColumnKernel, (self.exprs, self.args))
+
+
+def _internal_names(args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr]
+                    ) -> tuple[list[sp.Dummy], list[sp.Expr]]:
+    """Rename ``args`` to internal dummies before printing code.
+
+    lambdify prints a symbol by its name, so a state named ``e``, ``pi``, ``exp`` or
+    ``arctan`` would otherwise shadow (or be shadowed by) Euler's number, pi or a NumPy
+    function in the generated source. Dummies print as ``_Dummy_<n>``, a name no
+    constant or function of the name space has.
+    """
+    dummies = [sp.Dummy(f"arg{i}") for i in range(len(args))]
+    ren = dict(zip(args, dummies, strict=True))
+    return dummies, [sp.sympify(e).xreplace(ren) for e in exprs]
 
 
 def _broadcast_columns(values: list[Any], n: int) -> np.ndarray:
@@ -459,7 +473,8 @@ def _numeric_integral(expr: sp.Expr, state: Sequence[sp.Symbol]) -> sp.Float:
             "the density's normaliser is an unevaluated multi-dimensional integral; "
             "give numeric parameter values so that it can be computed symbolically"
         )
-    f = sp.lambdify(state, expr, modules="mpmath")
+    dummies, (body,) = _internal_names(state, [expr])
+    f = sp.lambdify(dummies, body, modules="mpmath")
     with mpmath.workdps(30):
         val = mpmath.quad(f, [-mpmath.inf, -1, 0, 1, mpmath.inf])
     return sp.Float(val, 25)

@@ -27,14 +27,22 @@ Two steppers are generated from the symbolic SDE:
   symbolically by :func:`~symsde.kernels.affine_drift`) and :math:`G` is constant: the step
   is :math:`x \\leftarrow (I + A\\Delta t) x + c\\Delta t + G\\sqrt{\\Delta t}\\,Z`, done
   in place;
-- the **general path**, which evaluates the lambdified drift and diffusion each step
-  (Euler-Maruyama, or Milstein for commutative noise).
+- the **general path**: the scheme's whole update, derived from the SDE's Ito-Taylor
+  expansion (:mod:`symsde.schemes`: Euler-Maruyama, Milstein, strong order 1.5, weak
+  order 2), compiled into one fused in-place kernel (:class:`~symsde.fused.FusedKernel`).
+
+Threads
+-------
+``workers`` threads advance chunks at once (NumPy's generators and ufuncs release the
+GIL); a chunk owns its buffers and its blocks' streams and writes a disjoint slice of the
+output, so the thread count changes nothing in the results.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -66,7 +74,9 @@ __all__ = [
     "default_block_size",
     "plan_sgd",
     "plan_simulation",
+    "resolve_workers",
     "run_blocks",
+    "run_chunks",
     "simulate",
     "simulate_sgd",
 ]
@@ -77,7 +87,10 @@ BIT_GENERATOR = np.random.SFC64
 DEFAULT_BLOCK_PATHS = 1 << 14
 #: Target number of floats per chunk buffer (chunk width x state width).
 CHUNK_ELEMENTS = 1 << 16
-METHODS = ("euler", "milstein")
+#: Bytes of arrays per chunk on the general path (the chunk is rounded to whole blocks).
+SCHEME_CHUNK_BYTES = 1 << 20
+#: Schemes (derived by :mod:`symsde.schemes`): strong orders 0.5, 1, 1.5; weak 1, 1, 2.
+METHODS = ("euler", "milstein", "strong1.5", "weak2")
 #: Where the blocks run: this process, or tasks on a Dask cluster (:mod:`symsde.dask_backend`).
 BACKENDS = ("local", "dask")
 
@@ -343,75 +356,107 @@ class _AffineStepper(_Stepper):
         return Y
 
 
-class _GeneralStepper(_Stepper):
-    """Euler-Maruyama or Milstein with lambdified drift and diffusion."""
+def _draw_noise(N: np.ndarray, gens: list, laws: Sequence[str]) -> None:
+    """Fill ``N`` (one row per noise variable) block by block from the blocks' streams.
+
+    Each block draws its rows in order, from its own stream: normals with
+    ``standard_normal``; three-point (-1, 0, 1 w.p. 1/6, 2/3, 1/6) as
+    :math:`\\operatorname{trunc}((\\lfloor 6U \\rfloor - 5/2)/(5/2))` and two-point
+    (-1, 1) as :math:`2\\lfloor 2U \\rfloor - 1` from uniforms :math:`U`, in place.
+    """
+    for gen, s, e in gens:
+        for k, law in enumerate(laws):
+            row = N[k, s:e]
+            if law == "normal":
+                gen.standard_normal(out=row)
+                continue
+            gen.random(out=row)
+            if law == "three-point":
+                row *= 6.0
+                np.floor(row, out=row)
+                row -= 2.5
+                row /= 2.5
+                np.trunc(row, out=row)
+            else:  # two-point
+                row *= 2.0
+                np.floor(row, out=row)
+                row *= 2.0
+                row -= 1.0
+
+
+def _fewest_ops(e: sp.Expr, state: Sequence[sp.Symbol], arrays: list, scalars: list
+                ) -> sp.Expr:
+    """``e`` expanded or in Horner form in the state, whichever compiles to fewer ufunc
+    calls (for the double well, x (1.01 - 0.01 x^2) + 0.05 z: 6 calls instead of 7)."""
+    from symsde.fused import FusedKernel
+
+    try:
+        alt = sp.horner(e, *state)
+    except (sp.PolificationFailed, sp.PolynomialError, sp.GeneratorsNeeded):
+        return e
+    if alt == e:
+        return e
+    n = [FusedKernel([c], arrays, scalars).n_ops for c in (e, alt)]
+    return alt if n[1] < n[0] else e
+
+
+class _SchemeStepper(_Stepper):
+    """A derived Ito-Taylor scheme (:mod:`symsde.schemes`) as one fused in-place kernel.
+
+    Each step draws the scheme's noise variables into ``N`` and evaluates the whole
+    update :math:`Y_{n+1} = \\sum_\\alpha f_\\alpha(t_n, Y_n) I_\\alpha` (drift,
+    diffusion and correction terms after common-subexpression elimination, with ``dt``
+    and the parameters folded in) by a :class:`~symsde.fused.FusedKernel` into a second
+    state array; the two state arrays swap roles every step.
+    """
+
+    def __init__(self, sde: SDE, values: Mapping[sp.Symbol, sp.Expr], dt: float,
+                 method: str) -> None:
+        from symsde.fused import FusedKernel
+        from symsde.schemes import derive_scheme
+
+        scheme = derive_scheme(sde, method)
+        self.scheme_method = method
+        self.d = sde.dim
+        self.has_time = sde.time is not None
+        rule = scheme.sampled_update().xreplace({scheme.step: sp.Float(dt)})
+        if values:
+            rule = rule.xreplace(dict(values))
+        rule = rule.applyfunc(sp.expand)
+        self.laws = [nv.law for nv in scheme.noises]
+        noise_syms = [nv.symbol for nv in scheme.noises]
+        arrays = [*sde.state, *noise_syms]
+        scalars = [sde.time] if self.has_time else []
+        rule = [_fewest_ops(e, sde.state, arrays, scalars) for e in rule]
+        self.kernel = FusedKernel(rule, arrays, scalars)
+        self.name = method
+        self.width = 2 * self.d + len(self.laws) + self.kernel.n_buffers
+
+    def workspace(self, nc: int) -> dict[str, Any]:
+        return {"N": np.empty((len(self.laws), nc)), "Y": np.empty((self.d, nc)),
+                "B": self.kernel.buffers(nc), "rows": {}}
+
+    def advance(self, X: np.ndarray, ws: dict[str, Any], gens: list, t: float) -> np.ndarray:
+        N, Y, rows = ws["N"], ws["Y"], ws["rows"]
+        _draw_noise(N, gens, self.laws)
+        # the row views of both state arrays, made once (they swap roles every step)
+        key = (id(X), id(Y))
+        if key not in rows:
+            rows[key] = ([*X, *N], list(Y))
+        ins, outs = rows[key]
+        self.kernel(ins, (t,) if self.has_time else (), outs, ws["B"])
+        ws["Y"] = X
+        return Y
+
+
+class _GeneralStepper(_SchemeStepper):
+    """Euler-Maruyama or Milstein on the general path (the derived scheme, fused)."""
 
     def __init__(self, sde: SDE, drift: sp.Matrix, G: sp.Matrix, dt: float,
                  milstein: bool) -> None:
-        self.d, self.m = G.shape
-        self.dt, self.sqdt = dt, math.sqrt(dt)
-        self.has_time = sde.time is not None
-        args = (*sde.state, *([sde.time] if self.has_time else []))
-        self.drift = ColumnKernel(list(drift), args)
-        self.const_G: np.ndarray | None = None
-        if not any(e.has(*args) for e in G):
-            self.const_G = np.array(G.tolist(), dtype=float)
-            self.G = None
-        else:
-            self.G = ColumnKernel(list(G), args)
-        self.H: ColumnKernel | None = None
-        if milstein and self.const_G is None:
-            # H[i, j, k] = L^j G_ik = sum_l G_lj d/dx_l G_ik
-            H = [sum((G[q, j] * sp.diff(G[i, k], sde.state[q]) for q in range(self.d)),
-                     sp.Integer(0)) for i in range(self.d) for j in range(self.m)
-                 for k in range(self.m)]
-            self.H = ColumnKernel(H, args)
-        self.name = "milstein" if milstein else "euler"
-        self.width = 3 * self.d + self.m + 2 + 2 * (self.d + self.d * self.m) + (
-            self.d * self.m * self.m if self.H is not None else 0)
-
-    def workspace(self, nc: int) -> dict[str, Any]:
-        return {"Z": np.empty((self.m, nc)), "M": np.empty((self.d, nc)),
-                "I": np.zeros((self.d, nc)), "T": np.empty(nc), "W": np.empty(nc)}
-
-    def advance(self, X: np.ndarray, ws: dict[str, Any], gens: list, t: float) -> np.ndarray:
-        d, m, dt = self.d, self.m, self.dt
-        Z, M, Inc, T = ws["Z"], ws["M"], ws["I"], ws["T"]
-        rows = [X[i] for i in range(d)]
-        targs = [t] if self.has_time else []
-        mu = self.drift(*rows, *targs)
-        Gv = self.G(*rows, *targs) if self.G is not None else None
-        Hv = self.H(*rows, *targs) if self.H is not None else None
-        for i in range(d):
-            np.multiply(mu[i], dt, out=M[i])
-        _draw_normals(Z, gens)
-        Z *= self.sqdt  # Z now holds the Brownian increments dW
-        for i in range(d):
-            Inc[i].fill(0.0)
-            for k in range(m):
-                g = Gv[i * m + k] if Gv is not None else self.const_G[i, k]  # type: ignore[index]
-                if isinstance(g, (int, float)) and g == 0:
-                    continue
-                np.multiply(Z[k], g, out=T)
-                Inc[i] += T
-        if Hv is not None:
-            W = ws["W"]
-            for i in range(d):
-                for j in range(m):
-                    for k in range(m):
-                        h = Hv[(i * m + j) * m + k]
-                        if isinstance(h, (int, float)) and h == 0:
-                            continue
-                        np.multiply(Z[j], Z[k], out=W)
-                        if j == k:
-                            W -= dt
-                        W *= h
-                        W *= 0.5
-                        Inc[i] += W
-        for i in range(d):
-            X[i] += M[i]
-            X[i] += Inc[i]
-        return X
+        # drift and G carry the parameter values already: an SDE of them
+        sub = SDE(sde.state, drift, G, time=sde.time) if sde.parameters else sde
+        super().__init__(sub, {}, dt, "milstein" if milstein else "euler")
 
 
 class _SGDStepper(_Stepper):
@@ -489,6 +534,10 @@ class SimulationPlan:
     record_every: int | None = None
     keep_paths: int = 0
     time_scale: float = 1.0
+    #: threads that run chunks at once (each with its own buffers)
+    workers: int = 1
+    #: whether ``workers`` was chosen by the caller (else: this machine's cores)
+    workers_given: bool = True
 
     @property
     def n_blocks(self) -> int:
@@ -510,6 +559,19 @@ class SimulationPlan:
         idx = list(range(self.n_blocks))
         return [idx[i:i + self.chunk_blocks] for i in range(0, len(idx), self.chunk_blocks)]
 
+    def thread_chunks(self, blocks: Sequence[int] | None = None) -> list[list[int]]:
+        """``blocks`` (default: all) cut into runs for :attr:`workers` threads.
+
+        Runs hold at most :attr:`chunk_blocks` blocks and, with several workers, at most
+        ``ceil(len(blocks) / workers)``, so that every thread gets work. The cut never
+        changes the numbers (see the module notes).
+        """
+        idx = list(range(self.n_blocks)) if blocks is None else list(blocks)
+        size = self.chunk_blocks
+        if self.workers > 1:
+            size = max(1, min(size, -(-len(idx) // self.workers)))
+        return [idx[i:i + size] for i in range(0, len(idx), size)]
+
 
 def _block_moments(Xb: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     d = Xb.shape[0]
@@ -528,8 +590,12 @@ def _block_moments(Xb: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     return n, mean, m2
 
 
+class _StoppedError(Exception):
+    """Raised in a worker thread when the run was abandoned (an interrupt in the caller)."""
+
+
 def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | None = None,
-               progress: Any = None) -> list[BlockStats]:
+               progress: Any = None, stop: threading.Event | None = None) -> list[BlockStats]:
     """Run consecutive blocks together and return their statistics.
 
     Parameters
@@ -542,6 +608,8 @@ def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | No
         :class:`BlockStats` carries its own ``final``.
     progress : tqdm-like, optional
         Receives ``update(k)`` as steps complete.
+    stop : threading.Event, optional
+        Checked every step; once set the run ends (raising ``_StoppedError``).
     """
     blocks = list(blocks)
     if any(b != blocks[0] + i for i, b in enumerate(blocks)):
@@ -579,6 +647,8 @@ def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | No
     pending = list(range(len(gens)))  # blocks with no non-finite path yet
     with np.errstate(all="ignore"):
         for step in range(plan.n_steps):
+            if stop is not None and stop.is_set():
+                raise _StoppedError
             X = st.advance(X, ws, gens, step * dt)
             # A sum is finite when every term is (a cheap test; confirmed when it fails).
             if pending and (len(pending) < len(gens)
@@ -608,6 +678,60 @@ def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | No
             bs.final = X[:, s:e].T.copy()
         stats.append(bs)
     return stats
+
+
+def run_chunks(plan: SimulationPlan, chunks: Sequence[Sequence[int]],
+               out: np.ndarray | None = None, progress: Any = None) -> list[BlockStats]:
+    """Run ``chunks`` (lists of consecutive blocks) on ``plan.workers`` threads.
+
+    NumPy's generators and ufuncs release the GIL, so threads use several cores. Each
+    chunk has its own buffers and random streams and writes a disjoint slice of ``out``;
+    the result is the same for any number of threads. Statistics come back in block order.
+
+    Examples
+    --------
+    >>> import sympy as sp, numpy as np
+    >>> from symsde import SDE
+    >>> x = sp.Symbol("x", real=True)
+    >>> plan = plan_simulation(SDE([x], [x - x**3], 1), 0.5, n_steps=5, n_paths=4000,
+    ...                        block_size=1000, workers=2)
+    >>> stats = run_chunks(plan, plan.thread_chunks())
+    >>> [s.index for s in stats]
+    [0, 1, 2, 3]
+    """
+    chunks = [list(c) for c in chunks]
+    if plan.workers <= 1 or len(chunks) <= 1:
+        return [s for c in chunks for s in run_blocks(plan, c, out=out, progress=progress)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=min(plan.workers, len(chunks)),
+                              thread_name_prefix="symsde")
+    try:
+        futures = [pool.submit(run_blocks, plan, c, out, progress, stop) for c in chunks]
+        parts = [f.result() for f in futures]
+    except BaseException:
+        stop.set()  # an interrupt (or a failure): the other threads end at their next step
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return [s for part in parts for s in part]
+
+
+def resolve_workers(workers: Any) -> int:
+    """``workers`` as a thread count: ``None`` is the cores this process may use.
+
+    Examples
+    --------
+    >>> resolve_workers(1), resolve_workers(None) >= 1
+    (1, True)
+    """
+    if workers is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not Linux
+            return os.cpu_count() or 1
+    return _int(workers, "workers", 1, 1024)
 
 
 def _fsum0(a: np.ndarray) -> np.ndarray:
@@ -706,7 +830,7 @@ def _check_backend(backend: Any, client: Any) -> None:
 def _execute(plan: SimulationPlan, progress: bool, progress_delay: float,
              label: str, backend: str = "local", client: Any = None) -> SimulationResult:
     t0 = time.perf_counter()
-    chunks = plan.chunks()
+    chunks = plan.chunks() if backend == "dask" else plan.thread_chunks()
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -721,8 +845,7 @@ def _execute(plan: SimulationPlan, progress: bool, progress_delay: float,
             final, stats = run_plan(plan, client, progress=bar)
         else:
             final = np.empty((plan.n_paths, plan.d))
-            for blocks in chunks:
-                stats.extend(run_blocks(plan, blocks, out=final, progress=bar))
+            stats = run_chunks(plan, chunks, out=final, progress=bar)
     finally:
         if bar is not None:
             bar.close()
@@ -738,7 +861,8 @@ def _execute(plan: SimulationPlan, progress: bool, progress_delay: float,
 
 def _sizes(d: int, wide: int, width: int, n_paths: int, block_size: int | None,
            chunk_size: int | None, n_steps: int, record_every: int | None, keep_paths: int,
-           max_memory: float | None, per_path_x0: bool, what: str) -> tuple[int, int]:
+           max_memory: float | None, per_path_x0: bool, what: str,
+           workers: int = 1) -> tuple[int, int]:
     """Choose block and chunk sizes and refuse requests that would not fit in memory."""
     if block_size is None:
         block_size = default_block_size(wide)
@@ -749,7 +873,9 @@ def _sizes(d: int, wide: int, width: int, n_paths: int, block_size: int | None,
     nc = chunk_blocks * block_size
     n_blocks = -(-n_paths // block_size)
     n_rec = n_steps // record_every + 1 if record_every else 0
-    floats = (n_paths * d + min(nc, n_paths) * width + n_blocks * n_rec * (1 + d + d * d)
+    # every thread holds one chunk's buffers at a time
+    floats = (n_paths * d + min(workers, n_blocks) * min(nc, n_paths) * width
+              + n_blocks * n_rec * (1 + d + d * d)
               + n_rec * keep_paths * d + (n_paths * d if per_path_x0 else 0))
     need = 8.0 * floats
     limit = _physical_memory() / 2 if max_memory is None else float(max_memory)
@@ -782,6 +908,7 @@ def plan_simulation(
     seed: int = 0, method: str = "euler", params: Mapping[Any, Any] | None = None,
     record_every: int | None = None, chunk_size: int | None = None, *,
     keep_paths: int = 0, block_size: int | None = None, max_memory: float | None = None,
+    workers: int | None = None,
 ) -> SimulationPlan:
     """Validate a request and build its :class:`SimulationPlan` (no simulation yet).
 
@@ -808,6 +935,7 @@ def plan_simulation(
         chunk_size = _int(chunk_size, "chunk_size", 1)
     if block_size is not None:
         block_size = _int(block_size, "block_size", 1)
+    given, workers = workers is not None, resolve_workers(workers)
     d, m = sde.dim, sde.noise_dim
     x0a = _initial(x0, d, n_paths, "x0")
     values = numeric_values(params, sde.parameters, what="the SDE")
@@ -824,7 +952,8 @@ def plan_simulation(
         raise InvalidSimulationError(
             "Milstein without Levy areas needs commutative noise (L^j G_k = L^k G_j), "
             "and this diffusion is not commutative; use method='euler' or diagonal noise")
-    affine = affine_drift(sde, values) if const_G else None
+    affine = (affine_drift(sde, values) if const_G and method in ("euler", "milstein")
+              else None)
     if affine is not None:
         G_num = np.array(G.tolist(), dtype=float)
         aff = _AffineStepper(affine[0], affine[1], G_num, dt, method)
@@ -833,12 +962,22 @@ def plan_simulation(
                 "drift or diffusion coefficients are not finite with these parameter values")
         stepper: _Stepper = aff
     else:
-        stepper = _GeneralStepper(sde, drift, G, dt, milstein=method == "milstein")
+        try:
+            stepper = _SchemeStepper(SDE(sde.state, drift, G, time=sde.time), {}, dt, method)
+        except InvalidSimulationError:
+            raise
+        except InputError as exc:
+            raise InvalidSimulationError(str(exc)) from None
+    if chunk_size is None and isinstance(stepper, _SchemeStepper):
+        # the fused kernel's arrays of one chunk should stay in a core's cache (~1 MB)
+        chunk_size = max(1, SCHEME_CHUNK_BYTES // (8 * stepper.width))
     bs, cb = _sizes(d, max(d, m), stepper.width, n_paths, block_size, chunk_size, n_steps,
-                    record_every, keep_paths, max_memory, x0a.ndim == 2, "simulation")
+                    record_every, keep_paths, max_memory, x0a.ndim == 2, "simulation",
+                    workers)
     return SimulationPlan(stepper=stepper, d=d, n_paths=n_paths, n_steps=n_steps, dt=dt,
                           seed=seed, block_size=bs, chunk_blocks=cb, x0=x0a,
-                          record_every=record_every, keep_paths=keep_paths)
+                          record_every=record_every, keep_paths=keep_paths, workers=workers,
+                          workers_given=given)
 
 
 def simulate(
@@ -860,8 +999,9 @@ def simulate(
     progress_delay: float = 0.0,
     backend: str = "local",
     client: Any = None,
+    workers: int | None = None,
 ) -> SimulationResult:
-    """Simulate ``n_paths`` paths of an SDE with Euler-Maruyama or Milstein.
+    """Simulate ``n_paths`` paths of an SDE with a scheme derived from it.
 
     Parameters
     ----------
@@ -875,9 +1015,11 @@ def simulate(
         Number of steps and of independent paths.
     seed : int
         The result is a deterministic function of the seed (and of ``block_size``).
-    method : {"euler", "milstein"}
-        Milstein needs commutative noise (scalar, diagonal, or constant noise, where it
-        coincides with Euler-Maruyama).
+    method : {"euler", "milstein", "strong1.5", "weak2"}
+        The scheme, derived from the SDE (:func:`symsde.schemes.derive_scheme`): strong
+        orders 0.5, 1 and 1.5, or weak order 2. Milstein needs commutative noise (scalar,
+        diagonal, or constant noise, where it coincides with Euler-Maruyama); strong1.5
+        scalar or diagonal noise; weak2 draws three-point increments.
     params : mapping, optional
         Numeric value of every free parameter, by symbol or name.
     record_every : int, optional
@@ -907,6 +1049,12 @@ def simulate(
         With ``backend="dask"``: the client (or a scheduler address like
         ``"tcp://host:8786"``) to run on. Default: the current client, or else a
         LocalCluster on 127.0.0.1 with one worker process per core, started once.
+    workers : int or None
+        Threads that advance chunks of blocks at once (``None``, the default: every core
+        this process may use; ``1``: one chunk after the other). With ``backend="dask"``
+        each task splits its blocks over this many threads (``None``: the Dask worker's
+        thread count). Results are bit-identical for every value;
+        ``max_memory`` counts every thread's buffers.
 
     Returns
     -------
@@ -934,7 +1082,7 @@ def simulate(
     _check_backend(backend, client)
     plan = plan_simulation(sde, x0, dt, n_steps, n_paths, seed, method, params, record_every,
                            chunk_size, keep_paths=keep_paths, block_size=block_size,
-                           max_memory=max_memory)
+                           max_memory=max_memory, workers=workers)
     return _execute(plan, progress, progress_delay, "simulate", backend, client)
 
 
@@ -945,6 +1093,7 @@ def plan_sgd(
     replace: bool = True, theta0: Any = 0.0, *, values: Mapping[Any, Any] | None = None,
     record_every: int | None = None, chunk_size: int | None = None, keep_paths: int = 0,
     block_size: int | None = None, max_memory: float | None = None,
+    workers: int | None = None,
 ) -> SimulationPlan:
     """Validate an SGD request and build its plan (the arguments of :func:`simulate_sgd`)."""
     _, grad = lambdify_loss(per_example_loss, params, data_symbols, values)
@@ -983,14 +1132,16 @@ def plan_sgd(
         chunk_size = _int(chunk_size, "chunk_size", 1)
     if block_size is not None:
         block_size = _int(block_size, "block_size", 1)
+    given, workers = workers is not None, resolve_workers(workers)
     th0 = _initial(theta0, p, n_runs, "theta0")
     stepper = _SGDStepper(grad.columns, arr, lr, batch_size, replace)
     bs, cb = _sizes(p, max(p, batch_size * (k + 1)), stepper.width, n_runs, block_size,
                     chunk_size, n_steps, record_every, keep_paths, max_memory, th0.ndim == 2,
-                    "SGD simulation")
+                    "SGD simulation", workers)
     return SimulationPlan(stepper=stepper, d=p, n_paths=n_runs, n_steps=n_steps, dt=1.0,
                           seed=seed, block_size=bs, chunk_blocks=cb, x0=th0,
-                          record_every=record_every, keep_paths=keep_paths, time_scale=lr)
+                          record_every=record_every, keep_paths=keep_paths, time_scale=lr,
+                          workers=workers, workers_given=given)
 
 
 def simulate_sgd(
@@ -1016,6 +1167,7 @@ def simulate_sgd(
     progress_delay: float = 0.0,
     backend: str = "local",
     client: Any = None,
+    workers: int | None = None,
 ) -> SimulationResult:
     """Run real minibatch SGD on a finite data set, ``n_runs`` independent runs at once.
 
@@ -1041,8 +1193,8 @@ def simulate_sgd(
     values : mapping, optional
         Values of other free symbols of the loss.
 
-    Other keywords are as in :func:`simulate` (including ``backend="dask"`` and
-    ``client``).
+    Other keywords are as in :func:`simulate` (including ``backend="dask"``, ``client``
+    and ``workers``).
 
     Examples
     --------
@@ -1061,5 +1213,5 @@ def simulate_sgd(
     plan = plan_sgd(per_example_loss, params, data_symbols, data, learning_rate, n_steps,
                     n_runs, seed, batch_size, replace, theta0, values=values,
                     record_every=record_every, chunk_size=chunk_size, keep_paths=keep_paths,
-                    block_size=block_size, max_memory=max_memory)
+                    block_size=block_size, max_memory=max_memory, workers=workers)
     return _execute(plan, progress, progress_delay, "sgd", backend, client)

@@ -322,22 +322,38 @@ def test_moment_merge_is_exact_and_order_free() -> None:
 
 
 # -- memory does not grow with the number of steps ------------------------------------------------
-def _peak(n_steps: int, n_paths: int) -> int:
+def _peak(n_steps: int, n_paths: int, workers: int = 1) -> int:
     plan_simulation(OU, 1.0, n_steps=n_steps, n_paths=n_paths, params={"sigma": 1.0})  # warm
     tracemalloc.start()
     try:
-        simulate(OU, 1.0, dt=0.01, n_steps=n_steps, n_paths=n_paths, params={"sigma": 1.0})
+        simulate(OU, 1.0, dt=0.01, n_steps=n_steps, n_paths=n_paths, params={"sigma": 1.0},
+                 workers=workers)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
 
 
-def test_memory_independent_of_steps() -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_memory_independent_of_steps(workers: int) -> None:
     n = 200_000
     state = n * 8
-    short, long = _peak(5, n), _peak(150, n)
-    assert long <= 3 * state
-    assert abs(long - short) <= 0.05 * state
+    short, long = _peak(5, n, workers), _peak(150, n, workers)
+    # the final states plus, per thread, one chunk's buffers (65536 paths x 3 floats here)
+    chunk = 65536 * 3 * 8
+    assert max(short, long) <= 1.5 * state + workers * chunk
+    # with threads the peak also depends on whether their chunks overlap in time (at most
+    # one chunk's buffers per extra thread), never on the number of steps
+    assert abs(long - short) <= 0.05 * state + (workers - 1) * chunk
+
+
+def test_max_memory_counts_every_workers_buffers() -> None:
+    """A limit between the one-thread and the two-thread estimate: 1 passes, 2 refused."""
+    kw = dict(n_steps=5, n_paths=200_000, params={"sigma": 1.0})
+    state, chunk = 200_000 * 8, 65536 * 3 * 8
+    limit = state + 1.5 * chunk
+    simulate(OU, 1.0, max_memory=limit, workers=1, **kw)
+    with pytest.raises(InvalidSimulationError, match="max_memory"):
+        simulate(OU, 1.0, max_memory=limit, workers=2, **kw)
 
 
 # -- kept paths, divergence, progress -----------------------------------------------------------
