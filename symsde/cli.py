@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 import sympy as sp
 
-from symsde import cli_mutate
+from symsde import cli_mutate, cli_scheme
 from symsde._timeout import time_limit
 from symsde.errors import InputError, NoStationaryDensityError, SymsdeError
 
@@ -127,9 +127,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_output_options(st, timings=False)
     _add_simulate_parser(sub)
     cli_mutate.add_parser(sub, _seed_arg)
-    from symsde.cli_scheme import add_scheme_parser
-
-    add_scheme_parser(sub, _ExpressionArgsParser)
+    cli_scheme.add_scheme_parser(sub, _ExpressionArgsParser)
     return p
 
 
@@ -747,7 +745,7 @@ COMMANDS = {
     "show": _cmd_show,
     "mutate": lambda args: cli_mutate.run(args),
     "stationary": _cmd_stationary,
-    "scheme": lambda args: __import__("symsde.cli_scheme").cli_scheme.cmd_scheme(args),
+    "scheme": lambda args: cli_scheme.cmd_scheme(args),
 }
 
 
