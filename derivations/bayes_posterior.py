@@ -16,8 +16,8 @@ too sharp (its variance four times too small near a minimum). That is recorded a
 erratum.
 
 The chain goes through Bayes' rule, and the hypotheses the notes use silently are stated
-on the steps that use them: the inputs' density does not depend on :math:`\Phi`, the
-examples are conditionally independent given :math:`\Phi`, densities are positive, and
+on the steps that use them: the inputs' density does not depend on :math:`\\Phi`, the
+examples are conditionally independent given :math:`\\Phi`, densities are positive, and
 both densities are normalised. The witness instance (Gaussian likelihoods and prior)
 satisfies them, with the normalisers as closed-form Gaussian integrals.
 """
@@ -25,7 +25,7 @@ satisfies them, with the normalisers as closed-form Gaussian integrals.
 from __future__ import annotations
 
 import time
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import sympy as sp
@@ -311,6 +311,13 @@ def _gaussian_integral(exponent: sp.Expr, x: sp.Symbol) -> sp.Expr:
     return sp.sqrt(sp.pi / (-a)) * sp.exp(c - b**2 / (4 * a))
 
 
+@lru_cache(maxsize=64)
+def _log_sum(lik: sp.Lambda, i: sp.Symbol, n: sp.Symbol, Phi: sp.Symbol) -> sp.Expr:
+    """:math:`\\sum_{i=1}^n \\ln P(i, \\Phi)` in closed form (cached: every draw needs it)."""
+    term = sp.expand_log(sp.log(lik(i, Phi)), force=True)
+    return sp.summation(term, (i, 1, n))
+
+
 def _witness(Phi, n, i, s2, sigma, prior, lik, lik_data, lik_train, Z_lang,
              p_x, evidence, P_y) -> Witness:
     """Gaussian likelihoods N(y_i; Phi, 1) with y_i = a + b i (a, b drawn), a Gaussian prior.
@@ -330,12 +337,10 @@ def _witness(Phi, n, i, s2, sigma, prior, lik, lik_data, lik_train, Z_lang,
         return sp.Lambda(Phi, sp.exp(-(Phi**2) / (2 * v)) / sp.sqrt(2 * sp.pi * v))
 
     def log_labels(inst):
-        term = sp.expand(sp.expand_log(sp.log(inst[lik](i, Phi)), force=True))
-        return sp.expand(sp.summation(term, (i, 1, n)))
+        return _log_sum(inst[lik], i, n, Phi)
 
     def log_joint_labels(inst):
-        return log_labels(inst) + sp.expand(sp.expand_log(sp.log(inst[prior](Phi)),
-                                                          force=True))
+        return log_labels(inst) + sp.expand_log(sp.log(inst[prior](Phi)), force=True)
 
     return Witness(
         functions={
