@@ -18,6 +18,14 @@ and to first order the net flow upward is
 
 with :math:`\\alpha = 2\\int_0^\\infty u\\Phi(-u)du = \\int_0^\\infty u^2\\phi(u)du = 1/2`.
 
+The steps keep what the notes drop: Taylor's theorem is stated with its integral
+remainder :math:`R(x, h) = \\int_0^h (p'(x+t) - p'(x))\\,dt`, and the flow is the limit
+:math:`\\Delta t \\to 0` of the exact net transfer per unit time. The last step,
+:math:`-\\tfrac12\\sigma^2 p'` (E65), follows by rules from the appendix's own chain
+(first-order transfer, :math:`\\alpha`, :math:`\\alpha = 1/2`); the rule that passes to
+the limit (:class:`FirstOrderFlow`, a candidate for ``symsde.proof.rules``) recomputes the
+limit by Taylor's theorem under the integral, assuming :math:`p''` bounded.
+
 The notes' multi-dimensional statement, diffusion flow :math:`= -\\tfrac12\\Sigma\\nabla p`,
 needs two corrections for the SGD SDE :math:`d\\Phi = -g\\,dt + \\sqrt{\\eta}\\,\\sigma\\,dB`
 whose diffusion matrix is :math:`D = \\eta\\Sigma`: the factor :math:`\\eta` is missing, and
@@ -28,16 +36,33 @@ with state-dependent :math:`\\Sigma` the Ito current is
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import cache
 
 import mpmath
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from symsde import SDE, simulate
 from symsde.confirm import mean_test
 from symsde.experiment import Experiment
-from symsde.proof import Claim, Derivation, FollowsFrom, Identity, Value, Witness
+from symsde.proof import (
+    Claim,
+    Combine,
+    Computed,
+    Derivation,
+    DivideBoth,
+    FollowsFrom,
+    Rearrange,
+    Rule,
+    RuleMisuseError,
+    StepContext,
+    Substitute,
+    Witness,
+    is_zero,
+    polynomial,
+)
 
 __all__ = ["alpha", "confirm", "derivation", "normal_cdf", "normal_pdf"]
 
@@ -76,178 +101,300 @@ def derivation() -> Derivation:
     x = sp.Symbol("x", real=True)
     z = sp.Symbol("z", nonnegative=True)
     u = sp.Symbol("u", nonnegative=True)
-    h = sp.Symbol("h", positive=True)
+    w, h, t = sp.symbols("w h t", real=True)
     sigma, dt = sp.symbols("sigma Delta_t", positive=True)
     eta = sp.Symbol("eta", positive=True)
     p = sp.Function("p")
+    R = sp.Function("R")
+    J, alpha_ = sp.symbols("J_diffusion alpha")
     scale = sigma * sp.sqrt(dt)
     dp = sp.Derivative(p(x), x)
     Phi = normal_cdf
+    half_line = (u, 0, sp.oo)
 
-    # A lopsided test density so that p'(x) != 0 at the sampled points.
-    p_inst = sp.Lambda(x, sp.exp(-(x - sp.Rational(1, 3)) ** 2 / 2) / sp.sqrt(2 * sp.pi))
-    witness = Witness(functions={p: p_inst}, ranges={dt: (sp.Rational(1, 100), 1)})
     d = Derivation("diffusion_flow", "Appendix: the diffusion flow and alpha = 1/2",
-                   witness=witness,
+                   witness=_witness(x, dt, p),
                    summary="Mass transfer across a point under one diffusion step gives the "
                            "flow -(1/2) sigma^2 p'; the multi-dimensional statement is "
                            "corrected.")
-    d.define("E54", SLIDE, "The pure diffusion step being analysed; it defines the process.")
+    d.note("E54", SLIDE, "The pure diffusion step being analysed; it defines the process.")
 
-    eps = sp.Symbol("epsilon", real=True)
-    prob = sp.Function("P")(sp.Le(scale * eps, -z))
+    # -- the mass moving down across x (E55-E57) --------------------------------------------
     d.step(
         "step-probability",
-        Claim(prob, Phi(-z / scale)),
-        "A step of size sigma eps sqrt(dt) lands at least z below its start with probability "
-        "Phi(-z/(sigma sqrt(dt))) (computed with sympy.stats).",
+        Claim(sp.Integral(normal_pdf(w / scale) / scale, (w, -sp.oo, -z)), Phi(-z / scale)),
+        "The step sigma eps sqrt(dt), eps ~ N(0, 1), has density phi(w/(sigma sqrt(dt)))/"
+        "(sigma sqrt(dt)); it is at most -z with probability Phi(-z/(sigma sqrt(dt))).",
         slide=SLIDE,
-        check=Value(lambda: _stats_probability(scale, z), label="sympy.stats.P"),
+        check=Computed(how=lambda e: sp.simplify(
+            sp.integrate(e.function, *e.limits, conds="none").rewrite(sp.erfc)),
+            label="integrate the step's density"),
         equations=("E55",),
     )
-    down = sp.Integral(p(x + z) * Phi(-z / scale), (z, 0, sp.oo))
-    down_u = sp.Integral(p(x + scale * u) * Phi(-u) * scale, (u, 0, sp.oo))
+    down_z = sp.Integral(p(x + z) * Phi(-z / scale), (z, 0, sp.oo))
+    down_u = sp.Integral(p(x + scale * u) * Phi(-u) * scale, half_line)
     d.step(
         "change-of-variables",
-        Claim(down, down_u),
-        "Substitute u = z/(sigma sqrt(dt)) in the mass moving down across x.",
+        Claim(down_z, down_u),
+        "The mass above x that one step carries below x, with u = z/(sigma sqrt(dt)).",
         slide=SLIDE,
-        check=Value(lambda: down.transform(z, (scale * u, u)), label="Integral.transform",
-                    numeric_lhs=True),
+        check=Computed(how=lambda e: e.transform(z, (scale * u, u)),
+                       label="change of variables z = sigma sqrt(dt) u"),
         equations=("E56", "E57"),
     )
-    taylor_rhs = p(x) + h * dp
+
+    # -- Taylor's theorem with its remainder (E58) ------------------------------------------
+    d.define("remainder", R(x, h),
+             sp.Integral(sp.Derivative(p(x + t), t), (t, 0, h)) - h * dp,
+             "The remainder of the first-order Taylor expansion in integral form, "
+             "int_0^h p'(x + t) dt - h p'(x) = int_0^h (p'(x + t) - p'(x)) dt; by the mean "
+             "value theorem |R(x, h)| <= h^2 max|p''|/2.", slide=SLIDE)
+    d.step(
+        "remainder-value",
+        Claim(R(x, h), p(x + h) - p(x) - h * dp),
+        "The fundamental theorem of calculus evaluates the remainder.",
+        slide=SLIDE,
+        check=Computed(how=lambda e: e.replace(
+            lambda a: isinstance(a, sp.Integral),
+            lambda a: sp.integrate(a.function, *a.limits)), label="integrate in t"),
+    )
     d.step(
         "taylor",
-        Claim(sp.Function("p")(x + h), taylor_rhs),
-        "First-order Taylor expansion of the density at x with h = sigma sqrt(dt) u "
-        "(the remainder is O(dt)).",
-        slide=SLIDE,
-        check=Value(lambda: sp.series(p(x + h), h, 0, 2).removeO().doit(), label="series"),
+        Claim(p(x + h), p(x) + h * dp + R(x, h)),
+        "Taylor's theorem to first order, with its remainder.",
+        slide=SLIDE, check=FollowsFrom(Rearrange()),
+        reading="E58 writes only the first-order terms inside the integral; the remainder "
+                "is kept here and vanishes in the limit dt -> 0 (step diffusion-flow-1d).",
         equations=("E58",),
     )
-    I0 = sp.Integral(Phi(-u), (u, 0, sp.oo))
-    I1 = sp.Integral(u * Phi(-u), (u, 0, sp.oo))
-    down_first = scale * sp.Integral((p(x) + scale * u * dp) * Phi(-u), (u, 0, sp.oo))
+    # p_0, p_1 stand for p(x), p'(x): constants in u, so these steps are linearity.
+    p0, p1 = sp.symbols("p_0 p_1", real=True)
+    I0 = sp.Integral(Phi(-u), half_line)
+    I1 = sp.Integral(u * Phi(-u), half_line)
+    down_first = scale * sp.Integral((p0 + scale * u * p1) * Phi(-u), half_line)
+    up_first = scale * sp.Integral((p0 - scale * u * p1) * Phi(-u), half_line)
+    first_order = "p_0 and p_1 stand for p(x) and p'(x), which do not depend on u."
     d.step(
         "split-down",
-        Claim(down_first, scale * p(x) * I0 + sigma**2 * dt * dp * I1),
-        "The expanded downward mass splits, by linearity, into a p term and a p' term.",
-        slide=SLIDE, check=Identity(),
+        Claim(down_first, scale * p0 * I0 + sigma**2 * dt * p1 * I1),
+        "The first-order terms of the downward mass split, by linearity, into a p term and a "
+        "p' term.",
+        slide=SLIDE, check=Computed(label="integrate"), reading=first_order,
         equations=("E59",),
     )
-    down_expanded = _first_order_transfer(p, x, u, scale, sign=+1)
-    up_expanded = _first_order_transfer(p, x, u, scale, sign=-1)
     d.step(
-        "mass-up",
-        Claim(sp.Symbol("M_up"), scale * p(x) * I0 - sigma**2 * dt * dp * I1),
-        "The mirror-image computation for mass moving up across x (density p(x - z), "
-        "expanded to first order) flips the sign of the p' term.",
-        slide=SLIDE,
-        check=Value(lambda: up_expanded, label="change of variables and series of the upward "
-                                               "transfer integral"),
+        "split-up",
+        Claim(up_first, scale * p0 * I0 - sigma**2 * dt * p1 * I1),
+        "For the upward mass the expansion of p(x - sigma sqrt(dt) u) flips the sign of the "
+        "p' term.",
+        slide=SLIDE, check=Computed(label="integrate"), reading=first_order,
         equations=("E60",),
     )
-    net = -2 * sigma**2 * dt * dp * I1
     d.step(
-        "net-transfer",
-        Claim(sp.Symbol("M_up") - sp.Symbol("M_down"), net),
-        "Upward minus downward mass: the p terms cancel and the p' terms add.",
-        slide=SLIDE,
-        check=Value(lambda: up_expanded - down_expanded, label="M_up - M_down"),
-        equations=("E61", "E62"),
+        "net-first-order",
+        Claim(up_first - down_first, -2 * sigma**2 * dt * p1 * I1),
+        "Upward minus downward: the p terms cancel and the p' terms add.",
+        slide=SLIDE, check=FollowsFrom(Combine("split-down", "subtract")),
+        reading=first_order, equations=("E61", "E62"),
     )
-    alpha_def = 2 * I1
+
+    # -- the flow per unit time (E63) -------------------------------------------------------
+    d.define("alpha", alpha_, 2 * I1, "alpha = 2 int_0^oo u Phi(-u) du.", slide=SLIDE,
+             equations=("E63",))
     d.step(
-        "flow-per-time",
-        Claim(sp.Symbol("J_diffusion"), -alpha_def * sigma**2 * dp),
-        "Divide the net transfer by dt: the flow per unit time is -alpha sigma^2 p' with "
-        "alpha = 2 int_0^oo u Phi(-u) du.",
-        slide=SLIDE,
-        check=FollowsFrom(lambda c: Claim(sp.Symbol("J_diffusion"), c.rhs / dt),
-                          "dividing the net transfer by Delta t"),
-        equations=("E63",),
+        "net-alpha",
+        Claim(up_first - down_first, -alpha_ * sigma**2 * dt * p1),
+        "Name the coefficient: the net transfer is -alpha sigma^2 p'(x) dt, proportional to "
+        "dt.",
+        slide=SLIDE, check=FollowsFrom(Substitute("alpha", reverse=True)),
+        reading=first_order, equations=("E63",),
     )
-    boundary = sp.Limit(u**2 * Phi(-u), u, sp.oo) - (u**2 * Phi(-u)).subs(u, 0)
-    by_parts_rhs = boundary + sp.Integral(u**2 * normal_pdf(-u), (u, 0, sp.oo))
+
+    # -- alpha = 1/2 (E64) ------------------------------------------------------------------
     d.step(
         "by-parts",
-        Claim(alpha_def, by_parts_rhs),
-        "Integrate by parts with d(u^2) = 2u du: the boundary term plus the integral of "
-        "u^2 against the Gaussian density (Phi' = phi).",
+        Claim(alpha_, sp.Integral(u**2 * normal_pdf(-u), half_line)),
+        "Integrate by parts with d(u^2) = 2u du; Phi(-u)' = -phi(-u), and the boundary "
+        "term u^2 Phi(-u) vanishes at 0 and at infinity (the Gaussian tail beats u^2).",
         slide=SLIDE,
-        check=Value(lambda: _by_parts(u, Phi(-u), u**2, (0, sp.oo)),
-                    label="integration by parts of int Phi(-u) d(u^2)", numeric_lhs=True),
+        check=Computed(how=lambda e: _by_parts(e, u, u**2),
+                       label="integration by parts with g = u^2"),
         equations=("E64",),
     )
     d.step(
-        "boundary-term",
-        Claim(sp.Limit(u**2 * Phi(-u), u, sp.oo), 0),
-        "The boundary term vanishes: the Gaussian tail beats u^2.",
-        slide=SLIDE, check=Value(label="limit"),
+        "half-second-moment",
+        Claim(sp.Integral(u**2 * normal_pdf(-u), half_line), sp.Rational(1, 2)),
+        "Half the second moment of the standard normal.",
+        slide=SLIDE, check=Computed(label="integrate"),
+        equations=("E64",),
     )
     d.step(
-        "alpha-value",
-        Claim(sp.Integral(u**2 * normal_pdf(u), (u, 0, sp.oo)), sp.Rational(1, 2)),
-        "alpha equals the half second moment of the standard normal: 1/2 (integrated by "
-        "SymPy; the witness integrates it by mpmath quadrature at 50 digits).",
-        slide=SLIDE, check=Value(label="integrate"),
+        "alpha-half",
+        Claim(alpha_, sp.Rational(1, 2)),
+        "So alpha = 1/2.",
+        slide=SLIDE,
+        check=FollowsFrom(Substitute("half-second-moment"), source="by-parts"),
+        equations=("E64",),
+    )
+
+    # -- the diffusion flow (E65) -----------------------------------------------------------
+    d.step(
+        "net-half",
+        Claim(up_first - down_first, -sigma**2 * dt * p1 / 2),
+        "With alpha = 1/2 the first-order net transfer is -(1/2) sigma^2 p'(x) dt.",
+        slide=SLIDE,
+        check=FollowsFrom(Substitute("alpha-half"), source="net-alpha"),
+        reading=first_order,
     )
     d.step(
-        "alpha-direct",
-        Claim(alpha_def, sp.Rational(1, 2)),
-        "The same value straight from the definition, without integrating by parts.",
-        slide=SLIDE, check=Value(alpha, label="integrate(2 u Phi(-u), (u, 0, oo))",
-                                 numeric_lhs=True),
+        "net-per-time",
+        Claim((up_first - down_first) / dt, -sigma**2 * p1 / 2),
+        "Dividing by dt gives the flow per unit time, to first order.",
+        slide=SLIDE,
+        check=FollowsFrom(DivideBoth(dt, "the time step is positive")),
+        reading=first_order,
     )
-    sde_1d = SDE([x], [0], sigma)
+    # For a quadratic p the even Taylor terms cancel in the net transfer, so the witness
+    # tests the flow's coefficient exactly at every dt on the way to the limit.
+    quadratic = Witness(functions={p: polynomial(x, 2)},
+                        ranges={dt: (sp.Rational(1, 100), 1)})
+    net = sp.Integral((p(x - scale * u) - p(x + scale * u)) * Phi(-u) * scale, half_line)
+    d.define("flow", J, sp.Limit(net / dt, dt, 0),
+             "The diffusion flow: the net mass moving up across x in one step (mass from "
+             "below, density p(x - z), minus mass from above, change-of-variables) per unit "
+             "time, as dt -> 0.", slide=SLIDE)
     d.step(
         "diffusion-flow-1d",
-        Claim(sp.Symbol("J_diffusion"), -sigma**2 / 2 * dp),
-        "With alpha = 1/2 the diffusion flow is -(1/2) sigma^2 p', exactly the diffusion "
-        "part of the Fokker-Planck current that SDE.current computes.",
+        Claim(J, -sigma**2 / 2 * dp),
+        "Let dt -> 0: by Taylor's theorem with its remainder (step taylor) the exact flow "
+        "is the first-order one at p_0 = p(x), p_1 = p'(x); the remainder terms, at most "
+        "sigma^3 dt^(3/2) max|p''| int u^2 Phi(-u) du, vanish divided by dt.",
         slide=SLIDE,
-        check=Value(lambda: sde_1d.current(p(x))[0], label="SDE([x], [0], sigma).current(p)"),
+        check=FollowsFrom(FirstOrderFlow(
+            J, ((p0, p(x)), (p1, dp)), dt,
+            "p'' is bounded, so the Taylor remainder is O(dt) uniformly in u and the limit "
+            "may be taken under the integral")),
+        equations=("E65",), witness=quadratic,
+    )
+    d.step(
+        "fokker-planck-current",
+        Claim(SDE([x], [0], sigma).current(p(x), evaluate=False)[0], -sigma**2 / 2 * dp),
+        "The same flow is the Fokker-Planck current of the pure diffusion dx = sigma dB, "
+        "as the notes remark.",
+        slide=SLIDE, check=Computed(label="SDE([x], [0], sigma).current(p)"),
         equations=("E65",),
     )
     _multidimensional_steps(d, eta)
     return d
 
 
-def _stats_probability(scale: sp.Expr, z: sp.Symbol) -> sp.Expr:
-    from sympy import stats
+def _witness(x: sp.Symbol, dt: sp.Symbol, p: sp.FunctionClass) -> Witness:
+    """A Gaussian density with a drawn centre and width, so that p'(x) != 0 at most points."""
+    def density(rng, inst):
+        c = sp.Rational(rng.randint(-20, 20), 30)
+        v = sp.Rational(rng.randint(10, 30), 10)
+        return sp.Lambda(x, sp.exp(-(x - c) ** 2 / (2 * v)) / sp.sqrt(2 * sp.pi * v))
 
-    eps = stats.Normal("epsilon", 0, 1)
-    return stats.P(scale * eps <= -z)
+    return Witness(functions={p: density}, ranges={dt: (sp.Rational(1, 100), 1)})
 
 
-def _by_parts(u: sp.Symbol, f: sp.Expr, g: sp.Expr, bounds: tuple[sp.Expr, sp.Expr]) -> sp.Expr:
-    """int f dg = [f g] - int g f' du, the boundary by limits."""
-    a, b = bounds
-    upper = sp.limit(f * g, u, b)
-    lower = sp.limit(f * g, u, a)
+
+# -- candidate rules for symsde.proof.rules -------------------------------------------------
+@dataclass(frozen=True)
+class FirstOrderFlow(Rule):
+    """From the first-order net transfer per unit time, the flow ``J`` it tends to.
+
+    The premise relates the first-order net transfer per unit time, an expression in
+    constants ``p_0, p_1`` standing for :math:`p(x), p'(x)`, to a right side. The rule
+    computes the flow (the defined limit ``J`` as :math:`\\Delta t \to 0`) symbolically by
+    Taylor's theorem under the integral (:func:`_flow_by_taylor`) and refuses unless it
+    equals the premise's left side at :math:`p_0 = p(x), p_1 = p'(x)` after the limit;
+    it then derives ``J = right side`` at those values. Sound when :math:`p''` is bounded
+    (``because``): the Taylor remainder contributes :math:`O(\\sqrt{\\Delta t})`.
+    """
+
+    flow: sp.Symbol
+    values: tuple[tuple[sp.Expr, sp.Expr], ...]
+    variable: sp.Symbol
+    because: str
+    name: str = "first-order flow"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if not self.because.strip():
+            raise RuleMisuseError("the limit under the integral needs a stated reason")
+        definition = context.unfold(self.flow)
+        if definition == self.flow or not isinstance(definition, sp.Limit):
+            raise RuleMisuseError(f"{self.flow} is not defined as a limit")
+        if definition.args[1] != self.variable or definition.args[2] != 0:
+            raise RuleMisuseError(f"{self.flow} is not a limit {self.variable} -> 0")
+        first = context.unfold(premise.lhs).subs(dict(self.values))
+        if not first.has(self.variable):
+            raise RuleMisuseError(f"the premise's left side does not depend on "
+                                  f"{self.variable}")
+        flow = _flow_by_taylor(definition)
+        if not is_zero(flow - sp.limit(first.doit(), self.variable, 0))[0]:
+            raise RuleMisuseError("the premise's left side is not the first-order flow of "
+                                  f"{self.flow}")
+        return Claim(self.flow, premise.rhs.subs(dict(self.values)))
+
+    def describe(self) -> str:
+        return (f"the limit {self.variable} -> 0 of the first-order flow at "
+                + ", ".join(f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in self.values)
+                + f" ({self.because})")
+
+    def hypotheses(self) -> tuple[str, ...]:
+        return (self.because,)
+
+
+# -- lemmas the checks name -----------------------------------------------------------------
+def _by_parts(expr: sp.Expr, u: sp.Symbol, g: sp.Expr) -> sp.Expr:
+    """:math:`c\\int_a^b f\\,g'\\,du = [c f g]_a^b - c\\int_a^b g f'\\,du`, boundary by limits.
+
+    ``expr`` is ``c * Integral(body, (u, a, b))``; ``f = body / g'``.
+    """
+    c, integral = expr.as_independent(sp.Integral, as_Add=False)
+    if not isinstance(integral, sp.Integral):
+        raise ValueError(f"{expr} is not a multiple of one integral")
+    (v, a, b), = integral.limits
+    f = sp.simplify(c * integral.function / sp.diff(g, u).subs(u, v)).subs(v, u)
+    upper, lower = sp.limit(f * g, u, b), sp.limit(f * g, u, a)
     return upper - lower - sp.Integral(g * sp.diff(f, u), (u, a, b))
 
 
-def _first_order_transfer(p: sp.FunctionClass, x: sp.Symbol, u: sp.Symbol, scale: sp.Expr,
-                          sign: int) -> sp.Expr:
-    """Mass crossing x in one step, to first order in the step scale.
+def _flow_by_taylor(limit: sp.Limit) -> sp.Expr:
+    """The diffusion flow to first order: Taylor-expand the density inside both masses.
 
-    ``sign=+1``: from above (density p(x + z)); ``sign=-1``: from below (p(x - z)).
+    ``limit`` is :math:`\\lim_{\\Delta t\\to0}(M_\\uparrow - M_\\downarrow)/\\Delta t` with the
+    masses as integrals over ``u`` of :math:`p(x \\mp \\sigma\\sqrt{\\Delta t}u)\\Phi(-u)`.
+    Each :math:`p(x + a)` is replaced by :math:`p(x) + a p'(x)` (step ``taylor``; the
+    remainder, :math:`O(\\Delta t)` uniformly in ``u`` when :math:`p''` is bounded, gives a
+    term :math:`O(\\sqrt{\\Delta t})` after dividing by :math:`\\Delta t`), the integrals are
+    split term by term, and the limit is taken.
     """
-    z = sp.Symbol("z", nonnegative=True)
-    h = sp.Symbol("h", positive=True)
-    integral = sp.Integral(p(x + sign * z) * normal_cdf(-z / scale), (z, 0, sp.oo))
-    in_u = integral.transform(z, (scale * u, u))
-    integrand = in_u.function.subs(scale * u, h)
-    linear = sp.series(integrand, h, 0, 2).removeO().doit().subs(h, scale * u)
-    terms = sp.Add.make_args(sp.expand(linear))
-    # Integrate term by term, keeping the notes' two integrals of Phi(-u) unevaluated.
-    out = sp.Integer(0)
-    for t in terms:
-        coeff, rest = t.as_independent(u)
-        out += coeff * sp.Integral(rest, (u, 0, sp.oo))
-    return out
+    expr, var, point = limit.args[0], limit.args[1], limit.args[2]
+    if point != 0:
+        raise ValueError("the flow is a limit dt -> 0")
+
+    def first_order(e: sp.Expr) -> sp.Expr:
+        if not isinstance(e, AppliedUndef) or len(e.args) != 1:
+            return e
+        (arg,) = e.args
+        x0 = arg.subs(var, 0)
+        a = arg - x0
+        return e.func(x0) + a * sp.Derivative(e.func(x0), x0) if a != 0 else e
+
+    def split(integral: sp.Integral) -> sp.Expr:
+        (v, lo, hi), = integral.limits
+        body = sp.expand(integral.function.replace(
+            lambda f: isinstance(f, AppliedUndef), first_order))
+        out = sp.Integer(0)
+        for term in sp.Add.make_args(body):
+            coeff, rest = term.as_independent(v)
+            out += coeff * sp.Integral(rest, (v, lo, hi))
+        return out
+
+    expanded = sp.expand(expr.replace(lambda e: isinstance(e, sp.Integral), split))
+    return sp.limit(expanded, var, point)
 
 
 def _multidimensional_steps(d: Derivation, eta: sp.Symbol) -> None:
@@ -257,42 +404,44 @@ def _multidimensional_steps(d: Derivation, eta: sp.Symbol) -> None:
     p = sp.Function("p")
     grad_p = sp.Matrix([sp.Derivative(p(x, y), x), sp.Derivative(p(x, y), y)])
     Sigma = sp.Matrix([[a, b], [b, c]])
-    noise = Sigma.cholesky(hermitian=False)
-    sgd = SDE.sgd(0, [x, y], eta, noise)
-    J = sp.Function("J_diffusion")
-    p_inst = sp.Lambda((x, y), sp.exp(-(x - sp.Rational(1, 4)) ** 2 - (y + x) ** 2 / 3))
-    wit = Witness(functions={p: p_inst},
-                  ranges={a: (2, 3), c: (2, 3), b: (-1, 1)})
+    sgd = SDE.sgd(0, [x, y], eta, Sigma.cholesky(hermitian=False))
+
+    def bump(rng, inst):
+        m = sp.Rational(rng.randint(-10, 10), 20)
+        return sp.Lambda((x, y), sp.exp(-(x - m) ** 2 - (y + x) ** 2 / 3))
+
     d.step(
         "multidim-eta",
-        Claim(J(x, y), -Sigma * grad_p / 2),
-        "For the SGD SDE the noise is sqrt(eta) sigma dB, so the diffusion matrix is "
-        "eta Sigma, and SDE.current gives -(1/2) eta Sigma grad p for constant Sigma.",
+        Claim(sgd.current(p(x, y), evaluate=False), -Sigma * grad_p / 2),
+        "For the SGD SDE dPhi = -g dt + sqrt(eta) sigma dB (sigma sigma^T = Sigma, no "
+        "gradient: the diffusion part) the Fokker-Planck current is -(1/2) div(eta Sigma p), "
+        "i.e. -(1/2) eta Sigma grad p for constant Sigma.",
         slide=SLIDE,
-        check=Value(lambda: sgd.current(p(x, y)).applyfunc(sp.expand),
-                    label="SDE.sgd(0, [x, y], eta, sqrt(Sigma)).current(p)"),
-        corrected=Claim(J(x, y), -eta * Sigma * grad_p / 2),
+        check=Computed(label="SDE.sgd(0, [x, y], eta, chol(Sigma)).current(p)"),
+        corrected=Claim(sgd.current(p(x, y), evaluate=False), -eta * Sigma * grad_p / 2),
         erratum="The notes write -(1/2) Sigma grad p for the SGD SDE, dropping the learning "
                 "rate: the diffusion matrix of dPhi = -g dt + sqrt(eta) sigma dB is eta Sigma.",
         equations=("E66",),
-        witness=wit,
+        witness=Witness(functions={p: bump}, ranges={a: (2, 3), c: (2, 3), b: (-1, 1)}),
     )
     s2 = sp.Function("Sigma")
-    sgd_state = SDE.sgd(0, [x], eta, sp.sqrt(s2(x)))
     q = sp.Function("p")
-    q_inst = sp.Lambda(x, sp.exp(-(x - sp.Rational(1, 4)) ** 2))
+    sgd_state = SDE.sgd(0, [x], eta, sp.sqrt(s2(x)))
+    current = sgd_state.current(q(x), evaluate=False)[0]
     d.step(
         "state-dependent-noise",
-        Claim(J(x), -eta * s2(x) * sp.Derivative(q(x), x) / 2),
-        "With state-dependent noise the Ito current is -(1/2) d/dx (eta Sigma(x) p), which "
-        "has the extra drift -(1/2) eta Sigma'(x) p compared with -(1/2) eta Sigma grad p.",
+        Claim(current, -eta * s2(x) * sp.Derivative(q(x), x) / 2),
+        "With state-dependent noise Sigma(x) the Ito current is -(1/2) d/dx (eta Sigma(x) p), "
+        "which has the extra term -(1/2) eta Sigma'(x) p compared with -(1/2) eta Sigma p'.",
         slide=SLIDE,
-        check=Value(lambda: sgd_state.current(q(x))[0],
-                    label="SDE.sgd(0, [x], eta, sqrt(Sigma(x))).current(p)"),
-        corrected=Claim(J(x), -sp.Derivative(eta * s2(x) * q(x), x) / 2),
+        check=Computed(label="SDE.sgd(0, [x], eta, sqrt(Sigma(x))).current(p)"),
+        corrected=Claim(current, -eta * (s2(x) * sp.Derivative(q(x), x)
+                                         + q(x) * sp.Derivative(s2(x), x)) / 2),
         erratum="-(1/2) Sigma grad p is the current only for constant Sigma; for the Ito SDE "
                 "with Sigma(Phi) it is -(1/2) div(eta Sigma p).",
-        witness=Witness(functions={q: q_inst, s2: sp.Lambda(x, 1 + x**2)}),
+        witness=Witness(functions={q: lambda rng, inst: sp.Lambda(
+            x, sp.exp(-(x - sp.Rational(rng.randint(-10, 10), 20)) ** 2)),
+            s2: sp.Lambda(x, 1 + x**2)}),
     )
 
 
