@@ -5,21 +5,24 @@ Slides *Diffusion* and *The Diffusion SDE*. The discrete process
 .. math:: z(0) = y \sim \mathrm{pop}, \qquad z(n+1) = z(n) + \sigma\epsilon,
           \quad \epsilon \sim \mathcal{N}(0, I)
 
-adds independent Gaussian increments, so variances add:
-:math:`\operatorname{Var}(z(n) - z(0)) = n\sigma^2 = (\sigma\sqrt n)^2`, and since a sum of
-independent Gaussians is Gaussian (moment generating functions multiply,
-:math:`(e^{\sigma^2u^2/2})^n = e^{n\sigma^2u^2/2}`) one may sample
-:math:`z(n) = z(0) + \sigma\epsilon\sqrt n` in one draw. With time step :math:`\Delta t`,
+adds independent Gaussian increments. Every claim about a law is made through its moment
+generating function, written as the integral it is,
 
-.. math:: z(t + \Delta t) = z(t) + \sigma\epsilon\sqrt{\Delta t},
+.. math:: M(u, s) = \int_{-\infty}^{\infty} e^{u s \epsilon}\,
+          \frac{e^{-\epsilon^2/2}}{\sqrt{2\pi}}\,d\epsilon
+          \qquad (\text{the law of } s\epsilon),
 
-the variance after time :math:`t` is :math:`\sigma^2 t` whatever the grid, and splitting
-a step into :math:`m` sub-steps leaves its law unchanged. That consistency under
-refinement is why the same formula holds for every :math:`t \ge 0` and
-:math:`\Delta t \ge 0` in the limit (Brownian motion): increments over adjacent
-intervals :math:`\Delta t_1, \Delta t_2` add to one increment over
-:math:`\Delta t_1 + \Delta t_2`. All statements are per coordinate; the coordinates of
-:math:`\epsilon \sim \mathcal{N}(0, I)` are independent.
+so that SymPy computes each side and the numeric witness integrates it by quadrature.
+Generating functions of independent summands multiply, and :math:`M(u,\sigma)^n =
+M(u, \sigma\sqrt n)`: the sum of :math:`n` increments has the law of one draw
+:math:`\sigma\epsilon\sqrt n`, which is the notes' one-shot sampling formula
+:math:`z(n) = z(0) + \sigma\epsilon\sqrt n`. With time step :math:`\Delta t`,
+:math:`z(t + \Delta t) = z(t) + \sigma\epsilon\sqrt{\Delta t}`: :math:`t/\Delta t` steps have
+the law of one draw :math:`\sigma\epsilon\sqrt t` whatever the grid, and increments over
+adjacent intervals :math:`\Delta t_1, \Delta t_2` compose to one increment over
+:math:`\Delta t_1 + \Delta t_2`; that consistency is why the formula holds for every
+:math:`t \ge 0` and :math:`\Delta t \ge 0` (Brownian motion). All statements are per
+coordinate; the coordinates of :math:`\epsilon \sim \mathcal{N}(0, I)` are independent.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from sympy import stats
 from symsde import SDE, simulate
 from symsde.confirm import ks_test, variance_test
 from symsde.experiment import Experiment
-from symsde.proof import Claim, Derivation, Value, Witness
+from symsde.proof import Claim, Computed, Derivation, Witness
 
 __all__ = ["confirm", "derivation"]
 
@@ -42,20 +45,8 @@ SLIDE_DIFF = "Diffusion"
 SLIDE_SDE = "The Diffusion SDE"
 
 
-@cache
-def _normal_mgf() -> sp.Lambda:
-    """Moment generating function of a standard normal, from sympy.stats."""
-    return stats.moment_generating_function(stats.Normal("epsilon", 0, 1))
-
-
-@cache
-def _normal_moment(k: int) -> sp.Expr:
-    """E[eps^k] for a standard normal eps, from sympy.stats."""
-    return stats.E(stats.Normal("epsilon", 0, 1) ** k)
-
-
 def _step_variance(scale: sp.Expr) -> sp.Expr:
-    """Var(scale * epsilon) for a standard normal epsilon, from sympy.stats."""
+    """Var(scale * epsilon) for a standard normal epsilon, from sympy.stats (for confirm)."""
     return stats.variance(scale * stats.Normal("epsilon", 0, 1))
 
 
@@ -64,127 +55,93 @@ def derivation() -> Derivation:
     """Build the diffusion derivation (cached)."""
     sigma = sp.Symbol("sigma", positive=True)
     n = sp.Symbol("n", integer=True, positive=True)
-    j = sp.Symbol("j", integer=True, positive=True)
-    m = sp.Symbol("m", integer=True, positive=True)
+    k = sp.Symbol("k", integer=True, positive=True)
     u = sp.Symbol("u", real=True)
-    v0 = sp.Symbol("v_0", positive=True)
-    t, dt, dt1, dt2 = sp.symbols("t Delta_t Delta_t1 Delta_t2", positive=True)
+    s = sp.Symbol("s", positive=True)
+    eps = sp.Symbol("epsilon", real=True)
+    dt, dt1, dt2 = sp.symbols("Delta_t Delta_t1 Delta_t2", positive=True)
+    phi = sp.Function("phi")
+    M = sp.Function("M")
+    line = (-sp.oo, sp.oo)
 
+    # The generating functions are integrals of exp(u s eps) against the normal density;
+    # mpmath's quadrature is accurate while u s stays moderate (the integrand peaks at
+    # eps = u s), so u is drawn from [-1, 1] and the scales from (0, 2].
     d = Derivation(
         "diffusion",
         "Discrete diffusion and the diffusion SDE",
-        witness=Witness(),
-        summary="Independent Gaussian increments: variances add and laws compose, so "
+        witness=Witness(ranges={u: (-1, 1), sigma: (sp.Rational(1, 10), 2),
+                                dt: (sp.Rational(1, 100), 2), dt1: (sp.Rational(1, 100), 2),
+                                dt2: (sp.Rational(1, 100), 2)}),
+        summary="Independent Gaussian increments: generating functions multiply, so "
                 "z(n) = z(0) + sigma eps sqrt(n) and z(t + dt) = z(t) + sigma eps sqrt(dt) "
                 "for every t, dt.",
     )
-    Var = sp.Function("Var")
-    M = sp.Function("M")
-    z = sp.Function("z")
 
     # ---- Diffusion (integer steps) --------------------------------------------------------
-    d.define("E10", SLIDE_DIFF,
-             "the initial condition z(0) = y with y drawn from pop(y) sets up the process; "
-             "it names a distribution and claims nothing")
-
-    vfun = sp.Function("v")
-
-    def variance_recursion() -> sp.Expr:
-        # Var z(n+1) = Var z(n) + Var(sigma eps): the new increment is independent of z(n).
-        return sp.rsolve(vfun(n + 1) - vfun(n) - _step_variance(sigma), vfun(n),
-                         {vfun(0): v0})
-
+    d.define("normal-density", phi(eps), sp.exp(-eps**2 / 2) / sp.sqrt(2 * sp.pi),
+             "The standard normal density: epsilon ~ N(0, I) has independent coordinates, "
+             "each with this density.", slide=SLIDE_DIFF)
+    d.define("mgf", M(u, s), sp.Integral(sp.exp(u * s * eps) * phi(eps), (eps, *line)),
+             "M(u, s) = E exp(u s epsilon), the moment generating function of s epsilon; "
+             "it determines the law of s epsilon (it is finite for every u).",
+             slide=SLIDE_DIFF)
+    d.note("E10", SLIDE_DIFF,
+           "the initial condition z(0) = y with y drawn from pop(y) sets up the process; "
+           "it names a distribution and claims nothing")
     d.step(
-        "variance-recursion",
-        Claim(Var(z(n)), v0 + n * sigma**2),
-        "Each update adds a fresh increment of variance sigma^2 (computed with "
-        "sympy.stats), independent of the past; rsolve of Var z(n+1) = Var z(n) + sigma^2 "
-        "from Var z(0) = v_0 gives a variance growing linearly in n.",
-        slide=SLIDE_DIFF,
-        check=Value(variance_recursion, label="rsolve of the variance recurrence"),
-        equations=("E08",),
+        "increment-mean",
+        Claim(sp.Integral(sigma * eps * phi(eps), (eps, *line)), 0),
+        "Each increment sigma epsilon of z(n+1) = z(n) + sigma epsilon is centred.",
+        slide=SLIDE_DIFF, check=Computed(), equations=("E08",),
     )
     d.step(
-        "increments-variance",
-        Claim(Var(z(n) - z(0)), (sigma * sp.sqrt(n)) ** 2),
-        "z(n) - z(0) is the sum of n independent increments sigma eps_j, so its variance "
-        "is the sum of theirs, the variance of sigma sqrt(n) eps.",
-        slide=SLIDE_DIFF,
-        check=Value(lambda: sp.summation(_step_variance(sigma), (j, 1, n)),
-                    label="summation of the per-step variances from sympy.stats"),
-        equations=("E09",),
+        "increment-variance",
+        Claim(sp.Integral((sigma * eps) ** 2 * phi(eps), (eps, *line)), sigma**2),
+        "... and has variance sigma^2.",
+        slide=SLIDE_DIFF, check=Computed(), equations=("E08",),
     )
     d.step(
-        "increments-law",
-        Claim(M(u), _normal_mgf()(u * sigma * sp.sqrt(n))),
-        "Moment generating functions of independent summands multiply: the product of n "
-        "factors M_eps(sigma u) is the generating function of sigma sqrt(n) eps, so the "
-        "sum is exactly Gaussian and z(n) can be drawn in one step.",
-        slide=SLIDE_DIFF,
-        check=Value(lambda: sp.Product(_normal_mgf()(sigma * u), (j, 1, n)).doit(),
-                    label="product of n normal MGFs"),
-        equations=("E09",),
+        "increment-mgf",
+        Claim(M(u, sigma), sp.exp(sigma**2 * u**2 / 2)),
+        "The generating function of one increment sigma epsilon is exp(sigma^2 u^2 / 2).",
+        slide=SLIDE_DIFF, check=Computed(), equations=("E08",),
+    )
+    d.step(
+        "one-shot-sampling",
+        Claim(M(u, sigma) ** n, M(u, sigma * sp.sqrt(n))),
+        "z(n) - z(0) is the sum of n independent increments, whose generating function is "
+        "the product M(u, sigma)^n of theirs; it equals the generating function of a "
+        "single draw sigma epsilon sqrt(n) for every u, so the sum has that law and z(n) "
+        "can be drawn in one step as z(0) + sigma epsilon sqrt(n).",
+        slide=SLIDE_DIFF, check=Computed(), equations=("E09",),
+        hypotheses=("each fresh epsilon is independent of z(n) and of the earlier epsilons, "
+                    "so E prod_j exp(u sigma eps_j) = prod_j E exp(u sigma eps_j)",),
     )
 
     # ---- Diffusion (time step Delta t) ----------------------------------------------------
-    k = sp.Symbol("k", integer=True, positive=True)
     d.step(
         "grid-time",
-        Claim(Var(z(t) - z(0)), sigma**2 * t),
-        "With increments sigma eps sqrt(Delta t), k = t/Delta t steps reach time t with "
-        "variance k sigma^2 Delta t = sigma^2 t: the spread depends on the elapsed time, "
-        "not on the grid.",
-        slide=SLIDE_DIFF,
-        check=Value(lambda: sp.summation(_step_variance(sigma * sp.sqrt(dt)), (j, 1, k))
-                    .subs(k, t / dt),
-                    label="summation of per-step variances, k = t/Delta t"),
-        equations=("E11",),
-    )
-    d.step(
-        "refinement",
-        Claim(M(u), _normal_mgf()(u * sigma * sp.sqrt(dt))),
-        "Cutting one step of length Delta t into m sub-steps of length Delta t/m gives a "
-        "sum of m independent increments whose generating function is that of a single "
-        "step: the scheme is consistent under refinement, so its Delta t -> 0 limit exists.",
-        slide=SLIDE_DIFF,
-        check=Value(lambda: sp.Product(_normal_mgf()(sigma * sp.sqrt(dt / m) * u),
-                                       (j, 1, m)).doit(),
-                    label="product of m normal MGFs at step Delta t/m"),
+        Claim(M(u, sigma * sp.sqrt(dt)) ** k, M(u, sigma * sp.sqrt(k * dt))),
+        "With increments sigma epsilon sqrt(Delta t), k steps reach time t = k Delta t, and "
+        "their sum has the law of one draw sigma epsilon sqrt(t): the spread depends on the "
+        "elapsed time, not on the grid.",
+        slide=SLIDE_DIFF, check=Computed(), equations=("E11",),
+        hypotheses=("the k increments are independent (their generating functions "
+                    "multiply)",),
     )
 
     # ---- The Diffusion SDE ----------------------------------------------------------------
-    def adjacent_variance() -> sp.Expr:
-        # The two increments are independent and centred, so the variance of their sum is
-        # E[(a e1 + b e2)^2] with moments E[e1^i e2^j] = E[e^i] E[e^j] from sympy.stats.
-        e1, e2 = sp.symbols("epsilon_1 epsilon_2", real=True)
-        total = sp.expand((sigma * sp.sqrt(dt1) * e1 + sigma * sp.sqrt(dt2) * e2) ** 2)
-        poly = sp.Poly(total, e1, e2)
-        return sp.Add(*[coeff * _normal_moment(i) * _normal_moment(j)
-                        for (i, j), coeff in poly.terms()])
-
-    d.step(
-        "adjacent-variances-add",
-        Claim(Var(z(t + dt1 + dt2) - z(t)), sigma**2 * (dt1 + dt2)),
-        "Increments over adjacent intervals of lengths Delta t_1 and Delta t_2 are "
-        "independent (their cross moment factorises, moments from sympy.stats), so the "
-        "variance over the union is "
-        "sigma^2 (Delta t_1 + Delta t_2), the one-step formula for Delta t_1 + Delta t_2.",
-        slide=SLIDE_SDE,
-        check=Value(adjacent_variance, label="sympy.stats variance of two independent "
-                                             "increments"),
-        equations=("E12",),
-    )
     d.step(
         "adjacent-laws-compose",
-        Claim(M(u), _normal_mgf()(u * sigma * sp.sqrt(dt1 + dt2))),
-        "The same holds for the whole law: the product of the generating functions of the "
-        "two adjacent increments is that of one increment over Delta t_1 + Delta t_2, so "
-        "the update holds for any t >= 0 and Delta t >= 0, not only on a grid.",
-        slide=SLIDE_SDE,
-        check=Value(lambda: _normal_mgf()(sigma * sp.sqrt(dt1) * u)
-                    * _normal_mgf()(sigma * sp.sqrt(dt2) * u),
-                    label="product of two normal MGFs"),
-        equations=("E12",),
+        Claim(M(u, sigma * sp.sqrt(dt1)) * M(u, sigma * sp.sqrt(dt2)),
+              M(u, sigma * sp.sqrt(dt1 + dt2))),
+        "Increments over adjacent intervals of lengths Delta t_1 and Delta t_2 are "
+        "independent; together they have the law of one increment over "
+        "Delta t_1 + Delta t_2, so the update holds for any t >= 0 and Delta t >= 0, not "
+        "only on a grid.",
+        slide=SLIDE_SDE, check=Computed(), equations=("E12",),
+        hypotheses=("increments over disjoint intervals are independent",),
     )
     return d
 
