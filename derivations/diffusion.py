@@ -93,19 +93,28 @@ def derivation() -> Derivation:
         "increment-mean",
         Claim(sp.Integral(sigma * eps * phi(eps), (eps, *line)), 0),
         "Each increment sigma epsilon of z(n+1) = z(n) + sigma epsilon is centred.",
-        slide=SLIDE_DIFF, check=Computed(), equations=("E08",),
+        slide=SLIDE_DIFF, check=Computed(),
+        reading=("The display defines the process; the step checks the law of its increment sigma"
+                 " epsilon (mean, variance, generating function)."),
+        equations=("E08",),
     )
     d.step(
         "increment-variance",
         Claim(sp.Integral((sigma * eps) ** 2 * phi(eps), (eps, *line)), sigma**2),
         "... and has variance sigma^2.",
-        slide=SLIDE_DIFF, check=Computed(), equations=("E08",),
+        slide=SLIDE_DIFF, check=Computed(),
+        reading=("The display defines the process; the step checks the law of its increment sigma"
+                 " epsilon (mean, variance, generating function)."),
+        equations=("E08",),
     )
     d.step(
         "increment-mgf",
         Claim(M(u, sigma), sp.exp(sigma**2 * u**2 / 2)),
         "The generating function of one increment sigma epsilon is exp(sigma^2 u^2 / 2).",
-        slide=SLIDE_DIFF, check=Computed(), equations=("E08",),
+        slide=SLIDE_DIFF, check=Computed(),
+        reading=("The display defines the process; the step checks the law of its increment sigma"
+                 " epsilon (mean, variance, generating function)."),
+        equations=("E08",),
     )
     d.step(
         "one-shot-sampling",
@@ -114,7 +123,10 @@ def derivation() -> Derivation:
         "the product M(u, sigma)^n of theirs; it equals the generating function of a "
         "single draw sigma epsilon sqrt(n) for every u, so the sum has that law and z(n) "
         "can be drawn in one step as z(0) + sigma epsilon sqrt(n).",
-        slide=SLIDE_DIFF, check=Computed(), equations=("E09",),
+        slide=SLIDE_DIFF, check=Computed(),
+        reading=("'We can sample from z(n) using' is read as: z(n) - z(0) has the law of sigma "
+                 "epsilon sqrt(n), shown by equal generating functions."),
+        equations=("E09",),
         hypotheses=("each fresh epsilon is independent of z(n) and of the earlier epsilons, "
                     "so E prod_j exp(u sigma eps_j) = prod_j E exp(u sigma eps_j)",),
     )
@@ -126,7 +138,10 @@ def derivation() -> Derivation:
         "With increments sigma epsilon sqrt(Delta t), k steps reach time t = k Delta t, and "
         "their sum has the law of one draw sigma epsilon sqrt(t): the spread depends on the "
         "elapsed time, not on the grid.",
-        slide=SLIDE_DIFF, check=Computed(), equations=("E11",),
+        slide=SLIDE_DIFF, check=Computed(),
+        reading=("The update with time step Delta t is read as a law: k = t/Delta t steps have "
+                 "the law of one draw sigma epsilon sqrt(t)."),
+        equations=("E11",),
         hypotheses=("the k increments are independent (their generating functions "
                     "multiply)",),
     )
@@ -140,7 +155,11 @@ def derivation() -> Derivation:
         "independent; together they have the law of one increment over "
         "Delta t_1 + Delta t_2, so the update holds for any t >= 0 and Delta t >= 0, not "
         "only on a grid.",
-        slide=SLIDE_SDE, check=Computed(), equations=("E12",),
+        slide=SLIDE_SDE, check=Computed(),
+        reading=("'Holds for any continuous t >= 0 and Delta t >= 0' is read as: the laws of "
+                 "independent increments over adjacent intervals compose to the law over their "
+                 "union."),
+        equations=("E12",),
         hypotheses=("increments over disjoint intervals are independent",),
     )
     return d
