@@ -13,9 +13,9 @@ generating function, written as the integral it is,
           \qquad (\text{the law of } s\epsilon),
 
 so that SymPy computes each side and the numeric witness integrates it by quadrature.
-Generating functions of independent summands multiply, and :math:`M(u,\sigma)^n =
-M(u, \sigma\sqrt n)`: the sum of :math:`n` increments has the law of one draw
-:math:`\sigma\epsilon\sqrt n`, which is the notes' one-shot sampling formula
+Generating functions of independent summands multiply, :math:`M(u, s) = e^{s^2u^2/2}`,
+and :math:`M(u,\sigma)^n = e^{(\sigma\sqrt n)^2u^2/2}`: the sum of :math:`n` increments
+has the law of one draw :math:`\sigma\epsilon\sqrt n`, which is the notes' one-shot sampling formula
 :math:`z(n) = z(0) + \sigma\epsilon\sqrt n`. With time step :math:`\Delta t`,
 :math:`z(t + \Delta t) = z(t) + \sigma\epsilon\sqrt{\Delta t}`: :math:`t/\Delta t` steps have
 the law of one draw :math:`\sigma\epsilon\sqrt t` whatever the grid, and increments over
@@ -66,11 +66,12 @@ def derivation() -> Derivation:
 
     # The generating functions are integrals of exp(u s eps) against the normal density;
     # mpmath's quadrature is accurate while u s stays moderate (the integrand peaks at
-    # eps = u s), so u is drawn from [-1, 1] and the scales from (0, 2].
+    # eps = u s), so u is drawn from [-1, 1] and the scales from (0, 3].
     d = Derivation(
         "diffusion",
         "Discrete diffusion and the diffusion SDE",
         witness=Witness(ranges={u: (-1, 1), sigma: (sp.Rational(1, 10), 2),
+                                s: (sp.Rational(1, 10), 3),
                                 dt: (sp.Rational(1, 100), 2), dt1: (sp.Rational(1, 100), 2),
                                 dt2: (sp.Rational(1, 100), 2)}),
         summary="Independent Gaussian increments: generating functions multiply, so "
@@ -108,9 +109,11 @@ def derivation() -> Derivation:
         equations=("E08",),
     )
     d.step(
-        "increment-mgf",
-        Claim(M(u, sigma), sp.exp(sigma**2 * u**2 / 2)),
-        "The generating function of one increment sigma epsilon is exp(sigma^2 u^2 / 2).",
+        "scale-mgf",
+        Claim(M(u, s), sp.exp(s**2 * u**2 / 2)),
+        "For every scale s > 0 the generating function of s epsilon is exp(s^2 u^2 / 2); "
+        "as it determines the law, a sum whose generating function is exp(s^2 u^2 / 2) has "
+        "the law of the single draw s epsilon. For s = sigma it is the law of one increment.",
         slide=SLIDE_DIFF, check=Computed(),
         reading=("The display defines the process; the step checks the law of its increment sigma"
                  " epsilon (mean, variance, generating function)."),
@@ -118,10 +121,10 @@ def derivation() -> Derivation:
     )
     d.step(
         "one-shot-sampling",
-        Claim(M(u, sigma) ** n, M(u, sigma * sp.sqrt(n))),
-        "z(n) - z(0) is the sum of n independent increments, whose generating function is "
-        "the product M(u, sigma)^n of theirs; it equals the generating function of a "
-        "single draw sigma epsilon sqrt(n) for every u, so the sum has that law and z(n) "
+        Claim(M(u, sigma) ** n, sp.exp((sigma * sp.sqrt(n)) ** 2 * u**2 / 2)),
+        "z(n) - z(0) is the sum of n independent increments, so its generating function is "
+        "the product M(u, sigma)^n of theirs; it is exp((sigma sqrt(n))^2 u^2 / 2), that of "
+        "the single draw sigma epsilon sqrt(n) (step scale-mgf with s = sigma sqrt(n)): z(n) "
         "can be drawn in one step as z(0) + sigma epsilon sqrt(n).",
         slide=SLIDE_DIFF, check=Computed(),
         reading=("'We can sample from z(n) using' is read as: z(n) - z(0) has the law of sigma "
@@ -134,10 +137,10 @@ def derivation() -> Derivation:
     # ---- Diffusion (time step Delta t) ----------------------------------------------------
     d.step(
         "grid-time",
-        Claim(M(u, sigma * sp.sqrt(dt)) ** k, M(u, sigma * sp.sqrt(k * dt))),
+        Claim(M(u, sigma * sp.sqrt(dt)) ** k, sp.exp((sigma * sp.sqrt(k * dt)) ** 2 * u**2 / 2)),
         "With increments sigma epsilon sqrt(Delta t), k steps reach time t = k Delta t, and "
-        "their sum has the law of one draw sigma epsilon sqrt(t): the spread depends on the "
-        "elapsed time, not on the grid.",
+        "their sum has the generating function of one draw sigma epsilon sqrt(t) (step "
+        "scale-mgf): the spread depends on the elapsed time, not on the grid.",
         slide=SLIDE_DIFF, check=Computed(),
         reading=("The update with time step Delta t is read as a law: k = t/Delta t steps have "
                  "the law of one draw sigma epsilon sqrt(t)."),
@@ -150,11 +153,11 @@ def derivation() -> Derivation:
     d.step(
         "adjacent-laws-compose",
         Claim(M(u, sigma * sp.sqrt(dt1)) * M(u, sigma * sp.sqrt(dt2)),
-              M(u, sigma * sp.sqrt(dt1 + dt2))),
+              sp.exp((sigma * sp.sqrt(dt1 + dt2)) ** 2 * u**2 / 2)),
         "Increments over adjacent intervals of lengths Delta t_1 and Delta t_2 are "
-        "independent; together they have the law of one increment over "
-        "Delta t_1 + Delta t_2, so the update holds for any t >= 0 and Delta t >= 0, not "
-        "only on a grid.",
+        "independent; together they have the generating function, hence the law, of one "
+        "increment over Delta t_1 + Delta t_2 (step scale-mgf), so the update holds for any "
+        "t >= 0 and Delta t >= 0, not only on a grid.",
         slide=SLIDE_SDE, check=Computed(),
         reading=("'Holds for any continuous t >= 0 and Delta t >= 0' is read as: the laws of "
                  "independent increments over adjacent intervals compose to the law over their "
