@@ -28,7 +28,9 @@ coordinate; the coordinates of :math:`\epsilon \sim \mathcal{N}(0, I)` are indep
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
@@ -37,9 +39,21 @@ from sympy import stats
 from symsde import SDE, simulate
 from symsde.confirm import ks_test, variance_test
 from symsde.experiment import Experiment
-from symsde.proof import Claim, Computed, Derivation, Witness
+from symsde.proof import (
+    ApplyBoth,
+    Claim,
+    Computed,
+    Derivation,
+    FollowsFrom,
+    Rule,
+    RuleMisuseError,
+    Witness,
+)
 
-__all__ = ["confirm", "derivation"]
+if TYPE_CHECKING:
+    from symsde.proof import StepContext
+
+__all__ = ["Instantiate", "confirm", "derivation"]
 
 SLIDE_DIFF = "Diffusion"
 SLIDE_SDE = "The Diffusion SDE"
@@ -50,6 +64,77 @@ def _step_variance(scale: sp.Expr) -> sp.Expr:
     return stats.variance(scale * stats.Normal("epsilon", 0, 1))
 
 
+# -- candidate rules for symsde.proof.rules ---------------------------------------------------
+_ASSUMPTIONS = ("integer", "positive", "nonnegative", "negative", "nonpositive", "nonzero",
+                "real", "finite")
+
+
+@dataclass(frozen=True)
+class Instantiate(Rule):
+    """An identity in free symbols ``x`` gives the identity at ``x = e``: ``a[x:=e] = b[x:=e]``.
+
+    The premise must hold for *every* value of each instantiated symbol allowed by its
+    SymPy assumptions (as every checked identity of a derivation does; ``because`` says
+    why this premise is such an identity and not, e.g., a relation that fixes a constant
+    of integration). Misuse is refused: a symbol that is not free in the premise, a value
+    whose assumptions do not imply the symbol's (``n`` integer and positive needs a value
+    SymPy knows to be an integer and positive), and an instantiation that changes nothing.
+    The substitution is simultaneous.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symsde.proof import Claim, StepContext
+    >>> s, n = sp.Symbol("s", positive=True), sp.Symbol("n", positive=True, integer=True)
+    >>> sigma, dt = sp.symbols("sigma Delta_t", positive=True)
+    >>> rule = Instantiate(((s, sigma * sp.sqrt(dt)),), "an identity in s > 0")
+    >>> rule.apply(Claim(s**2 * n, n * s * s), StepContext({}, ["x"], "x")).text()
+    'Delta_t*n*sigma**2 = Delta_t*n*sigma**2'
+    >>> Instantiate(((n, sp.Rational(1, 2)),), "an identity in n").apply(
+    ...     Claim(n, n), StepContext({}, ["x"], "x"))
+    Traceback (most recent call last):
+    ...
+    symsde.proof.rules.RuleMisuseError: n is integer, but SymPy cannot show that 1/2 is
+    """
+
+    values: tuple[tuple[sp.Symbol, Any], ...]
+    because: str
+    name: str = "instantiate"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if not self.because.strip():
+            raise RuleMisuseError("instantiating needs a reason why the premise holds for "
+                                  "every value of the symbols")
+        free = premise.lhs.free_symbols | premise.rhs.free_symbols
+        for sym, value in self.values:
+            if not isinstance(sym, sp.Symbol) or sym not in free:
+                raise RuleMisuseError(f"{sym} is not a free symbol of the premise")
+            value = sp.sympify(value)
+            for assumption in _ASSUMPTIONS:
+                if getattr(sym, f"is_{assumption}") and getattr(value, f"is_{assumption}") \
+                        is not True:
+                    raise RuleMisuseError(f"{sym} is {assumption}, but SymPy cannot show "
+                                          f"that {value} is")
+        subs = dict(self.values)
+        out = premise.__class__(premise.lhs.subs(subs, simultaneous=True),
+                                premise.rhs.subs(subs, simultaneous=True))
+        if out == premise:
+            raise RuleMisuseError("the instantiation changes nothing")
+        return out
+
+    def describe(self) -> str:
+        vals = ", ".join(f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in self.values)
+        return f"instantiating {vals} ({self.because})"
+
+    def describe_latex(self) -> str:
+        vals = ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$" for k, v in self.values)
+        return f"instantiating {vals} ({self.because})"
+
+    def hypotheses(self) -> tuple[str, ...]:
+        return (self.because,)
+
+
+# -- the derivation ----------------------------------------------------------------------------
 @cache
 def derivation() -> Derivation:
     """Build the diffusion derivation (cached)."""
@@ -58,6 +143,7 @@ def derivation() -> Derivation:
     k = sp.Symbol("k", integer=True, positive=True)
     u = sp.Symbol("u", real=True)
     s = sp.Symbol("s", positive=True)
+    w = sp.Symbol("w", positive=True)
     eps = sp.Symbol("epsilon", real=True)
     dt, dt1, dt2 = sp.symbols("Delta_t Delta_t1 Delta_t2", positive=True)
     phi = sp.Function("phi")
@@ -120,33 +206,46 @@ def derivation() -> Derivation:
         equations=("E08",),
     )
     d.step(
+        "n-increments",
+        Claim(M(u, s) ** n, sp.exp(n * s**2 * u**2 / 2)),
+        "A sum of n independent copies of s epsilon has the generating function M(u, s)^n, "
+        "the product of theirs; it is exp(n s^2 u^2 / 2) = exp((s sqrt(n))^2 u^2 / 2), that "
+        "of the single draw s sqrt(n) epsilon (step scale-mgf).",
+        slide=SLIDE_DIFF,
+        check=FollowsFrom(ApplyBoth(sp.Lambda(w, w**n),
+                                    "the generating function of a sum of independent terms "
+                                    "is the product of theirs")),
+        hypotheses=("the increments are independent: each fresh epsilon is independent of "
+                    "z(n) and of the earlier epsilons",),
+    )
+    everywhere = "the premise is an identity in every s > 0 and every integer n >= 1"
+    d.step(
         "one-shot-sampling",
-        Claim(M(u, sigma) ** n, sp.exp((sigma * sp.sqrt(n)) ** 2 * u**2 / 2)),
-        "z(n) - z(0) is the sum of n independent increments, so its generating function is "
-        "the product M(u, sigma)^n of theirs; it is exp((sigma sqrt(n))^2 u^2 / 2), that of "
-        "the single draw sigma epsilon sqrt(n) (step scale-mgf with s = sigma sqrt(n)): z(n) "
-        "can be drawn in one step as z(0) + sigma epsilon sqrt(n).",
-        slide=SLIDE_DIFF, check=Computed(),
+        Claim(M(u, sigma) ** n, sp.exp(n * sigma**2 * u**2 / 2)),
+        "For the increments sigma epsilon of z(n+1) = z(n) + sigma epsilon: z(n) - z(0) "
+        "has the generating function of sigma epsilon sqrt(n), hence its law, and z(n) can "
+        "be drawn in one step as z(0) + sigma epsilon sqrt(n).",
+        slide=SLIDE_DIFF,
+        check=FollowsFrom(Instantiate(((s, sigma),), everywhere)),
         reading=("'We can sample from z(n) using' is read as: z(n) - z(0) has the law of sigma "
                  "epsilon sqrt(n), shown by equal generating functions."),
         equations=("E09",),
-        hypotheses=("each fresh epsilon is independent of z(n) and of the earlier epsilons, "
-                    "so E prod_j exp(u sigma eps_j) = prod_j E exp(u sigma eps_j)",),
     )
 
     # ---- Diffusion (time step Delta t) ----------------------------------------------------
     d.step(
         "grid-time",
-        Claim(M(u, sigma * sp.sqrt(dt)) ** k, sp.exp((sigma * sp.sqrt(k * dt)) ** 2 * u**2 / 2)),
+        Claim(M(u, sigma * sp.sqrt(dt)) ** k, sp.exp(k * dt * sigma**2 * u**2 / 2)),
         "With increments sigma epsilon sqrt(Delta t), k steps reach time t = k Delta t, and "
-        "their sum has the generating function of one draw sigma epsilon sqrt(t) (step "
-        "scale-mgf): the spread depends on the elapsed time, not on the grid.",
-        slide=SLIDE_DIFF, check=Computed(),
+        "their sum has the generating function exp((sigma sqrt(t))^2 u^2 / 2) of one draw "
+        "sigma epsilon sqrt(t) (step scale-mgf): the spread depends on the elapsed time, not "
+        "on the grid.",
+        slide=SLIDE_DIFF,
+        check=FollowsFrom(Instantiate(((s, sigma * sp.sqrt(dt)), (n, k)), everywhere),
+                          source="n-increments"),
         reading=("The update with time step Delta t is read as a law: k = t/Delta t steps have "
                  "the law of one draw sigma epsilon sqrt(t)."),
         equations=("E11",),
-        hypotheses=("the k increments are independent (their generating functions "
-                    "multiply)",),
     )
 
     # ---- The Diffusion SDE ----------------------------------------------------------------
