@@ -18,10 +18,11 @@ and :math:`M(u,\sigma)^n = e^{(\sigma\sqrt n)^2u^2/2}`: the sum of :math:`n` inc
 has the law of one draw :math:`\sigma\epsilon\sqrt n`, which is the notes' one-shot sampling formula
 :math:`z(n) = z(0) + \sigma\epsilon\sqrt n`. With time step :math:`\Delta t`,
 :math:`z(t + \Delta t) = z(t) + \sigma\epsilon\sqrt{\Delta t}`: :math:`t/\Delta t` steps have
-the law of one draw :math:`\sigma\epsilon\sqrt t` whatever the grid, and increments over
-adjacent intervals :math:`\Delta t_1, \Delta t_2` compose to one increment over
-:math:`\Delta t_1 + \Delta t_2`; that consistency is why the formula holds for every
-:math:`t \ge 0` and :math:`\Delta t \ge 0` (Brownian motion). All statements are per
+the law of one draw :math:`\sigma\epsilon\sqrt t` whatever the grid, and splitting a step
+into :math:`m` sub-steps leaves its law unchanged; that consistency under refinement is why
+the formula holds for every :math:`t \ge 0` and :math:`\Delta t \ge 0` (Brownian motion).
+The laws for other scales follow from the one for a general scale :math:`s` by rules
+(``ApplyBoth`` for independent sums, ``Instantiate`` for the scales). All statements are per
 coordinate; the coordinates of :math:`\epsilon \sim \mathcal{N}(0, I)` are independent.
 """
 
@@ -141,11 +142,12 @@ def derivation() -> Derivation:
     sigma = sp.Symbol("sigma", positive=True)
     n = sp.Symbol("n", integer=True, positive=True)
     k = sp.Symbol("k", integer=True, positive=True)
+    m = sp.Symbol("m", integer=True, positive=True)
     u = sp.Symbol("u", real=True)
     s = sp.Symbol("s", positive=True)
     w = sp.Symbol("w", positive=True)
     eps = sp.Symbol("epsilon", real=True)
-    dt, dt1, dt2 = sp.symbols("Delta_t Delta_t1 Delta_t2", positive=True)
+    dt = sp.Symbol("Delta_t", positive=True)
     phi = sp.Function("phi")
     M = sp.Function("M")
     line = (-sp.oo, sp.oo)
@@ -158,8 +160,7 @@ def derivation() -> Derivation:
         "Discrete diffusion and the diffusion SDE",
         witness=Witness(ranges={u: (-1, 1), sigma: (sp.Rational(1, 10), 2),
                                 s: (sp.Rational(1, 10), 3),
-                                dt: (sp.Rational(1, 100), 2), dt1: (sp.Rational(1, 100), 2),
-                                dt2: (sp.Rational(1, 100), 2)}),
+                                dt: (sp.Rational(1, 100), 2)}),
         summary="Independent Gaussian increments: generating functions multiply, so "
                 "z(n) = z(0) + sigma eps sqrt(n) and z(t + dt) = z(t) + sigma eps sqrt(dt) "
                 "for every t, dt.",
@@ -250,19 +251,20 @@ def derivation() -> Derivation:
 
     # ---- The Diffusion SDE ----------------------------------------------------------------
     d.step(
-        "adjacent-laws-compose",
-        Claim(M(u, sigma * sp.sqrt(dt1)) * M(u, sigma * sp.sqrt(dt2)),
-              sp.exp((sigma * sp.sqrt(dt1 + dt2)) ** 2 * u**2 / 2)),
-        "Increments over adjacent intervals of lengths Delta t_1 and Delta t_2 are "
-        "independent; together they have the generating function, hence the law, of one "
-        "increment over Delta t_1 + Delta t_2 (step scale-mgf), so the update holds for any "
-        "t >= 0 and Delta t >= 0, not only on a grid.",
-        slide=SLIDE_SDE, check=Computed(),
-        reading=("'Holds for any continuous t >= 0 and Delta t >= 0' is read as: the laws of "
-                 "independent increments over adjacent intervals compose to the law over their "
-                 "union."),
+        "refinement",
+        Claim(M(u, sigma * sp.sqrt(dt / m)) ** m, sp.exp(dt * sigma**2 * u**2 / 2)),
+        "Cutting a step of length Delta t into m independent sub-steps of length Delta t/m "
+        "leaves its law unchanged, for every m: the update is consistent under refinement of "
+        "the grid. With grid-time, adjacent intervals of lengths Delta t_1, Delta t_2 (on a "
+        "common grid) compose to one step of Delta t_1 + Delta t_2, so the update holds for "
+        "any t >= 0 and Delta t >= 0 in the limit Delta t -> 0, not only on one grid.",
+        slide=SLIDE_SDE,
+        check=FollowsFrom(Instantiate(((s, sigma * sp.sqrt(dt / m)), (n, m)), everywhere),
+                          source="n-increments"),
+        reading=("'Holds for any continuous t >= 0 and Delta t >= 0' is read as: the update's "
+                 "law is unchanged when a step is refined into m sub-steps (this step) and "
+                 "when k steps are merged into one (step grid-time)."),
         equations=("E12",),
-        hypotheses=("increments over disjoint intervals are independent",),
     )
     return d
 
