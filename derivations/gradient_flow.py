@@ -7,11 +7,11 @@ ODE
 .. math:: \frac{d\Phi}{dt} = -g(\Phi), \qquad
           g(\Phi) = \nabla_\Phi\, E_{(x,y)\sim\mathrm{Train}}\,\mathcal{L}(\Phi, x, y).
 
-Its Euler step is :math:`\Delta\Phi = -g(\Phi)\Delta t`. Taylor's formula with integral
-remainder, :math:`\Phi(t+\Delta t) = \Phi(t) + \Delta t\,\Phi'(t) + R` with
-:math:`R = \int_t^{t+\Delta t} (t + \Delta t - s)\Phi''(s)\,ds`, and the flow's
-:math:`\Phi' = -g(\Phi)` make :math:`R` the exact error of the update; its weights
-integrate to :math:`\Delta t^2/2`, so the error per step is :math:`O(\Delta t^2)`.
+Its Euler step is :math:`\Delta\Phi = -g(\Phi)\Delta t`. By the fundamental theorem of
+calculus and :math:`\Phi'(s) = -g(\Phi(s))` at every time of the step, the exact increment
+is the update plus :math:`-\int_t^{t+\Delta t} (g(\Phi(s)) - g(\Phi(t)))\,ds`; for a
+Lipschitz, bounded :math:`g` the integrand is at most proportional to :math:`s - t`, whose
+integral is :math:`\Delta t^2/2`, so the error per step is :math:`O(\Delta t^2)`.
 Reading :math:`\Delta t` as the learning rate :math:`\eta`, :math:`N` updates take time
 :math:`N\eta`, and for a quadratic loss the iterate
 :math:`c + (\Phi_{\mathrm{init}} - c)(1 - a\eta)^N` (shown to satisfy the update) tends to
@@ -36,7 +36,9 @@ of :math:`\sqrt N` indices ending at :math:`N` starts at :math:`N - \sqrt N + 1`
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
@@ -45,23 +47,78 @@ from symsde import SDE, simulate_sgd
 from symsde.confirm import mean_test, slope_test
 from symsde.experiment import Experiment
 from symsde.proof import (
+    AddBoth,
     Claim,
     Computed,
     Derivation,
     FollowsFrom,
-    Given,
+    Rule,
+    RuleMisuseError,
     SolvesODE,
     Witness,
     confining_polynomial,
     polynomial,
 )
 
-__all__ = ["confirm", "derivation"]
+if TYPE_CHECKING:
+    from symsde.proof import StepContext
+
+__all__ = ["GivenThroughout", "confirm", "derivation"]
 
 SLIDE_GF = "Gradient Flow"
 SLIDE_TIME = "Time as the Sum of the Learning Rates"
 SLIDE_SGD = "Gradient Flow and SGD"
 SLIDE_LANGEVIN = "The Langevin SDE"
+
+
+# -- candidate rules for symsde.proof.rules ---------------------------------------------------
+@dataclass(frozen=True)
+class GivenThroughout(Rule):
+    """Substitute a hypothesis ``old = new`` that holds at every value of its variables.
+
+    :class:`~symsde.proof.rules.Given` substitutes with ``subs``, which SymPy does not do
+    under an integral sign when ``old`` contains the integration variable. This rule
+    replaces ``old`` structurally (``xreplace``), also under integral and sum signs. That
+    is sound when the hypothesis holds for *every* value of the variables in ``old`` (e.g.
+    ``Phi'(s) = -g(Phi(s))`` at every time ``s``), which ``because`` must say. Misuse is
+    refused: no reason, or ``old`` not occurring in the premise.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symsde.proof import Claim, StepContext
+    >>> s, t = sp.symbols("s t", real=True)
+    >>> f, g = sp.Function("f"), sp.Function("g")
+    >>> rule = GivenThroughout(sp.Derivative(f(s), s), g(s), "f' = g everywhere")
+    >>> rule.apply(Claim(sp.Integral(sp.Derivative(f(s), s), (s, 0, t)), f(t) - f(0)),
+    ...            StepContext({}, ["x"], "x")).text()
+    'Integral(g(s), (s, 0, t)) = -f(0) + f(t)'
+    """
+
+    old: Any
+    new: Any
+    because: str
+    name: str = "use a hypothesis throughout"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if not self.because.strip():
+            raise RuleMisuseError("a hypothesis needs a stated reason")
+        rep = {self.old: self.new}
+        out = premise.__class__(premise.lhs.xreplace(rep), premise.rhs.xreplace(rep))
+        if out == premise:
+            raise RuleMisuseError(f"{sp.sstr(self.old)} does not occur in the premise")
+        return out
+
+    def describe(self) -> str:
+        return (f"the hypothesis {sp.sstr(self.old)} = {sp.sstr(self.new)} throughout "
+                f"({self.because})")
+
+    def describe_latex(self) -> str:
+        return (f"the hypothesis ${sp.latex(self.old)} = {sp.latex(self.new)}$ throughout "
+                f"({self.because})")
+
+    def hypotheses(self) -> tuple[str, ...]:
+        return (f"{sp.sstr(self.old)} = {sp.sstr(self.new)}: {self.because}",)
 
 
 # -- stated computations for computed steps --------------------------------------------------
@@ -161,40 +218,48 @@ def derivation() -> Derivation:
         equations=("E02",),
     )
 
-    R = sp.Function("R")
-    d.define("remainder", R(t, dt),
-             sp.Integral((t + dt - s) * sp.Derivative(Phi(s), (s, 2)), (s, t, t + dt)),
-             "The integral remainder of Taylor's formula to first order, for a path Phi "
-             "with a continuous second derivative.", slide=SLIDE_GF)
     d.step(
-        "taylor-remainder",
-        Claim(R(t, dt), Phi(t + dt) - Phi(t) - dt * sp.Derivative(Phi(t), t)),
-        "Taylor's formula with integral remainder (integrate by parts): any such path "
-        "moves by Delta t Phi'(t) plus the remainder R over a step Delta t.",
-        slide=SLIDE_GF, check=Computed(label="integration by parts"),
+        "fundamental-theorem",
+        Claim(sp.Integral(sp.Derivative(Phi(s), s), (s, t, t + dt)), Phi(t + dt) - Phi(t)),
+        "Over a step Delta t any differentiable path moves by the integral of its velocity "
+        "(the fundamental theorem of calculus).",
+        slide=SLIDE_GF, check=Computed(),
     )
     d.step(
-        "euler-remainder",
-        Claim(R(t, dt), Phi(t + dt) - Phi(t) + g(Phi(t)) * dt),
-        "Along gradient flow Phi'(t) = -g(Phi(t)): the exact increment is the update "
-        "Delta Phi = -g(Phi) Delta t plus R, which is therefore the error of the update.",
+        "flow-increment",
+        Claim(sp.Integral(-g(Phi(s)), (s, t, t + dt)), Phi(t + dt) - Phi(t)),
+        "Along gradient flow the velocity at every time s of the step is -g(Phi(s)).",
         slide=SLIDE_GF,
-        check=FollowsFrom(Given(sp.Derivative(Phi(t), t), -g(Phi(t)),
-                                "Phi is the gradient flow: dPhi/dt = -g(Phi)")),
+        check=FollowsFrom(GivenThroughout(sp.Derivative(Phi(s), s), -g(Phi(s)),
+                                          "Phi is the gradient flow: dPhi/ds = -g(Phi(s)) at "
+                                          "every time s")),
+        witness=on_a_flow,
+    )
+    d.step(
+        "euler-error",
+        Claim(-sp.Integral(g(Phi(s)) - g(Phi(t)), (s, t, t + dt)),
+              Phi(t + dt) - Phi(t) + g(Phi(t)) * dt),
+        "So the exact increment Phi(t + Delta t) - Phi(t) is the update "
+        "Delta Phi = -g(Phi) Delta t plus the error -int (g(Phi(s)) - g(Phi(t))) ds, which "
+        "vanishes when g does not change along the step.",
+        slide=SLIDE_GF,
+        check=FollowsFrom(AddBoth(g(Phi(t)) * dt)),
         witness=on_a_flow,
         reading=("'Can be approximated by' is read as: the flow's exact increment is the update "
-                 "-g(Phi) Delta t plus a remainder R that is O(Delta t^2) (step remainder-"
-                 "weight)."),
+                 "-g(Phi) Delta t plus an error that is O(Delta t^2) (step error-weight)."),
         equations=("E03",),
     )
     d.step(
-        "remainder-weight",
-        Claim(sp.Integral(t + dt - s, (s, t, t + dt)), dt**2 / 2),
-        "The remainder's weights t + Delta t - s >= 0 integrate to Delta t^2 / 2, so "
-        "|R| <= max|Phi''| Delta t^2 / 2 over the step: the update's error per step is "
-        "O(Delta t^2), and the approximation is good for small Delta t.",
+        "error-weight",
+        Claim(sp.Integral(s - t, (s, t, t + dt)), dt**2 / 2),
+        "If g is Lipschitz with constant ell and |g| <= G near Phi(t), then "
+        "|g(Phi(s)) - g(Phi(t))| <= ell |Phi(s) - Phi(t)| <= ell G (s - t), and these "
+        "weights integrate to Delta t^2 / 2: the update's error per step is at most "
+        "ell G Delta t^2 / 2 = O(Delta t^2), so it is a good approximation for small "
+        "Delta t.",
         slide=SLIDE_GF, check=Computed(),
-        hypotheses=("Phi'' is bounded on the step (L twice continuously differentiable)",),
+        hypotheses=("g is Lipschitz and bounded near Phi(t) (e.g. L twice continuously "
+                    "differentiable)",),
     )
 
     # ---- Time as the Sum of the Learning Rates ------------------------------------------
