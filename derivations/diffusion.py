@@ -5,27 +5,33 @@ Slides *Diffusion* and *The Diffusion SDE*. The discrete process
 .. math:: z(0) = y \sim \mathrm{pop}, \qquad z(n+1) = z(n) + \sigma\epsilon,
           \quad \epsilon \sim \mathcal{N}(0, I)
 
-adds independent Gaussian increments, so variances add:
-:math:`\operatorname{Var}(z(n) - z(0)) = n\sigma^2 = (\sigma\sqrt n)^2`, and since a sum of
-independent Gaussians is Gaussian (moment generating functions multiply,
-:math:`(e^{\sigma^2u^2/2})^n = e^{n\sigma^2u^2/2}`) one may sample
-:math:`z(n) = z(0) + \sigma\epsilon\sqrt n` in one draw. With time step :math:`\Delta t`,
+adds independent Gaussian increments. Every claim about a law is made through its moment
+generating function, written as the integral it is,
 
-.. math:: z(t + \Delta t) = z(t) + \sigma\epsilon\sqrt{\Delta t},
+.. math:: M(u, s) = \int_{-\infty}^{\infty} e^{u s \epsilon}\,
+          \frac{e^{-\epsilon^2/2}}{\sqrt{2\pi}}\,d\epsilon
+          \qquad (\text{the law of } s\epsilon),
 
-the variance after time :math:`t` is :math:`\sigma^2 t` whatever the grid, and splitting
-a step into :math:`m` sub-steps leaves its law unchanged. That consistency under
-refinement is why the same formula holds for every :math:`t \ge 0` and
-:math:`\Delta t \ge 0` in the limit (Brownian motion): increments over adjacent
-intervals :math:`\Delta t_1, \Delta t_2` add to one increment over
-:math:`\Delta t_1 + \Delta t_2`. All statements are per coordinate; the coordinates of
-:math:`\epsilon \sim \mathcal{N}(0, I)` are independent.
+so that SymPy computes each side and the numeric witness integrates it by quadrature.
+Generating functions of independent summands multiply, :math:`M(u, s) = e^{s^2u^2/2}`,
+and :math:`M(u,\sigma)^n = e^{(\sigma\sqrt n)^2u^2/2}`: the sum of :math:`n` increments
+has the law of one draw :math:`\sigma\epsilon\sqrt n`, which is the notes' one-shot sampling formula
+:math:`z(n) = z(0) + \sigma\epsilon\sqrt n`. With time step :math:`\Delta t`,
+:math:`z(t + \Delta t) = z(t) + \sigma\epsilon\sqrt{\Delta t}`: :math:`t/\Delta t` steps have
+the law of one draw :math:`\sigma\epsilon\sqrt t` whatever the grid, and splitting a step
+into :math:`m` sub-steps leaves its law unchanged; that consistency under refinement is why
+the formula holds for every :math:`t \ge 0` and :math:`\Delta t \ge 0` (Brownian motion).
+The laws for other scales follow from the one for a general scale :math:`s` by rules
+(``ApplyBoth`` for independent sums, ``Instantiate`` for the scales). All statements are per
+coordinate; the coordinates of :math:`\epsilon \sim \mathcal{N}(0, I)` are independent.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
@@ -34,156 +40,230 @@ from sympy import stats
 from symsde import SDE, simulate
 from symsde.confirm import ks_test, variance_test
 from symsde.experiment import Experiment
-from symsde.proof import Claim, Derivation, Value, Witness
+from symsde.proof import (
+    ApplyBoth,
+    Claim,
+    Computed,
+    Derivation,
+    FollowsFrom,
+    Rule,
+    RuleMisuseError,
+    Witness,
+)
 
-__all__ = ["confirm", "derivation"]
+if TYPE_CHECKING:
+    from symsde.proof import StepContext
+
+__all__ = ["Instantiate", "confirm", "derivation"]
 
 SLIDE_DIFF = "Diffusion"
 SLIDE_SDE = "The Diffusion SDE"
 
 
-@cache
-def _normal_mgf() -> sp.Lambda:
-    """Moment generating function of a standard normal, from sympy.stats."""
-    return stats.moment_generating_function(stats.Normal("epsilon", 0, 1))
-
-
-@cache
-def _normal_moment(k: int) -> sp.Expr:
-    """E[eps^k] for a standard normal eps, from sympy.stats."""
-    return stats.E(stats.Normal("epsilon", 0, 1) ** k)
-
-
 def _step_variance(scale: sp.Expr) -> sp.Expr:
-    """Var(scale * epsilon) for a standard normal epsilon, from sympy.stats."""
+    """Var(scale * epsilon) for a standard normal epsilon, from sympy.stats (for confirm)."""
     return stats.variance(scale * stats.Normal("epsilon", 0, 1))
 
 
+# -- candidate rules for symsde.proof.rules ---------------------------------------------------
+_ASSUMPTIONS = ("integer", "positive", "nonnegative", "negative", "nonpositive", "nonzero",
+                "real", "finite")
+
+
+@dataclass(frozen=True)
+class Instantiate(Rule):
+    """An identity in free symbols ``x`` gives the identity at ``x = e``: ``a[x:=e] = b[x:=e]``.
+
+    The premise must hold for *every* value of each instantiated symbol allowed by its
+    SymPy assumptions (as every checked identity of a derivation does; ``because`` says
+    why this premise is such an identity and not, e.g., a relation that fixes a constant
+    of integration). Misuse is refused: a symbol that is not free in the premise, a value
+    whose assumptions do not imply the symbol's (``n`` integer and positive needs a value
+    SymPy knows to be an integer and positive), and an instantiation that changes nothing.
+    The substitution is simultaneous.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symsde.proof import Claim, StepContext
+    >>> s, n = sp.Symbol("s", positive=True), sp.Symbol("n", positive=True, integer=True)
+    >>> sigma, dt = sp.symbols("sigma Delta_t", positive=True)
+    >>> rule = Instantiate(((s, sigma * sp.sqrt(dt)),), "an identity in s > 0")
+    >>> rule.apply(Claim(s**2 * n, n * s * s), StepContext({}, ["x"], "x")).text()
+    'Delta_t*n*sigma**2 = Delta_t*n*sigma**2'
+    >>> Instantiate(((n, sp.Rational(1, 2)),), "an identity in n").apply(
+    ...     Claim(n, n), StepContext({}, ["x"], "x"))
+    Traceback (most recent call last):
+    ...
+    symsde.proof.rules.RuleMisuseError: n is integer, but SymPy cannot show that 1/2 is
+    """
+
+    values: tuple[tuple[sp.Symbol, Any], ...]
+    because: str
+    name: str = "instantiate"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if not self.because.strip():
+            raise RuleMisuseError("instantiating needs a reason why the premise holds for "
+                                  "every value of the symbols")
+        free = premise.lhs.free_symbols | premise.rhs.free_symbols
+        for sym, value in self.values:
+            if not isinstance(sym, sp.Symbol) or sym not in free:
+                raise RuleMisuseError(f"{sym} is not a free symbol of the premise")
+            value = sp.sympify(value)
+            for assumption in _ASSUMPTIONS:
+                if getattr(sym, f"is_{assumption}") and getattr(value, f"is_{assumption}") \
+                        is not True:
+                    raise RuleMisuseError(f"{sym} is {assumption}, but SymPy cannot show "
+                                          f"that {value} is")
+        subs = dict(self.values)
+        out = premise.__class__(premise.lhs.subs(subs, simultaneous=True),
+                                premise.rhs.subs(subs, simultaneous=True))
+        if out == premise:
+            raise RuleMisuseError("the instantiation changes nothing")
+        return out
+
+    def describe(self) -> str:
+        vals = ", ".join(f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in self.values)
+        return f"instantiating {vals} ({self.because})"
+
+    def describe_latex(self) -> str:
+        vals = ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$" for k, v in self.values)
+        return f"instantiating {vals} ({self.because})"
+
+    def hypotheses(self) -> tuple[str, ...]:
+        return (self.because,)
+
+
+# -- the derivation ----------------------------------------------------------------------------
 @cache
 def derivation() -> Derivation:
     """Build the diffusion derivation (cached)."""
     sigma = sp.Symbol("sigma", positive=True)
     n = sp.Symbol("n", integer=True, positive=True)
-    j = sp.Symbol("j", integer=True, positive=True)
+    k = sp.Symbol("k", integer=True, positive=True)
     m = sp.Symbol("m", integer=True, positive=True)
     u = sp.Symbol("u", real=True)
-    v0 = sp.Symbol("v_0", positive=True)
-    t, dt, dt1, dt2 = sp.symbols("t Delta_t Delta_t1 Delta_t2", positive=True)
+    s = sp.Symbol("s", positive=True)
+    w = sp.Symbol("w", positive=True)
+    eps = sp.Symbol("epsilon", real=True)
+    dt = sp.Symbol("Delta_t", positive=True)
+    phi = sp.Function("phi")
+    M = sp.Function("M")
+    line = (-sp.oo, sp.oo)
 
+    # The generating functions are integrals of exp(u s eps) against the normal density;
+    # mpmath's quadrature is accurate while u s stays moderate (the integrand peaks at
+    # eps = u s), so u is drawn from [-1, 1] and the scales from (0, 3].
     d = Derivation(
         "diffusion",
         "Discrete diffusion and the diffusion SDE",
-        witness=Witness(),
-        summary="Independent Gaussian increments: variances add and laws compose, so "
+        witness=Witness(ranges={u: (-1, 1), sigma: (sp.Rational(1, 10), 2),
+                                s: (sp.Rational(1, 10), 3),
+                                dt: (sp.Rational(1, 100), 2)}),
+        summary="Independent Gaussian increments: generating functions multiply, so "
                 "z(n) = z(0) + sigma eps sqrt(n) and z(t + dt) = z(t) + sigma eps sqrt(dt) "
                 "for every t, dt.",
     )
-    Var = sp.Function("Var")
-    M = sp.Function("M")
-    z = sp.Function("z")
 
     # ---- Diffusion (integer steps) --------------------------------------------------------
-    d.define("E10", SLIDE_DIFF,
-             "the initial condition z(0) = y with y drawn from pop(y) sets up the process; "
-             "it names a distribution and claims nothing")
-
-    vfun = sp.Function("v")
-
-    def variance_recursion() -> sp.Expr:
-        # Var z(n+1) = Var z(n) + Var(sigma eps): the new increment is independent of z(n).
-        return sp.rsolve(vfun(n + 1) - vfun(n) - _step_variance(sigma), vfun(n),
-                         {vfun(0): v0})
-
+    d.define("normal-density", phi(eps), sp.exp(-eps**2 / 2) / sp.sqrt(2 * sp.pi),
+             "The standard normal density: epsilon ~ N(0, I) has independent coordinates, "
+             "each with this density.", slide=SLIDE_DIFF)
+    d.define("mgf", M(u, s), sp.Integral(sp.exp(u * s * eps) * phi(eps), (eps, *line)),
+             "M(u, s) = E exp(u s epsilon), the moment generating function of s epsilon; "
+             "it determines the law of s epsilon (it is finite for every u).",
+             slide=SLIDE_DIFF)
+    d.note("E10", SLIDE_DIFF,
+           "the initial condition z(0) = y with y drawn from pop(y) sets up the process; "
+           "it names a distribution and claims nothing")
     d.step(
-        "variance-recursion",
-        Claim(Var(z(n)), v0 + n * sigma**2),
-        "Each update adds a fresh increment of variance sigma^2 (computed with "
-        "sympy.stats), independent of the past; rsolve of Var z(n+1) = Var z(n) + sigma^2 "
-        "from Var z(0) = v_0 gives a variance growing linearly in n.",
-        slide=SLIDE_DIFF,
-        check=Value(variance_recursion, label="rsolve of the variance recurrence"),
+        "increment-mean",
+        Claim(sp.Integral(sigma * eps * phi(eps), (eps, *line)), 0),
+        "Each increment sigma epsilon of z(n+1) = z(n) + sigma epsilon is centred.",
+        slide=SLIDE_DIFF, check=Computed(),
+        reading=("The display defines the process; the step checks the law of its increment sigma"
+                 " epsilon (mean, variance, generating function)."),
         equations=("E08",),
     )
     d.step(
-        "increments-variance",
-        Claim(Var(z(n) - z(0)), (sigma * sp.sqrt(n)) ** 2),
-        "z(n) - z(0) is the sum of n independent increments sigma eps_j, so its variance "
-        "is the sum of theirs, the variance of sigma sqrt(n) eps.",
-        slide=SLIDE_DIFF,
-        check=Value(lambda: sp.summation(_step_variance(sigma), (j, 1, n)),
-                    label="summation of the per-step variances from sympy.stats"),
-        equations=("E09",),
+        "increment-variance",
+        Claim(sp.Integral((sigma * eps) ** 2 * phi(eps), (eps, *line)), sigma**2),
+        "... and has variance sigma^2.",
+        slide=SLIDE_DIFF, check=Computed(),
+        reading=("The display defines the process; the step checks the law of its increment sigma"
+                 " epsilon (mean, variance, generating function)."),
+        equations=("E08",),
     )
     d.step(
-        "increments-law",
-        Claim(M(u), _normal_mgf()(u * sigma * sp.sqrt(n))),
-        "Moment generating functions of independent summands multiply: the product of n "
-        "factors M_eps(sigma u) is the generating function of sigma sqrt(n) eps, so the "
-        "sum is exactly Gaussian and z(n) can be drawn in one step.",
+        "scale-mgf",
+        Claim(M(u, s), sp.exp(s**2 * u**2 / 2)),
+        "For every scale s > 0 the generating function of s epsilon is exp(s^2 u^2 / 2); "
+        "as it determines the law, a sum whose generating function is exp(s^2 u^2 / 2) has "
+        "the law of the single draw s epsilon. For s = sigma it is the law of one increment.",
+        slide=SLIDE_DIFF, check=Computed(),
+        reading=("The display defines the process; the step checks the law of its increment sigma"
+                 " epsilon (mean, variance, generating function)."),
+        equations=("E08",),
+    )
+    d.step(
+        "n-increments",
+        Claim(M(u, s) ** n, sp.exp(n * s**2 * u**2 / 2)),
+        "A sum of n independent copies of s epsilon has the generating function M(u, s)^n, "
+        "the product of theirs; it is exp(n s^2 u^2 / 2) = exp((s sqrt(n))^2 u^2 / 2), that "
+        "of the single draw s sqrt(n) epsilon (step scale-mgf).",
         slide=SLIDE_DIFF,
-        check=Value(lambda: sp.Product(_normal_mgf()(sigma * u), (j, 1, n)).doit(),
-                    label="product of n normal MGFs"),
+        check=FollowsFrom(ApplyBoth(sp.Lambda(w, w**n),
+                                    "the generating function of a sum of independent terms "
+                                    "is the product of theirs")),
+        hypotheses=("the increments are independent: each fresh epsilon is independent of "
+                    "z(n) and of the earlier epsilons",),
+    )
+    everywhere = "the premise is an identity in every s > 0 and every integer n >= 1"
+    d.step(
+        "one-shot-sampling",
+        Claim(M(u, sigma) ** n, sp.exp(n * sigma**2 * u**2 / 2)),
+        "For the increments sigma epsilon of z(n+1) = z(n) + sigma epsilon: z(n) - z(0) "
+        "has the generating function of sigma epsilon sqrt(n), hence its law, and z(n) can "
+        "be drawn in one step as z(0) + sigma epsilon sqrt(n).",
+        slide=SLIDE_DIFF,
+        check=FollowsFrom(Instantiate(((s, sigma),), everywhere)),
+        reading=("'We can sample from z(n) using' is read as: z(n) - z(0) has the law of sigma "
+                 "epsilon sqrt(n), shown by equal generating functions."),
         equations=("E09",),
     )
 
     # ---- Diffusion (time step Delta t) ----------------------------------------------------
-    k = sp.Symbol("k", integer=True, positive=True)
     d.step(
         "grid-time",
-        Claim(Var(z(t) - z(0)), sigma**2 * t),
-        "With increments sigma eps sqrt(Delta t), k = t/Delta t steps reach time t with "
-        "variance k sigma^2 Delta t = sigma^2 t: the spread depends on the elapsed time, "
-        "not on the grid.",
+        Claim(M(u, sigma * sp.sqrt(dt)) ** k, sp.exp(k * dt * sigma**2 * u**2 / 2)),
+        "With increments sigma epsilon sqrt(Delta t), k steps reach time t = k Delta t, and "
+        "their sum has the generating function exp((sigma sqrt(t))^2 u^2 / 2) of one draw "
+        "sigma epsilon sqrt(t) (step scale-mgf): the spread depends on the elapsed time, not "
+        "on the grid.",
         slide=SLIDE_DIFF,
-        check=Value(lambda: sp.summation(_step_variance(sigma * sp.sqrt(dt)), (j, 1, k))
-                    .subs(k, t / dt),
-                    label="summation of per-step variances, k = t/Delta t"),
+        check=FollowsFrom(Instantiate(((s, sigma * sp.sqrt(dt)), (n, k)), everywhere),
+                          source="n-increments"),
+        reading=("The update with time step Delta t is read as a law: k = t/Delta t steps have "
+                 "the law of one draw sigma epsilon sqrt(t)."),
         equations=("E11",),
-    )
-    d.step(
-        "refinement",
-        Claim(M(u), _normal_mgf()(u * sigma * sp.sqrt(dt))),
-        "Cutting one step of length Delta t into m sub-steps of length Delta t/m gives a "
-        "sum of m independent increments whose generating function is that of a single "
-        "step: the scheme is consistent under refinement, so its Delta t -> 0 limit exists.",
-        slide=SLIDE_DIFF,
-        check=Value(lambda: sp.Product(_normal_mgf()(sigma * sp.sqrt(dt / m) * u),
-                                       (j, 1, m)).doit(),
-                    label="product of m normal MGFs at step Delta t/m"),
     )
 
     # ---- The Diffusion SDE ----------------------------------------------------------------
-    def adjacent_variance() -> sp.Expr:
-        # The two increments are independent and centred, so the variance of their sum is
-        # E[(a e1 + b e2)^2] with moments E[e1^i e2^j] = E[e^i] E[e^j] from sympy.stats.
-        e1, e2 = sp.symbols("epsilon_1 epsilon_2", real=True)
-        total = sp.expand((sigma * sp.sqrt(dt1) * e1 + sigma * sp.sqrt(dt2) * e2) ** 2)
-        poly = sp.Poly(total, e1, e2)
-        return sp.Add(*[coeff * _normal_moment(i) * _normal_moment(j)
-                        for (i, j), coeff in poly.terms()])
-
     d.step(
-        "adjacent-variances-add",
-        Claim(Var(z(t + dt1 + dt2) - z(t)), sigma**2 * (dt1 + dt2)),
-        "Increments over adjacent intervals of lengths Delta t_1 and Delta t_2 are "
-        "independent (their cross moment factorises, moments from sympy.stats), so the "
-        "variance over the union is "
-        "sigma^2 (Delta t_1 + Delta t_2), the one-step formula for Delta t_1 + Delta t_2.",
+        "refinement",
+        Claim(M(u, sigma * sp.sqrt(dt / m)) ** m, sp.exp(dt * sigma**2 * u**2 / 2)),
+        "Cutting a step of length Delta t into m independent sub-steps of length Delta t/m "
+        "leaves its law unchanged, for every m: the update is consistent under refinement of "
+        "the grid. With grid-time, adjacent intervals of lengths Delta t_1, Delta t_2 (on a "
+        "common grid) compose to one step of Delta t_1 + Delta t_2, so the update holds for "
+        "any t >= 0 and Delta t >= 0 in the limit Delta t -> 0, not only on one grid.",
         slide=SLIDE_SDE,
-        check=Value(adjacent_variance, label="sympy.stats variance of two independent "
-                                             "increments"),
-        equations=("E12",),
-    )
-    d.step(
-        "adjacent-laws-compose",
-        Claim(M(u), _normal_mgf()(u * sigma * sp.sqrt(dt1 + dt2))),
-        "The same holds for the whole law: the product of the generating functions of the "
-        "two adjacent increments is that of one increment over Delta t_1 + Delta t_2, so "
-        "the update holds for any t >= 0 and Delta t >= 0, not only on a grid.",
-        slide=SLIDE_SDE,
-        check=Value(lambda: _normal_mgf()(sigma * sp.sqrt(dt1) * u)
-                    * _normal_mgf()(sigma * sp.sqrt(dt2) * u),
-                    label="product of two normal MGFs"),
+        check=FollowsFrom(Instantiate(((s, sigma * sp.sqrt(dt / m)), (n, m)), everywhere),
+                          source="n-increments"),
+        reading=("'Holds for any continuous t >= 0 and Delta t >= 0' is read as: the update's "
+                 "law is unchanged when a step is refined into m sub-steps (this step) and "
+                 "when k steps are merged into one (step grid-time)."),
         equations=("E12",),
     )
     return d

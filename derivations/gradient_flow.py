@@ -7,19 +7,27 @@ ODE
 .. math:: \frac{d\Phi}{dt} = -g(\Phi), \qquad
           g(\Phi) = \nabla_\Phi\, E_{(x,y)\sim\mathrm{Train}}\,\mathcal{L}(\Phi, x, y).
 
-Its Euler step is :math:`\Delta\Phi = -g(\Phi)\Delta t`: the Taylor series of the flow
-gives :math:`\Phi(t+\Delta t) - \Phi(t) = -g\,\Delta t + \tfrac12 g g'\,\Delta t^2 + O(\Delta t^3)`.
-Reading :math:`\Delta t` as the learning rate :math:`\eta`, :math:`N = t/\eta` steps reach
-time :math:`t = \sum_i \eta`, and for a linear gradient the Euler iterate
-:math:`c + (\Phi_{\mathrm{init}} - c)(1 - a\eta)^N` tends to the flow
-:math:`c + (\Phi_{\mathrm{init}} - c)e^{-at}` as :math:`\eta \to 0`.
+Its Euler step is :math:`\Delta\Phi = -g(\Phi)\Delta t`. By the fundamental theorem of
+calculus and :math:`\Phi'(s) = -g(\Phi(s))` at every time of the step, the exact increment
+is the update plus :math:`-\int_t^{t+\Delta t} (g(\Phi(s)) - g(\Phi(t)))\,ds`; for a
+Lipschitz, bounded :math:`g` the integrand is at most proportional to :math:`s - t`, whose
+integral is :math:`\Delta t^2/2`, so the error per step is :math:`O(\Delta t^2)`.
+Reading :math:`\Delta t` as the learning rate :math:`\eta`, :math:`N` updates take time
+:math:`N\eta`, and for a quadratic loss the iterate
+:math:`c + (\Phi_{\mathrm{init}} - c)(1 - a\eta)^N` (shown to satisfy the update) tends to
+the flow :math:`c + (\Phi_{\mathrm{init}} - c)e^{-at}` when :math:`N = t/\eta`,
+:math:`\eta \to 0`.
 
 For SGD, :math:`\Phi_{i+1} = \Phi_i - \eta\hat g_i`, the notes split the :math:`N` steps
-into :math:`\sqrt N` blocks of :math:`\sqrt N` steps. Over a block the displacement has
-mean :math:`-\eta\sqrt N g` and standard deviation :math:`\eta N^{1/4} s` (cumulants of
-independent draws add), so noise/drift :math:`= N^{-1/4} s/g \to 0`, while the block
-lasts :math:`\eta\sqrt N = \sqrt{\eta t} \to 0` in time. For a linear gradient the SGD
-variance at time :math:`t` is :math:`O(\eta)`: :math:`\Phi_N \to \Phi(t)` in mean square.
+into :math:`\sqrt N` blocks of :math:`m = \sqrt N` steps. With the gradient frozen over a
+block and two examples of gradients :math:`g \pm s`, the block's endpoint is an explicit
+function of the binomial number of :math:`g + s` draws; its mean is
+:math:`\Phi_0 - \eta\sqrt N g` and its standard deviation :math:`\eta N^{1/4} s` (sums
+over the binomial law), so noise/drift :math:`= N^{-1/4} s/g \to 0`, while a block lasts
+:math:`\eta\sqrt N = \sqrt{\eta t}` in time. For a quadratic loss with additive gradient
+noise the variance of the iterates (a geometric sum of damped independent kicks, shown
+to satisfy SGD's variance recursion) is :math:`O(\eta)` at :math:`N = t/\eta`:
+:math:`\Phi_N \to \Phi(t)` in mean square.
 
 Erratum: the last block is written :math:`(\Phi_{T-\sqrt N+1}, \dots, \Phi_N)`; a block
 of :math:`\sqrt N` indices ending at :math:`N` starts at :math:`N - \sqrt N + 1`.
@@ -28,18 +36,34 @@ of :math:`\sqrt N` indices ending at :math:`N` starts at :math:`N - \sqrt N + 1`
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
-from sympy import stats
 
 from symsde import SDE, simulate_sgd
 from symsde.confirm import mean_test, slope_test
 from symsde.experiment import Experiment
-from symsde.proof import Claim, Derivation, Identity, Value, Witness
+from symsde.proof import (
+    AddBoth,
+    Claim,
+    Computed,
+    Derivation,
+    FollowsFrom,
+    Rule,
+    RuleMisuseError,
+    SolvesODE,
+    Witness,
+    confining_polynomial,
+    polynomial,
+)
 
-__all__ = ["confirm", "derivation"]
+if TYPE_CHECKING:
+    from symsde.proof import StepContext
+
+__all__ = ["GivenThroughout", "confirm", "derivation"]
 
 SLIDE_GF = "Gradient Flow"
 SLIDE_TIME = "Time as the Sum of the Learning Rates"
@@ -47,20 +71,76 @@ SLIDE_SGD = "Gradient Flow and SGD"
 SLIDE_LANGEVIN = "The Langevin SDE"
 
 
-def _flow_increment(g: sp.FunctionClass, phi: sp.Symbol, dt: sp.Symbol) -> sp.Expr:
-    """Phi(t + dt) - Phi(t) to second order in dt along the flow dPhi/dt = -g(Phi).
+# -- candidate rules for symsde.proof.rules ---------------------------------------------------
+@dataclass(frozen=True)
+class GivenThroughout(Rule):
+    """Substitute a hypothesis ``old = new`` that holds at every value of its variables.
 
-    SymPy's Taylor series of Phi(t + dt) in dt; the time derivatives are then replaced
-    by the ODE (Phi' = -g(Phi), hence Phi'' = g'(Phi) g(Phi)), evaluated at Phi(t) = phi.
+    :class:`~symsde.proof.rules.Given` substitutes with ``subs``, which SymPy does not do
+    under an integral sign when ``old`` contains the integration variable. This rule
+    replaces ``old`` structurally (``xreplace``), also under integral and sum signs. That
+    is sound when the hypothesis holds for *every* value of the variables in ``old`` (e.g.
+    ``Phi'(s) = -g(Phi(s))`` at every time ``s``), which ``because`` must say. Misuse is
+    refused: no reason, or ``old`` not occurring in the premise.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symsde.proof import Claim, StepContext
+    >>> s, t = sp.symbols("s t", real=True)
+    >>> f, g = sp.Function("f"), sp.Function("g")
+    >>> rule = GivenThroughout(sp.Derivative(f(s), s), g(s), "f' = g everywhere")
+    >>> rule.apply(Claim(sp.Integral(sp.Derivative(f(s), s), (s, 0, t)), f(t) - f(0)),
+    ...            StepContext({}, ["x"], "x")).text()
+    'Integral(g(s), (s, 0, t)) = -f(0) + f(t)'
     """
-    t = sp.Dummy("t")
-    Phi = sp.Function("Phi")
-    series = sp.series(Phi(t + dt), dt, 0, 3).removeO().doit()
-    first = -g(Phi(t))
-    second = sp.diff(first, t).subs(sp.Derivative(Phi(t), t), first)
-    taylor = series.subs(sp.Derivative(Phi(t), (t, 2)), second)
-    taylor = taylor.subs(sp.Derivative(Phi(t), t), first)
-    return sp.expand(taylor - Phi(t)).subs(Phi(t), phi)
+
+    old: Any
+    new: Any
+    because: str
+    name: str = "use a hypothesis throughout"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if not self.because.strip():
+            raise RuleMisuseError("a hypothesis needs a stated reason")
+        rep = {self.old: self.new}
+        out = premise.__class__(premise.lhs.xreplace(rep), premise.rhs.xreplace(rep))
+        if out == premise:
+            raise RuleMisuseError(f"{sp.sstr(self.old)} does not occur in the premise")
+        return out
+
+    def describe(self) -> str:
+        return (f"the hypothesis {sp.sstr(self.old)} = {sp.sstr(self.new)} throughout "
+                f"({self.because})")
+
+    def describe_latex(self) -> str:
+        return (f"the hypothesis ${sp.latex(self.old)} = {sp.latex(self.new)}$ throughout "
+                f"({self.because})")
+
+    def hypotheses(self) -> tuple[str, ...]:
+        return (f"{sp.sstr(self.old)} = {sp.sstr(self.new)}: {self.because}",)
+
+
+# -- stated computations for computed steps --------------------------------------------------
+def _generic_branch(expr: sp.Expr) -> sp.Expr:
+    """Drop the special cases ``Eq(...)`` of SymPy's piecewise sums (a geometric ratio of 1).
+
+    Only branches whose condition is an equality are dropped, and only when the last branch
+    is unconditional; anything else is refused, so a genuine case split cannot be hidden.
+    """
+
+    def pick(pw: sp.Piecewise) -> sp.Expr:
+        *special, (default, cond) = pw.args
+        if cond is not sp.true or not all(isinstance(c, sp.Equality) for _, c in special):
+            raise ValueError(f"not a sum with special cases only: {pw}")
+        return default
+
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), pick)
+
+
+def _geometric(lhs: sp.Expr) -> sp.Expr:
+    """``doit`` on a geometric sum, for a ratio that is not 1 (hypothesis 0 < a eta < 1)."""
+    return _generic_branch(lhs.doit())
 
 
 @cache
@@ -68,271 +148,332 @@ def derivation() -> Derivation:
     """Build the gradient-flow derivation (cached)."""
     t, dt = sp.symbols("t Delta_t", positive=True)
     phi = sp.Symbol("Phi", real=True)
-    g = sp.Function("g")
-    Phi = sp.Function("Phi")
-    ell = sp.Function("ell")
+    s, u, v, w, eps = sp.symbols("s u v w epsilon", real=True)
+    g, Phi, ell, L = (sp.Function(n) for n in ("g", "Phi", "ell", "L"))
     xs = sp.symbols("x1:4", real=True)
     ys = sp.symbols("y1:4", real=True)
-    u, v, w = sp.symbols("u v w", real=True)
 
-    witness = Witness(
-        functions={
-            g: sp.Lambda(u, u**3 - u + sp.Rational(1, 3)),
-            sp.Function("L"): sp.Lambda(u, u**4 / 4 - u**2 / 2 + u / 5),
-            ell: sp.Lambda((u, v, w), (u * v - w) ** 2 / 2 + u**4 / 4),
-        },
-    )
+    def cubic_gradient(rng, _inst):
+        kappa = sp.Rational(rng.randint(15, 60), 60)
+        return sp.Lambda(u, kappa * u**3)
+
+    def cubic_flow(rng, inst):
+        # Phi' = -kappa Phi^3 is solved by Phi_0 / sqrt(1 + 2 kappa Phi_0^2 t).
+        kappa = inst[g](1)
+        p0 = sp.Rational(rng.randint(-90, 90) or 45, 60)
+        return sp.Lambda(t, p0 / sp.sqrt(1 + 2 * kappa * p0**2 * t))
+
+    # Generic instances: any smooth Phi(t) (a random quintic) where nothing is assumed of
+    # Phi; the flow of a random cubic gradient where Phi is assumed to solve dPhi/dt = -g.
+    generic = Witness(functions={
+        Phi: polynomial(t, 5),
+        ell: sp.Lambda((u, v, w), (u * v - w) ** 2 / 2 + u**4 / 4),
+        L: confining_polynomial(phi, 4),
+    })
+    on_a_flow = Witness(functions={g: cubic_gradient, Phi: cubic_flow})
     d = Derivation(
         "gradient_flow",
         "Gradient flow, its Euler step, and SGD as eta -> 0",
-        witness=witness,
-        summary="Gradient flow dPhi/dt = -g(Phi); Delta Phi = -g Delta t is its Euler step; "
-                "with N = t/eta, SGD's blocks of sqrt(N) steps become deterministic.",
+        witness=generic,
+        summary="Gradient flow dPhi/dt = -g(Phi); Delta Phi = -g Delta t is its Euler step "
+                "with an O(Delta t^2) remainder; with N = t/eta, SGD's blocks of sqrt(N) steps "
+                "become deterministic and its variance vanishes.",
     )
 
     # ---- Gradient Flow ----------------------------------------------------------------
     n_train = len(xs)
-    total = sp.Add(*[ell(phi, x, y) for x, y in zip(xs, ys, strict=True)]) / n_train
+    Ltrain = sp.Function("L_Train")
+    d.define("training-loss", Ltrain(phi),
+             sp.Add(*[ell(phi, x, y) for x, y in zip(xs, ys, strict=True)]) / n_train,
+             "The training loss E_{(x,y) ~ Train} ell(Phi, x, y), the average of the "
+             "per-example losses (written out for a three-example training set).",
+             slide=SLIDE_GF)
     d.step(
         "total-gradient",
-        Claim(sp.Derivative(total, phi),
+        Claim(sp.Derivative(Ltrain(phi), phi),
               sp.Add(*[sp.Derivative(ell(phi, x, y), phi)
                        for x, y in zip(xs, ys, strict=True)]) / n_train),
-        "Differentiation is linear, so the gradient of the training-average loss is the "
-        "average of the per-example gradients (shown on a three-example training set).",
-        slide=SLIDE_GF, check=Identity(), equations=("E01",),
+        "The total gradient g of gradient flow is the gradient of the training average; "
+        "differentiation is linear, so it is the average of the per-example gradients.",
+        slide=SLIDE_GF, check=Computed(),
+        reading=("The display defines gradient flow and its g; the step checks what it says of g:"
+                 " the gradient of the training average is the average of the per-example "
+                 "gradients (a three-example training set stands for Train)."),
+        equations=("E01",),
     )
 
     a = sp.Symbol("a", positive=True)
     c, phi_init = sp.symbols("c Phi_init", real=True)
-    grad_lin = sp.Lambda(u, a * (u - c))  # gradient of L = a (Phi - c)^2 / 2
     flow_solution = c + (phi_init - c) * sp.exp(-a * t)
-
-    def solve_flow() -> sp.Expr:
-        ode = sp.Eq(Phi(t).diff(t), -grad_lin(Phi(t)))
-        return sp.dsolve(ode, Phi(t), ics={Phi(0): phi_init}).rhs
-
     d.step(
         "flow-solution",
         Claim(Phi(t), flow_solution),
-        "For the quadratic loss a (Phi - c)^2 / 2 the gradient-flow ODE dPhi/dt = -g(Phi) "
-        "with Phi(0) = Phi_init is solved by dsolve: the parameter relaxes exponentially "
-        "to the minimiser c.",
+        "For the quadratic loss a (Phi - c)^2 / 2 (gradient a (Phi - c)) the solution of "
+        "dPhi/dt = -g(Phi) with Phi(0) = Phi_init relaxes exponentially to the minimiser c.",
         slide=SLIDE_GF,
-        check=Value(solve_flow, label="dsolve(dPhi/dt = -a (Phi - c), Phi(0) = Phi_init)"),
+        check=SolvesODE(sp.Eq(sp.Derivative(Phi(t), t), -a * (Phi(t) - c)),
+                        ics={Phi(0): phi_init}),
+        reading=("The ODE with Phi(0) = Phi_init is checked on an instance, the quadratic loss a "
+                 "(Phi - c)^2 / 2, whose flow is known in closed form."),
         equations=("E02",),
     )
+
     d.step(
-        "euler-first-order",
-        Claim(sp.Limit((Phi(t + dt) - Phi(t)) / dt, dt, 0), -g(phi)),
-        "To first order in Delta t the Taylor series of the flow started at Phi(t) = Phi "
-        "moves by -g(Phi) Delta t, which is the update Delta Phi = -g(Phi) Delta t.",
+        "fundamental-theorem",
+        Claim(sp.Integral(sp.Derivative(Phi(s), s), (s, t, t + dt)), Phi(t + dt) - Phi(t)),
+        "Over a step Delta t any differentiable path moves by the integral of its velocity "
+        "(the fundamental theorem of calculus).",
+        slide=SLIDE_GF, check=Computed(),
+    )
+    d.step(
+        "flow-increment",
+        Claim(sp.Integral(-g(Phi(s)), (s, t, t + dt)), Phi(t + dt) - Phi(t)),
+        "Along gradient flow the velocity at every time s of the step is -g(Phi(s)).",
         slide=SLIDE_GF,
-        check=Value(lambda: sp.limit(_flow_increment(g, phi, dt) / dt, dt, 0),
-                    label="series of Phi(t + Delta t) along the flow, first coefficient"),
+        check=FollowsFrom(GivenThroughout(sp.Derivative(Phi(s), s), -g(Phi(s)),
+                                          "Phi is the gradient flow: dPhi/ds = -g(Phi(s)) at "
+                                          "every time s")),
+        witness=on_a_flow,
+    )
+    d.step(
+        "euler-error",
+        Claim(-sp.Integral(g(Phi(s)) - g(Phi(t)), (s, t, t + dt)),
+              Phi(t + dt) - Phi(t) + g(Phi(t)) * dt),
+        "So the exact increment Phi(t + Delta t) - Phi(t) is the update "
+        "Delta Phi = -g(Phi) Delta t plus the error -int (g(Phi(s)) - g(Phi(t))) ds, which "
+        "vanishes when g does not change along the step.",
+        slide=SLIDE_GF,
+        check=FollowsFrom(AddBoth(g(Phi(t)) * dt)),
+        witness=on_a_flow,
+        reading=("'Can be approximated by' is read as: the flow's exact increment is the update "
+                 "-g(Phi) Delta t plus an error that is O(Delta t^2) (step error-weight)."),
         equations=("E03",),
     )
     d.step(
-        "euler-local-error",
-        Claim(sp.Limit((Phi(t + dt) - Phi(t) + g(phi) * dt) / dt**2, dt, 0),
-              g(phi) * sp.Derivative(g(phi), phi) / 2),
-        "What the Euler update leaves out is of second order: the Delta t^2 coefficient of "
-        "the flow's Taylor series is g g' / 2, finite, so the approximation error per step "
-        "is O(Delta t^2).",
-        slide=SLIDE_GF,
-        check=Value(lambda: sp.limit((_flow_increment(g, phi, dt) + g(phi) * dt) / dt**2, dt, 0),
-                    label="series of Phi(t + Delta t) along the flow, second coefficient"),
+        "error-weight",
+        Claim(sp.Integral(s - t, (s, t, t + dt)), dt**2 / 2),
+        "If g is Lipschitz with constant ell and |g| <= G near Phi(t), then "
+        "|g(Phi(s)) - g(Phi(t))| <= ell |Phi(s) - Phi(t)| <= ell G (s - t), and these "
+        "weights integrate to Delta t^2 / 2: the update's error per step is at most "
+        "ell G Delta t^2 / 2 = O(Delta t^2), so it is a good approximation for small "
+        "Delta t.",
+        slide=SLIDE_GF, check=Computed(),
+        hypotheses=("g is Lipschitz and bounded near Phi(t) (e.g. L twice continuously "
+                    "differentiable)",),
     )
 
     # ---- Time as the Sum of the Learning Rates ------------------------------------------
     eta = sp.Symbol("eta", positive=True)
-    N = sp.Symbol("N", positive=True)
+    N = sp.Symbol("N", positive=True, integer=True)
     i = sp.Symbol("i", integer=True, positive=True)
     d.step(
         "time-sum-of-rates",
-        Claim(sp.Sum(eta, (i, 1, N)), t),
-        "Each update advances the clock by its learning rate, so N = t/eta updates of "
-        "size eta add up to the time t.",
-        slide=SLIDE_TIME,
-        check=Value(lambda: sp.summation(eta, (i, 1, N)).subs(N, t / eta),
-                    label="summation of the learning rates with N = t/eta"),
+        Claim(sp.Sum(eta, (i, 1, N)), N * eta),
+        "Reading Delta t as the learning rate, each update advances the clock by eta: N "
+        "updates reach time N eta, which is t when N = t/eta.",
+        slide=SLIDE_TIME, check=Computed(),
     )
-
     k = sp.Symbol("k", integer=True, nonnegative=True)
     y = sp.Function("y")
-    iterate = c + (phi_init - c) * (1 - a * eta) ** k
-
-    def solve_iterate() -> sp.Expr:
-        return sp.rsolve(y(k + 1) - y(k) + eta * grad_lin(y(k)), y(k), {y(0): phi_init})
-
+    d.define("gd-iterate", y(k), c + (phi_init - c) * (1 - a * eta) ** k,
+             "The candidate closed form of the iterates of Delta Phi = -g Delta t with "
+             "Delta t = eta on the quadratic loss a (Phi - c)^2 / 2; at k = 0 it is Phi_init.",
+             slide=SLIDE_TIME)
     d.step(
-        "euler-iterate",
-        Claim(y(k), iterate),
-        "Taking Delta Phi = -g Delta t with Delta t = eta as a gradient step on the same "
-        "quadratic loss gives a linear recurrence, solved by rsolve: after k steps the "
-        "distance to c has shrunk by (1 - a eta)^k.",
-        slide=SLIDE_TIME,
-        check=Value(solve_iterate, label="rsolve(y(k+1) = y(k) - eta a (y(k) - c))"),
+        "gd-recurrence",
+        Claim(y(k + 1), y(k) - eta * sp.Subs(sp.Derivative(a * (w - c) ** 2 / 2, w), w, y(k))),
+        "Each step moves it by -eta times the gradient of the loss at the current iterate: "
+        "it is the sequence of updates Delta Phi = -g Delta t with Delta t = eta.",
+        slide=SLIDE_TIME, check=Computed(),
+        reading=("The update with Delta t = eta is checked on the quadratic loss: the closed form"
+                 " y(k) satisfies y(k+1) = y(k) - eta g(y(k))."),
         equations=("E04",),
     )
+    # The limit witness evaluates (1 - a eta)^(t/eta) at eta = 1e-10 ... 1e-40; rounding
+    # 1 - a eta to the working precision costs about t 1e-30 (relative) at eta = 1e-40,
+    # while the true error at eta = 1e-30 is about a^2 t 1e-30 / 2: a >= 2 keeps the errors
+    # shrinking, as the witness requires.
+    flow_limit = Witness(ranges={a: (2, 4)})
     d.step(
-        "euler-converges-to-flow",
-        Claim(sp.Limit(iterate.subs(k, t / eta), eta, 0, "+"), flow_solution),
-        "With N = t/eta steps, (1 - a eta)^(t/eta) tends to exp(-a t) as eta -> 0, so the "
-        "iterates at time t = sum of learning rates converge to the gradient-flow solution.",
-        slide=SLIDE_TIME,
-        check=Value(lambda: sp.limit(solve_iterate().subs(k, t / eta), eta, 0, "+"),
-                    label="limit eta -> 0 of the rsolve iterate at k = t/eta"),
+        "gd-converges-to-flow",
+        Claim(sp.Limit(y(t / eta), eta, 0, "+"), flow_solution),
+        "After N = t/eta updates, (1 - a eta)^(t/eta) tends to exp(-a t) as eta -> 0: the "
+        "iterate at time t = sum of the learning rates converges to the gradient flow.",
+        slide=SLIDE_TIME, check=Computed(), witness=flow_limit,
     )
 
     # ---- Gradient Flow and SGD ----------------------------------------------------------
-    B = sp.Symbol("B", positive=True)
-    kb = sp.Symbol("k", positive=True, integer=True)
+    # The notes cut Phi_1, ..., Phi_N into sqrt(N) blocks of sqrt(N) iterates; m = sqrt(N)
+    # is the block length (N = m^2, a perfect square, for the blocks to exist).
+    m = sp.Symbol("m", positive=True, integer=True)
+    j = sp.Symbol("j", integer=True, positive=True)
     T = sp.Symbol("T", positive=True)
-    root = sp.sqrt(N)
-
-    def last_block_start() -> sp.Expr:
-        blocks = sp.solve(sp.Eq(B * root, N), B)[0]  # sqrt(N) blocks of sqrt(N) indices
-        return ((kb - 1) * root + 1).subs(kb, blocks)
-
+    first = sp.Function("first")
+    square = Witness(values={N: lambda rng, _inst: sp.Integer(rng.randint(2, 12) ** 2)})
+    d.define("block-start", first(k), 1 + sp.Sum(sp.sqrt(N), (j, 1, k - 1)),
+             "Block k starts after k - 1 full blocks of sqrt(N) indices.", slide=SLIDE_SGD)
     d.step(
         "blocks-cover",
-        Claim(sp.Sum(root, (kb, 1, root)), N),
+        Claim(sp.Sum(sp.sqrt(N), (j, 1, sp.sqrt(N))), N),
         "sqrt(N) blocks of sqrt(N) consecutive indices hold exactly the N iterates.",
-        slide=SLIDE_SGD,
-        check=Value(lambda: sp.summation(root, (kb, 1, root)), label="summation of block sizes"),
+        slide=SLIDE_SGD, check=Computed(), witness=square,
     )
     d.step(
         "last-block-start",
-        Claim(sp.Symbol("i_last_block"), T - root + 1),
-        "Block k runs from index (k-1) sqrt(N) + 1 to k sqrt(N); there are B = sqrt(N) "
-        "blocks (solve B sqrt(N) = N), so the last one starts at N - sqrt(N) + 1.",
-        slide=SLIDE_SGD,
-        check=Value(last_block_start, label="solve for the number of blocks, first index of "
-                                            "the last block"),
-        corrected=Claim(sp.Symbol("i_last_block"), N - root + 1),
-        erratum="The notes start the last block at T - sqrt(N) + 1, an index T that is never "
-                "defined; read as the time t = eta N it is wrong whenever eta != 1. The last "
-                "block ends at N, so it starts at N - sqrt(N) + 1.",
+        Claim(first(sp.sqrt(N)), T - sp.sqrt(N) + 1),
+        "The last block, number sqrt(N), starts after sqrt(N) - 1 full blocks.",
+        slide=SLIDE_SGD, check=Computed(), witness=square,
+        corrected=Claim(first(sp.sqrt(N)), N - sp.sqrt(N) + 1),
+        erratum="The notes start the last block at T - sqrt(N) + 1, with an index T that is "
+                "never defined (read as the time t = eta N it is wrong unless eta = 1). The "
+                "last block ends at N, so it starts at N - sqrt(N) + 1.",
         equations=("E06",),
-        witness=Witness(values={T: eta * N}),
     )
 
-    # One SGD step inside a block: the gradient is g (frozen, since the block is short)
-    # plus zero-mean noise of size s; here the noise is +-s with probability 1/2 each,
-    # a two-example training set whose per-example gradients are g + s and g - s.
-    gb, s = sp.symbols("g s", positive=True)
+    # One block of m SGD steps Phi_{i+1} = Phi_i - eta g_hat_i with the gradient frozen at
+    # g over the short block (the notes' "average (non-stochastic) gradient") and the
+    # simplest zero-mean gradient noise: a two-example training set whose per-example
+    # gradients are g + s and g - s, one drawn uniformly and independently per step. If K of
+    # the m steps draw g + s, the block ends at end(K), and K is Binomial(m, 1/2).
+    gb, sn = sp.symbols("g s", positive=True)
     phi0 = sp.Symbol("Phi_0", real=True)
-
-    @cache
-    def block_cumulants() -> tuple[sp.Expr, sp.Expr]:
-        sign = stats.Bernoulli("b", sp.Rational(1, 2), succ=1, fail=-1)
-        step_mgf = stats.E(sp.exp(-u * eta * (gb + s * sign)))
-        # Cumulants of independent draws add: K_block(u) = u Phi_0 + sqrt(N) K_step(u).
-        K = u * phi0 + root * sp.log(step_mgf)
-        mean = sp.diff(K, u).subs(u, 0)
-        var = sp.diff(K, u, 2).subs(u, 0)
-        return sp.expand(mean), sp.factor(var)
-
-    E = sp.Function("E")
-    SD = sp.Function("SD")
-    phi_end = sp.Symbol("Phi_sqrtN")
+    K = sp.Symbol("K", integer=True, nonnegative=True)
+    end = sp.Function("Phi_end")
+    prob = sp.Function("P_K")
+    d.define("block-endpoint", end(K), phi0 - eta * (K * (gb + sn) + (m - K) * (gb - sn)),
+             "The block's last iterate Phi_sqrt(N) when K of its m = sqrt(N) SGD steps "
+             "Phi_(i+1) = Phi_i - eta g_hat_i drew the example with gradient g + s.",
+             slide=SLIDE_SGD, equations=("E05",),
+             reading="The SGD update is applied m = sqrt(N) times with the gradient frozen "
+                     "at g over the block and g_hat = g +- s.")
+    d.define("block-law", prob(K), sp.binomial(m, K) / 2**m,
+             "The probability that K of the m independent uniform draws pick g + s.",
+             slide=SLIDE_SGD)
+    blocks = Witness(values={m: lambda rng, _inst: sp.Integer(rng.randint(2, 12))})
     d.step(
         "block-mean",
-        Claim(E(phi_end), phi0 - eta * root * gb),
-        "Summing the SGD update over the sqrt(N) steps of a block and taking expectations "
-        "(first derivative at 0 of the block's cumulant generating function, sqrt(N) times "
-        "that of one step) moves Phi_0 by -eta sqrt(N) g.",
-        slide=SLIDE_SGD,
-        check=Value(lambda: block_cumulants()[0],
-                    label="K'(0), K = u Phi_0 + sqrt(N) log E exp(-u eta g_hat)"),
-        equations=("E05", "E07"),
+        Claim(sp.Sum(prob(K) * end(K), (K, 0, m)), phi0 - eta * m * gb),
+        "On average a block moves Phi_0 by -eta sqrt(N) g, m = sqrt(N) steps of the average "
+        "gradient.",
+        slide=SLIDE_SGD, check=Computed(), witness=blocks,
+        reading=("'~' is read as: the block endpoint's mean is Phi_0 - eta sqrt(N) g and its "
+                 "spread relative to the drift vanishes as N grows (step noise-to-drift), for a "
+                 "two-example training set with per-example gradients g +- s."),
+        equations=("E07",),
+        hypotheses=("the examples are drawn independently and uniformly",),
     )
     d.step(
-        "block-std",
-        Claim(SD(phi_end), eta * N ** sp.Rational(1, 4) * s),
-        "The block's variance is sqrt(N) eta^2 s^2 (second cumulant), so its standard "
-        "deviation is eta N^(1/4) s.",
+        "block-variance",
+        Claim(sp.Sum(prob(K) * (end(K) - (phi0 - eta * m * gb)) ** 2, (K, 0, m)),
+              eta**2 * m * sn**2),
+        "Its variance is eta^2 sqrt(N) s^2, so its standard deviation is eta N^(1/4) s.",
         slide=SLIDE_SGD,
-        check=Value(lambda: sp.sqrt(block_cumulants()[1]), label="sqrt(K''(0))"),
+        check=Computed(how=lambda e: sp.refine(e.doit(), sp.Q.gt(m, 1)),
+                       label="summation for blocks of m >= 2 steps"),
+        witness=blocks,
+        hypotheses=("blocks have m = sqrt(N) >= 2 steps (SymPy's binomial sum has a "
+                    "separate case m = 1)",),
     )
-
-    def noise_to_drift() -> sp.Expr:
-        mean, var = block_cumulants()
-        return sp.powsimp(sp.sqrt(var) / (phi0 - mean))
-
-    ratio = sp.Function("ratio")
     d.step(
         "noise-to-drift",
-        Claim(ratio(N), s / (gb * N ** sp.Rational(1, 4))),
-        "Dividing the block's noise (standard deviation) by its drift leaves s/(g N^(1/4)).",
-        slide=SLIDE_SGD, check=Value(noise_to_drift, label="SD / |drift| from the cumulants"),
-    )
-    d.step(
-        "noise-to-drift-decay",
-        Claim(sp.Limit(sp.log(ratio(N)) / sp.log(N), N, sp.oo), -sp.Rational(1, 4)),
-        "The ratio decays like N^(-1/4), a negative power, so within a block the gradient "
-        "steps become non-stochastic as N grows.",
+        Claim(sp.sqrt(sp.Sum(prob(K) * (end(K) - (phi0 - eta * m * gb)) ** 2, (K, 0, m)))
+              / (phi0 - sp.Sum(prob(K) * end(K), (K, 0, m))),
+              sn / (gb * sp.sqrt(m))),
+        "Noise over drift in a block is s / (g sqrt(m)) = s / (g N^(1/4)), which tends to 0 "
+        "as N grows: within a block the gradient steps become non-stochastic.",
         slide=SLIDE_SGD,
-        check=Value(lambda: sp.limit(sp.log(noise_to_drift()) / sp.log(N), N, sp.oo),
-                    label="limit of log(ratio)/log(N)"),
+        check=Computed(how=lambda e: sp.refine(e.doit(), sp.Q.gt(m, 1)),
+                       label="summation for blocks of m >= 2 steps"),
+        witness=blocks,
     )
     d.step(
         "block-duration",
-        Claim(eta * root, sp.sqrt(eta * t)),
-        "A block of sqrt(N) steps lasts eta sqrt(N) in time, which is sqrt(eta t) when "
-        "N = t/eta.",
-        slide=SLIDE_SGD, check=Identity(givens={N: t / eta}),
+        Claim(sp.Sum(eta, (j, 1, sp.sqrt(N))), eta * sp.sqrt(N)),
+        "A block of sqrt(N) steps lasts eta sqrt(N) in time, which is sqrt(eta t) -> 0 when "
+        "N = t/eta and eta -> 0: each block is an ever shorter stretch of the flow while "
+        "the number of blocks sqrt(N) grows.",
+        slide=SLIDE_SGD, check=Computed(), witness=square,
     )
+
+    # SGD on the quadratic loss with additive gradient noise of size s: Phi_k - E Phi_k is
+    # -eta s sum_j (1 - a eta)^(k-1-j) b_j with independent signs b_j, so its variance is
+    # v(k) below; the recursion shows that v is the variance of the SGD iterates.
+    var = sp.Function("v")
+    jj = sp.Symbol("j", integer=True, nonnegative=True)
+    d.define("sgd-variance", var(k), eta**2 * sn**2 * sp.Sum((1 - a * eta) ** (2 * jj),
+                                                              (jj, 0, k - 1)),
+             "The variance of the k-th SGD iterate on the quadratic loss with gradient "
+             "noise +-s: the k independent kicks eta s, each damped by (1 - a eta) per later "
+             "step, add their variances.", slide=SLIDE_SGD)
+    contraction = Witness(ranges={a: (sp.Rational(1, 10), 2), eta: (sp.Rational(1, 100),
+                                                                     sp.Rational(1, 2))})
     d.step(
-        "block-duration-decay",
-        Claim(sp.Limit(sp.log(eta * root) / sp.log(eta), eta, 0, "+"), sp.Rational(1, 2)),
-        "eta sqrt(N) with N = t/eta vanishes like eta^(1/2), a positive power, so each block "
-        "is an ever shorter stretch of the flow while the number of blocks sqrt(N) grows.",
+        "sgd-variance-recursion",
+        Claim(var(k + 1) - (1 - a * eta) ** 2 * var(k), eta**2 * sn**2),
+        "It obeys the variance recursion of SGD, Var Phi_(k+1) = (1 - a eta)^2 Var Phi_k + "
+        "eta^2 s^2 (the new draw is independent of the iterate), from v(0) = 0.",
         slide=SLIDE_SGD,
-        check=Value(lambda: sp.limit((sp.log(eta * root) / sp.log(eta)).subs(N, t / eta),
-                                     eta, 0, "+"),
-                    label="limit of log(eta sqrt(N))/log(eta), N = t/eta"),
+        check=Computed(how=_geometric, label="geometric sums (ratio (1 - a eta)^2 != 1)"),
+        witness=contraction,
+        hypotheses=("0 < a eta < 1: the learning rate is small enough for gradient descent "
+                    "on the quadratic to contract",),
     )
-
-    # SGD on the quadratic loss with gradient noise of size s: the variance obeys
-    # v(k+1) = (1 - a eta)^2 v(k) + eta^2 s^2 (the noise is independent of the iterate).
-    vk = sp.Function("v")
-    var_limit = s**2 * (1 - sp.exp(-2 * a * t)) / (2 * a)
-
-    def sgd_variance_limit() -> sp.Expr:
-        var = sp.rsolve(vk(k + 1) - (1 - a * eta) ** 2 * vk(k) - eta**2 * s**2, vk(k),
-                        {vk(0): 0})
-        # (a eta - 1)^(2k) = (1 - a eta)^(2k) for integer k; keep the positive base.
-        var = var.replace(lambda e: e.is_Pow and sp.expand(e.base + 1 - a * eta) == 0,
-                          lambda e: (1 - a * eta) ** e.exp)
-        return sp.limit((var / eta).subs(k, t / eta), eta, 0, "+")
-
+    vclosed = eta * sn**2 * (1 - (1 - a * eta) ** (2 * k)) / (a * (2 - a * eta))
+    d.step(
+        "sgd-variance-closed",
+        Claim(var(k), vclosed),
+        "Summing the geometric series.",
+        slide=SLIDE_SGD,
+        check=Computed(how=_geometric, label="geometric sum (ratio (1 - a eta)^2 != 1)"),
+        witness=contraction,
+        hypotheses=("0 < a eta < 1",),
+    )
     d.step(
         "sgd-variance-vanishes",
-        Claim(sp.Limit(sp.Function("Var")(Phi(N)) / eta, eta, 0, "+"), var_limit),
-        "For SGD on the quadratic loss the variance recurrence (solved by rsolve) gives, at "
-        "N = t/eta, a variance equal to eta times a finite limit: Phi_N converges to the "
-        "gradient-flow Phi(t) in mean square as eta -> 0.",
-        slide=SLIDE_SGD,
-        check=Value(sgd_variance_limit, label="rsolve of the variance recurrence, limit"),
+        Claim(sp.Limit(vclosed.subs(k, t / eta) / eta, eta, 0, "+"),
+              sn**2 * (1 - sp.exp(-2 * a * t)) / (2 * a)),
+        "At N = t/eta steps the variance is eta times a finite limit, so it vanishes as "
+        "eta -> 0: Phi_N converges to the gradient-flow Phi(t) in mean square.",
+        slide=SLIDE_SGD, check=Computed(), witness=flow_limit,
     )
 
     # ---- The Langevin SDE (restating gradient flow) -------------------------------------
-    Lf = sp.Function("L")
-    mu = sp.Function("mu")
+    nd = sp.Function("phi_N")
+    d.define("gradient", g(phi), sp.Derivative(L(phi), phi),
+             "On the Langevin slide g is the gradient of the population loss L.",
+             slide=SLIDE_LANGEVIN, equations=("E14",))
+    d.note("E15", SLIDE_LANGEVIN,
+           "defines the population loss as an expectation over the population: a "
+           "definition, not a claim")
+    d.define("normal-density", nd(eps), sp.exp(-eps**2 / 2) / sp.sqrt(2 * sp.pi),
+             "The standard normal density of epsilon.", slide=SLIDE_LANGEVIN)
+    sigma = sp.Symbol("sigma", positive=True)
+    sde = SDE.langevin(L(phi), [phi], sigma)
+    increment = -g(phi) * dt + sigma * eps * sp.sqrt(dt)
     d.step(
-        "langevin-drift-is-flow",
-        Claim(mu(phi), -sp.Derivative(Lf(phi), phi)),
-        "The deterministic part of the Langevin SDE built by symsde from a loss L is the "
-        "gradient-flow velocity -g(Phi) with g = grad L.",
-        slide=SLIDE_LANGEVIN,
-        check=Value(lambda: SDE.langevin(Lf(phi), [phi], sp.Symbol("sigma", positive=True))
-                    .drift[0], label="SDE.langevin(L, [Phi], sigma).drift"),
-        equations=("E13", "E14"),
+        "langevin-mean-increment",
+        Claim(-g(phi) * dt + sigma * sp.sqrt(dt) * sp.Integral(eps * nd(eps),
+                                                              (eps, -sp.oo, sp.oo)),
+              sde.drift[0] * dt),
+        "Averaged over the noise epsilon (the expectation is linear, and only epsilon is "
+        "random), the notes' Langevin update Phi - g Delta t + sigma epsilon sqrt(Delta t) "
+        "moves by -g Delta t, gradient flow's step; this is drift * Delta t of the SDE that "
+        "symsde builds with SDE.langevin(L).",
+        slide=SLIDE_LANGEVIN, check=Computed(),
+        reading=("The gradient-flow ODE restated on the Langevin slide is read through the "
+                 "Langevin update: with the noise averaged out it moves by -g Delta t, gradient "
+                 "flow's Euler step, which is the drift of SDE.langevin times Delta t."),
+        equations=("E13",),
     )
-    d.define("E15", SLIDE_LANGEVIN,
-             "defines the loss as an expectation over the population, a definition")
+    d.step(
+        "langevin-increment-variance",
+        Claim(sp.Integral((increment - sde.drift[0] * dt) ** 2 * nd(eps),
+                          (eps, -sp.oo, sp.oo)),
+              sde.diffusion_matrix[0, 0] * dt),
+        "Its variance is sigma^2 Delta t, the SDE's diffusion D = sigma^2 times Delta t: "
+        "SDE.langevin encodes the notes' update, and with sigma = 0 it is gradient flow.",
+        slide=SLIDE_LANGEVIN, check=Computed(),
+    )
     return d
 
 
