@@ -29,9 +29,7 @@ coordinate; the coordinates of :math:`\epsilon \sim \mathcal{N}(0, I)` are indep
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
@@ -46,15 +44,11 @@ from symsde.proof import (
     Computed,
     Derivation,
     FollowsFrom,
-    Rule,
-    RuleMisuseError,
+    Instantiate,
     Witness,
 )
 
-if TYPE_CHECKING:
-    from symsde.proof import StepContext
-
-__all__ = ["Instantiate", "confirm", "derivation"]
+__all__ = ["confirm", "derivation"]
 
 SLIDE_DIFF = "Diffusion"
 SLIDE_SDE = "The Diffusion SDE"
@@ -63,76 +57,6 @@ SLIDE_SDE = "The Diffusion SDE"
 def _step_variance(scale: sp.Expr) -> sp.Expr:
     """Var(scale * epsilon) for a standard normal epsilon, from sympy.stats (for confirm)."""
     return stats.variance(scale * stats.Normal("epsilon", 0, 1))
-
-
-# -- candidate rules for symsde.proof.rules ---------------------------------------------------
-_ASSUMPTIONS = ("integer", "positive", "nonnegative", "negative", "nonpositive", "nonzero",
-                "real", "finite")
-
-
-@dataclass(frozen=True)
-class Instantiate(Rule):
-    """An identity in free symbols ``x`` gives the identity at ``x = e``: ``a[x:=e] = b[x:=e]``.
-
-    The premise must hold for *every* value of each instantiated symbol allowed by its
-    SymPy assumptions (as every checked identity of a derivation does; ``because`` says
-    why this premise is such an identity and not, e.g., a relation that fixes a constant
-    of integration). Misuse is refused: a symbol that is not free in the premise, a value
-    whose assumptions do not imply the symbol's (``n`` integer and positive needs a value
-    SymPy knows to be an integer and positive), and an instantiation that changes nothing.
-    The substitution is simultaneous.
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> from symsde.proof import Claim, StepContext
-    >>> s, n = sp.Symbol("s", positive=True), sp.Symbol("n", positive=True, integer=True)
-    >>> sigma, dt = sp.symbols("sigma Delta_t", positive=True)
-    >>> rule = Instantiate(((s, sigma * sp.sqrt(dt)),), "an identity in s > 0")
-    >>> rule.apply(Claim(s**2 * n, n * s * s), StepContext({}, ["x"], "x")).text()
-    'Delta_t*n*sigma**2 = Delta_t*n*sigma**2'
-    >>> Instantiate(((n, sp.Rational(1, 2)),), "an identity in n").apply(
-    ...     Claim(n, n), StepContext({}, ["x"], "x"))
-    Traceback (most recent call last):
-    ...
-    symsde.proof.rules.RuleMisuseError: n is integer, but SymPy cannot show that 1/2 is
-    """
-
-    values: tuple[tuple[sp.Symbol, Any], ...]
-    because: str
-    name: str = "instantiate"
-
-    def apply(self, premise: Claim, context: StepContext) -> Claim:
-        if not self.because.strip():
-            raise RuleMisuseError("instantiating needs a reason why the premise holds for "
-                                  "every value of the symbols")
-        free = premise.lhs.free_symbols | premise.rhs.free_symbols
-        for sym, value in self.values:
-            if not isinstance(sym, sp.Symbol) or sym not in free:
-                raise RuleMisuseError(f"{sym} is not a free symbol of the premise")
-            value = sp.sympify(value)
-            for assumption in _ASSUMPTIONS:
-                if getattr(sym, f"is_{assumption}") and getattr(value, f"is_{assumption}") \
-                        is not True:
-                    raise RuleMisuseError(f"{sym} is {assumption}, but SymPy cannot show "
-                                          f"that {value} is")
-        subs = dict(self.values)
-        out = premise.__class__(premise.lhs.subs(subs, simultaneous=True),
-                                premise.rhs.subs(subs, simultaneous=True))
-        if out == premise:
-            raise RuleMisuseError("the instantiation changes nothing")
-        return out
-
-    def describe(self) -> str:
-        vals = ", ".join(f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in self.values)
-        return f"instantiating {vals} ({self.because})"
-
-    def describe_latex(self) -> str:
-        vals = ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$" for k, v in self.values)
-        return f"instantiating {vals} ({self.because})"
-
-    def hypotheses(self) -> tuple[str, ...]:
-        return (self.because,)
 
 
 # -- the derivation ----------------------------------------------------------------------------

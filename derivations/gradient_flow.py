@@ -36,9 +36,7 @@ of :math:`\sqrt N` indices ending at :math:`N` starts at :math:`N - \sqrt N + 1`
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
@@ -52,73 +50,19 @@ from symsde.proof import (
     Computed,
     Derivation,
     FollowsFrom,
-    Rule,
-    RuleMisuseError,
+    GivenThroughout,
     SolvesODE,
     Witness,
     confining_polynomial,
     polynomial,
 )
 
-if TYPE_CHECKING:
-    from symsde.proof import StepContext
-
-__all__ = ["GivenThroughout", "confirm", "derivation"]
+__all__ = ["confirm", "derivation"]
 
 SLIDE_GF = "Gradient Flow"
 SLIDE_TIME = "Time as the Sum of the Learning Rates"
 SLIDE_SGD = "Gradient Flow and SGD"
 SLIDE_LANGEVIN = "The Langevin SDE"
-
-
-# -- candidate rules for symsde.proof.rules ---------------------------------------------------
-@dataclass(frozen=True)
-class GivenThroughout(Rule):
-    """Substitute a hypothesis ``old = new`` that holds at every value of its variables.
-
-    :class:`~symsde.proof.rules.Given` substitutes with ``subs``, which SymPy does not do
-    under an integral sign when ``old`` contains the integration variable. This rule
-    replaces ``old`` structurally (``xreplace``), also under integral and sum signs. That
-    is sound when the hypothesis holds for *every* value of the variables in ``old`` (e.g.
-    ``Phi'(s) = -g(Phi(s))`` at every time ``s``), which ``because`` must say. Misuse is
-    refused: no reason, or ``old`` not occurring in the premise.
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> from symsde.proof import Claim, StepContext
-    >>> s, t = sp.symbols("s t", real=True)
-    >>> f, g = sp.Function("f"), sp.Function("g")
-    >>> rule = GivenThroughout(sp.Derivative(f(s), s), g(s), "f' = g everywhere")
-    >>> rule.apply(Claim(sp.Integral(sp.Derivative(f(s), s), (s, 0, t)), f(t) - f(0)),
-    ...            StepContext({}, ["x"], "x")).text()
-    'Integral(g(s), (s, 0, t)) = -f(0) + f(t)'
-    """
-
-    old: Any
-    new: Any
-    because: str
-    name: str = "use a hypothesis throughout"
-
-    def apply(self, premise: Claim, context: StepContext) -> Claim:
-        if not self.because.strip():
-            raise RuleMisuseError("a hypothesis needs a stated reason")
-        rep = {self.old: self.new}
-        out = premise.__class__(premise.lhs.xreplace(rep), premise.rhs.xreplace(rep))
-        if out == premise:
-            raise RuleMisuseError(f"{sp.sstr(self.old)} does not occur in the premise")
-        return out
-
-    def describe(self) -> str:
-        return (f"the hypothesis {sp.sstr(self.old)} = {sp.sstr(self.new)} throughout "
-                f"({self.because})")
-
-    def describe_latex(self) -> str:
-        return (f"the hypothesis ${sp.latex(self.old)} = {sp.latex(self.new)}$ throughout "
-                f"({self.because})")
-
-    def hypotheses(self) -> tuple[str, ...]:
-        return (f"{sp.sstr(self.old)} = {sp.sstr(self.new)}: {self.because}",)
 
 
 # -- stated computations for computed steps --------------------------------------------------

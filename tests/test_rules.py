@@ -17,6 +17,8 @@ from symsde.proof import (
     DivideBoth,
     FollowsFrom,
     Given,
+    GivenThroughout,
+    Instantiate,
     IntegrateBoth,
     LimitBoth,
     MultiplyBoth,
@@ -57,6 +59,11 @@ CASES = {
         sp.Derivative(F, x), (sp.Derivative(x**3, x) - a * x**3) * sp.exp(-a * x))),
     "given": (Given(3 * x**2 - a * x**3, E, "name the polynomial factor"),
               Claim(sp.Derivative(F, x), E * sp.exp(-a * x))),
+    "given-throughout": (GivenThroughout(3 * x**2 - a * x**3, E, "the factor, everywhere"),
+                         Claim(sp.Derivative(F, x), E * sp.exp(-a * x))),
+    "instantiate": (Instantiate(((a, 2),), "an identity for every a > 0"),
+                    Claim(sp.Derivative(x**3 * sp.exp(-2 * x), x),
+                          (3 * x**2 - 2 * x**3) * sp.exp(-2 * x))),
     "combine-add": (Combine("other", "add"), Claim(
         sp.Derivative(F, x) + sp.Derivative(x**3, x),
         (3 * x**2 - a * x**3) * sp.exp(-a * x) + 3 * x**2)),
@@ -132,6 +139,11 @@ MISUSE = [
     (Combine("other", "chain"), "right side"),
     (Combine("other", "multiply"), "unknown way"),
     (Rewrite(x, 2 * x), "is not"),
+    (GivenThroughout(x, 0, ""), "stated reason"),
+    (GivenThroughout(sp.Symbol("nowhere"), 0, "assumed"), "does not occur"),
+    (Instantiate(((a, 2),), ""), "needs a reason"),
+    (Instantiate(((sp.Symbol("y"), 2),), "r"), "not a free symbol"),
+    (Instantiate(((a, -1),), "r"), "cannot show"),
     (Rewrite(sp.sin(x) ** 2 + sp.cos(x) ** 2, 1), "does not occur"),
 ]
 

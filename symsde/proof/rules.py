@@ -26,6 +26,8 @@ __all__ = [
     "DifferentiateBoth",
     "DivideBoth",
     "Given",
+    "GivenThroughout",
+    "Instantiate",
     "IntegrateBoth",
     "LimitBoth",
     "MultiplyBoth",
@@ -437,7 +439,127 @@ class Given(Rule):
         return (f"{sp.sstr(self.old)} = {sp.sstr(self.new)}: {self.because}",)
 
 
+#: Assumptions an instantiated value must be known to satisfy.
+_ASSUMPTIONS = ("integer", "positive", "nonnegative", "negative", "nonpositive", "nonzero",
+                "real", "finite")
+
+
+@dataclass(frozen=True)
+class Instantiate(Rule):
+    """An identity in free symbols ``x`` gives the identity at ``x = e``: ``a[x:=e] = b[x:=e]``.
+
+    The premise must hold for *every* value of each instantiated symbol allowed by its
+    SymPy assumptions (as every checked identity of a derivation does; ``because`` says
+    why this premise is such an identity and not, e.g., a relation that fixes a constant
+    of integration). Misuse is refused: a symbol that is not free in the premise, a value
+    whose assumptions do not imply the symbol's (``n`` integer and positive needs a value
+    SymPy knows to be an integer and positive), and an instantiation that changes nothing.
+    The substitution is simultaneous.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symsde.proof import Claim, StepContext
+    >>> s, n = sp.Symbol("s", positive=True), sp.Symbol("n", positive=True, integer=True)
+    >>> sigma, dt = sp.symbols("sigma Delta_t", positive=True)
+    >>> rule = Instantiate(((s, sigma * sp.sqrt(dt)),), "an identity in s > 0")
+    >>> rule.apply(Claim(s**2 * n, n * s * s), StepContext({}, ["x"], "x")).text()
+    'Delta_t*n*sigma**2 = Delta_t*n*sigma**2'
+    >>> Instantiate(((n, sp.Rational(1, 2)),), "an identity in n").apply(
+    ...     Claim(n, n), StepContext({}, ["x"], "x"))
+    Traceback (most recent call last):
+    ...
+    symsde.proof.rules.RuleMisuseError: n is integer, but SymPy cannot show that 1/2 is
+    """
+
+    values: tuple[tuple[sp.Symbol, Any], ...]
+    because: str
+    name: str = "instantiate"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if not self.because.strip():
+            raise RuleMisuseError("instantiating needs a reason why the premise holds for "
+                                  "every value of the symbols")
+        free = premise.lhs.free_symbols | premise.rhs.free_symbols
+        for sym, value in self.values:
+            if not isinstance(sym, sp.Symbol) or sym not in free:
+                raise RuleMisuseError(f"{sym} is not a free symbol of the premise")
+            value = sp.sympify(value)
+            for assumption in _ASSUMPTIONS:
+                if getattr(sym, f"is_{assumption}") and getattr(value, f"is_{assumption}") \
+                        is not True:
+                    raise RuleMisuseError(f"{sym} is {assumption}, but SymPy cannot show "
+                                          f"that {value} is")
+        subs = dict(self.values)
+        out = _claim(premise.lhs.subs(subs, simultaneous=True),
+                                premise.rhs.subs(subs, simultaneous=True))
+        if out == premise:
+            raise RuleMisuseError("the instantiation changes nothing")
+        return out
+
+    def describe(self) -> str:
+        vals = ", ".join(f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in self.values)
+        return f"instantiating {vals} ({self.because})"
+
+    def describe_latex(self) -> str:
+        vals = ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$" for k, v in self.values)
+        return f"instantiating {vals} ({self.because})"
+
+    def hypotheses(self) -> tuple[str, ...]:
+        return (self.because,)
+
+
+@dataclass(frozen=True)
+class GivenThroughout(Rule):
+    """Substitute a hypothesis ``old = new`` that holds at every value of its variables.
+
+    :class:`~symsde.proof.rules.Given` substitutes with ``subs``, which SymPy does not do
+    under an integral sign when ``old`` contains the integration variable. This rule
+    replaces ``old`` structurally (``xreplace``), also under integral and sum signs. That
+    is sound when the hypothesis holds for *every* value of the variables in ``old`` (e.g.
+    ``Phi'(s) = -g(Phi(s))`` at every time ``s``), which ``because`` must say. Misuse is
+    refused: no reason, or ``old`` not occurring in the premise.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symsde.proof import Claim, StepContext
+    >>> s, t = sp.symbols("s t", real=True)
+    >>> f, g = sp.Function("f"), sp.Function("g")
+    >>> rule = GivenThroughout(sp.Derivative(f(s), s), g(s), "f' = g everywhere")
+    >>> rule.apply(Claim(sp.Integral(sp.Derivative(f(s), s), (s, 0, t)), f(t) - f(0)),
+    ...            StepContext({}, ["x"], "x")).text()
+    'Integral(g(s), (s, 0, t)) = -f(0) + f(t)'
+    """
+
+    old: Any
+    new: Any
+    because: str
+    name: str = "use a hypothesis throughout"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if not self.because.strip():
+            raise RuleMisuseError("a hypothesis needs a stated reason")
+        rep = {self.old: self.new}
+        out = _claim(premise.lhs.xreplace(rep), premise.rhs.xreplace(rep))
+        if out == premise:
+            raise RuleMisuseError(f"{sp.sstr(self.old)} does not occur in the premise")
+        return out
+
+    def describe(self) -> str:
+        return (f"the hypothesis {sp.sstr(self.old)} = {sp.sstr(self.new)} throughout "
+                f"({self.because})")
+
+    def describe_latex(self) -> str:
+        return (f"the hypothesis ${sp.latex(self.old)} = {sp.latex(self.new)}$ throughout "
+                f"({self.because})")
+
+    def hypotheses(self) -> tuple[str, ...]:
+        return (f"{sp.sstr(self.old)} = {sp.sstr(self.new)}: {self.because}",)
+
+
 #: A hook for tests: rules a user may not define as arbitrary callables.
 RULE_TYPES: tuple[type[Rule], ...] = (AddBoth, ApplyBoth, Combine, DifferentiateBoth,
-                                      DivideBoth, Given, IntegrateBoth, LimitBoth,
-                                      MultiplyBoth, Rearrange, Rewrite, Substitute)
+                                      DivideBoth, Given, GivenThroughout, Instantiate,
+                                      IntegrateBoth, LimitBoth, MultiplyBoth, Rearrange,
+                                      Rewrite, Substitute)
