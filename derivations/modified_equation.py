@@ -513,7 +513,7 @@ def _engine_density(sde: SDE) -> sp.Expr:
 def derivation() -> Derivation:
     """Build the stochastic-modified-equation derivation (cached)."""
     x, y, eta, h, s = X, Y, ETA, H, S
-    u, w = sp.symbols("u w", real=True)
+    u = sp.Symbol("u", real=True)
     a = sp.Symbol("a", positive=True)  # skewness parameter of the two-point noise law
     f, phi, Sigma = sp.Function("f"), sp.Function("phi"), sp.Function("Sigma")
     b0, b1, St = sp.Function("b_0"), sp.Function("b_1"), sp.Function("Sigma_tilde")
@@ -595,6 +595,8 @@ def derivation() -> Derivation:
         "mean and variance only (the result does not depend on a).",
         slide=SLIDE_SME,
         check=Computed(label="eta-derivatives of the expectation at eta = 0"),
+        hypotheses=("the sampled gradient is G + sqrt(Sigma) z with z of mean 0 and variance 1, "
+                    "independent of the past",),
     )
     general = SDE([x], [b0(x) + eta * b1(x)], [[sp.sqrt(eta * St(x))]])
     d.define(
@@ -615,7 +617,9 @@ def derivation() -> Derivation:
         "Applying the generator twice and keeping powers up to eta^2: the diffusion enters "
         "only at eta^2 because it is itself of order eta.",
         slide=SLIDE_SME,
-        check=Computed(label="SDE.generator twice, eta-derivatives at eta = 0"),
+        check=Computed(label="the generator pieces applied, derivatives evaluated"),
+        hypotheses=("weak Ito-Taylor expansion: the coefficients and phi are smooth with "
+                    "derivatives of at most polynomial growth",),
     )
     d.step(
         "weak-order-two",
@@ -736,6 +740,8 @@ def derivation() -> Derivation:
         "O(eta^3): a weak second-order approximation.",
         slide=SLIDE_SME,
         check=Computed(label="SDE.generator twice on the modified equation"),
+        hypotheses=("weak Ito-Taylor expansion: the coefficients and phi are smooth with "
+                    "derivatives of at most polynomial growth",),
     )
 
     # -- two dimensions: generic loss, generic noise factor ------------------------------
@@ -784,6 +790,8 @@ def derivation() -> Derivation:
         "terms of the generator reproduce grad F grad F^T + g g^T.",
         slide=SLIDE_SME,
         check=Computed(label="SDE.generator twice on the 2-D modified equation"),
+        hypotheses=("weak Ito-Taylor expansion: the coefficients and phi are smooth with "
+                    "derivatives of at most polynomial growth",),
     )
     ode_2d = SDE([x, y], modified_drift(F(x, y), [x, y]), 0)
     d.define(
@@ -983,6 +991,7 @@ def derivation() -> Derivation:
         "vanishes).",
         slide=SLIDE_QUAD,
         check=Computed(label="eta-derivatives of the expectation at eta = 0"),
+        hypotheses=("the gradient noise is symmetric (zero third moment), as Gaussian noise",),
     )
     drift3 = -(h + eta * h**2 / 2 + eta**2 * h**3 / 3) * x
     sme3 = SDE([x], [drift3], [[s * sp.sqrt(eta * (1 + eta * h))]])
@@ -1002,6 +1011,8 @@ def derivation() -> Derivation:
         "of phi' and phi'' require; see _third_order_terms).",
         slide=SLIDE_QUAD,
         check=Computed(label="SDE.generator three times"),
+        hypotheses=("weak Ito-Taylor expansion: the coefficients and phi are smooth with "
+                    "derivatives of at most polynomial growth",),
     )
     p_sme3 = _engine_density(sme3)
     d.define(
