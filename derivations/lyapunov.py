@@ -230,9 +230,12 @@ def _inverse_2x2(m: sp.Matrix) -> sp.Matrix:
 
 
 def _variance_of(density: sp.Expr, x: sp.Symbol = X) -> sp.Expr:
-    r""":math:`\int x^2 p\,/\int p` over the line, unevaluated."""
-    return (sp.Integral(x**2 * density, (x, -sp.oo, sp.oo))
-            / sp.Integral(density, (x, -sp.oo, sp.oo)))
+    r"""The variance :math:`\int_0^\infty x^2 p\,/\int_0^\infty p` of an even density,
+    unevaluated (the half line halves the witness's quadrature; evenness is checked)."""
+    if sp.simplify(density.subs(x, -x) - density) != 0:
+        raise ArithmeticError(f"the density {density} is not even")
+    return (sp.Integral(x**2 * density, (x, 0, sp.oo))
+            / sp.Integral(density, (x, 0, sp.oo)))
 
 
 def _gaussian_kl_formula(cov_q: sp.Matrix, precision_p: sp.Matrix) -> sp.Expr:
@@ -349,7 +352,8 @@ def derivation() -> Derivation:
         "posterior-variance-def", v_post,
         _variance_of(sp.exp(-n * h * x**2 / 2)),
         "With the average loss L = h x^2/2 over n data points (flat prior) the posterior "
-        "is exp(-n L)/Z; v_posterior is its variance.",
+        "is exp(-n L)/Z; v_posterior is its variance (the density is even, so the integrals "
+        "run over the half line).",
         slide=SLIDE_BAYES,
     )
     d.step(
@@ -362,7 +366,8 @@ def derivation() -> Derivation:
     d.define(
         "sgd-sde-variance-def", v_sde, _variance_of(p_sde),
         "The variance of symsde's stationary density of the one-dimensional SGD SDE with "
-        "gradient-noise variance s^2, stationary_density(SDE.sgd(h x^2/2, eta, s)).",
+        "gradient-noise variance s^2, stationary_density(SDE.sgd(h x^2/2, eta, s)) (an even "
+        "density: the integrals run over the half line).",
         slide=SLIDE_BAYES,
     )
     d.step(

@@ -499,9 +499,12 @@ def _taylor_along_step(function: Any, state: Sequence[sp.Symbol], order: int,
 
 
 def _variance_of(density: sp.Expr, x: sp.Symbol = X) -> sp.Expr:
-    r""":math:`\int x^2 p\,/\int p` over the line, unevaluated."""
-    return (sp.Integral(x**2 * density, (x, -sp.oo, sp.oo))
-            / sp.Integral(density, (x, -sp.oo, sp.oo)))
+    r"""The variance :math:`\int_0^\infty x^2 p\,/\int_0^\infty p` of an even density,
+    unevaluated (the half line halves the witness's quadrature; evenness is checked)."""
+    if sp.simplify(density.subs(x, -x) - density) != 0:
+        raise ArithmeticError(f"the density {density} is not even")
+    return (sp.Integral(x**2 * density, (x, 0, sp.oo))
+            / sp.Integral(density, (x, 0, sp.oo)))
 
 
 def _engine_density(sde: SDE) -> sp.Expr:
@@ -513,12 +516,13 @@ def _engine_density(sde: SDE) -> sp.Expr:
 def derivation() -> Derivation:
     """Build the stochastic-modified-equation derivation (cached)."""
     x, y, eta, h, s = X, Y, ETA, H, S
-    u = sp.Symbol("u", real=True)
+    u, w = sp.symbols("u w", real=True)
     a = sp.Symbol("a", positive=True)  # skewness parameter of the two-point noise law
     f, phi, Sigma = sp.Function("f"), sp.Function("phi"), sp.Function("Sigma")
     b0, b1, St = sp.Function("b_0"), sp.Function("b_1"), sp.Function("Sigma_tilde")
     F, Phi = sp.Function("F"), sp.Function("Phi")
     G, G1, G2 = sp.Function("G"), sp.Function("G_1"), sp.Function("G_2")
+    c1, c2, E_sde2d = sp.Function("c_1"), sp.Function("c_2"), sp.Function("E_SDE_2d")
     mk, vk = sp.Function("m"), sp.Function("v")
     E_sgd, E_sde, E_sme = sp.Function("E_SGD"), sp.Function("E_SDE"), sp.Function("E_SME")
     E_sgd2d, E_sme2d, E_ode2d = (sp.Function("E_SGD_2d"), sp.Function("E_SME_2d"),
@@ -553,6 +557,13 @@ def derivation() -> Derivation:
                 + polynomial(y, 3)(rng, inst)(y)),
             G1: lambda rng, inst: sp.Lambda((x, y), sp.diff(inst[F](x, y), x)),
             G2: lambda rng, inst: sp.Lambda((x, y), sp.diff(inst[F](x, y), y)),
+            # The 2-D drift correction the matching forces: -(grad G) G / 2.
+            c1: lambda rng, inst: sp.Lambda((x, y), -(
+                inst[G1](x, y) * sp.diff(inst[G1](x, y), x)
+                + inst[G2](x, y) * sp.diff(inst[G1](x, y), y)) / 2),
+            c2: lambda rng, inst: sp.Lambda((x, y), -(
+                inst[G1](x, y) * sp.diff(inst[G2](x, y), x)
+                + inst[G2](x, y) * sp.diff(inst[G2](x, y), y)) / 2),
             Phi: lambda rng, inst: sp.Lambda(
                 (x, y), polynomial(x, 4)(rng, inst)(x) * polynomial(y, 3)(rng, inst)(y)
                 + x**2 * y**2),
@@ -774,6 +785,111 @@ def derivation() -> Derivation:
                        label="Taylor's theorem for Phi along the step, then the "
                              "eta-derivatives at eta = 0"),
     )
+    general_2d = SDE([x, y], -meanG + eta * sp.Matrix([c1(x, y), c2(x, y)]),
+                     sp.sqrt(eta) * g)
+    d.define(
+        "sde-expectation-2d", E_sde2d(x, y), _truncated_semigroup(general_2d, Phi(x, y), 2),
+        "An SDE with drift -G + eta c and noise factor sqrt(eta) g, over the time eta: its "
+        "one-step expectation to eta^2 (generator pieces as in one dimension).",
+        slide=SLIDE_SME,
+    )
+    G_dot_grad = (meanG.T * gradPhi)[0, 0]
+    A0A0 = sp.Add(*[meanG[i] * (sp.Derivative(meanG[j], [x, y][i]) * gradPhi[j]
+                                + meanG[j] * hess[i, j])
+                    for i in range(2) for j in range(2)])
+    c_vec = sp.Matrix([c1(x, y), c2(x, y)])
+    rhs_sde2d = (Phi(x, y) - eta * G_dot_grad
+                 + eta**2 * ((c_vec.T * gradPhi)[0, 0] + (cov * hess).trace() / 2 + A0A0 / 2))
+    d.step(
+        "sde-one-step-2d",
+        Claim(E_sde2d(x, y), rhs_sde2d),
+        "Applying the generator pieces: the drift -G at order eta; at order eta^2 the "
+        "correction c, the noise g g^T / 2 and the drift acting on itself, (G.grad)^2 / 2.",
+        slide=SLIDE_SME,
+        check=Computed(label="the generator pieces applied, derivatives evaluated"),
+        hypotheses=("weak Ito-Taylor expansion: the coefficients and Phi are smooth with "
+                    "derivatives of at most polynomial growth",),
+    )
+    d.step(
+        "weak-order-two-2d",
+        Claim(E_sgd2d(x, y), rhs_sde2d),
+        "Ask for weak order two again.",
+        slide=SLIDE_SME,
+        check=FollowsFrom(Given(E_sde2d(x, y), E_sgd2d(x, y),
+                                "hypothesis: the SDE matches one SGD step to O(eta^3) for "
+                                "every test function Phi (weak order two)")),
+    )
+    d.step(
+        "matching-2d",
+        Claim(rhs_sde2d, rhs_2d_G),
+        "Both expansions, set equal.",
+        slide=SLIDE_SME, check=FollowsFrom(Substitute("sgd-one-step-2d")),
+    )
+    d.step(
+        "matching-2d-d-eta",
+        Claim(sp.diff(rhs_sde2d, eta), sp.diff(rhs_2d_G, eta)),
+        "Differentiate in eta ...",
+        slide=SLIDE_SME, check=FollowsFrom(DifferentiateBoth(eta)),
+    )
+    d.step(
+        "order-two-2d",
+        Claim(sp.diff(rhs_sde2d, eta, 2), sp.diff(rhs_2d_G, eta, 2)),
+        "... twice: the eta^2 coefficients (times 2). The second-derivative terms "
+        "G G^T + g g^T appear on both sides.",
+        slide=SLIDE_SME, check=FollowsFrom(DifferentiateBoth(eta)),
+    )
+    every_Phi = "Phi is any smooth test function"
+    corr1 = -(G1(x, y) * sp.Derivative(G1(x, y), x) + G2(x, y) * sp.Derivative(G1(x, y), y)) / 2
+    corr2 = -(G1(x, y) * sp.Derivative(G2(x, y), x) + G2(x, y) * sp.Derivative(G2(x, y), y)) / 2
+    d.step(
+        "correction-x",
+        Claim(c1(x, y), corr1),
+        "With Phi(u, v) = u/2 (grad Phi = (1/2, 0), no second derivatives) the first "
+        "component of the correction is fixed: c = -(grad G) G / 2 ...",
+        slide=SLIDE_SME,
+        check=FollowsFrom(Specialise(Phi, sp.Lambda((u, w), u / 2), every_Phi)),
+    )
+    d.step(
+        "correction-y",
+        Claim(c2(x, y), corr2),
+        "... and with Phi(u, v) = v/2 the second.",
+        slide=SLIDE_SME,
+        check=FollowsFrom(Specialise(Phi, sp.Lambda((u, w), w / 2), every_Phi),
+                          source="order-two-2d"),
+    )
+    unbiased_2d = ("the sampled gradient is unbiased: its mean is the gradient of the loss F "
+                   "(then grad G is symmetric)")
+    sq = sp.Derivative(F(x, y), x)**2 + sp.Derivative(F(x, y), y)**2
+    Fx, Fy = gradF
+    d.step(
+        "correction-x-unbiased",
+        Claim(c1(x, y), corr1.subs(G1(x, y), Fx)),
+        "For an unbiased gradient G = grad F (first component) ...",
+        slide=SLIDE_SME,
+        check=FollowsFrom(Given(G1(x, y), Fx, unbiased_2d), source="correction-x"),
+    )
+    d.step(
+        "correction-x-gradient",
+        Claim(c1(x, y), -sp.Derivative(sq / 4, x)),
+        "... and the second, the Jacobian of G is the (symmetric) Hessian of F, and the "
+        "correction is a gradient: -grad |grad F|^2 / 4 ...",
+        slide=SLIDE_SME,
+        check=FollowsFrom(Given(G2(x, y), Fy, unbiased_2d)),
+    )
+    d.step(
+        "correction-y-unbiased",
+        Claim(c2(x, y), corr2.subs(G2(x, y), Fy)),
+        "For the second component likewise ...",
+        slide=SLIDE_SME,
+        check=FollowsFrom(Given(G2(x, y), Fy, unbiased_2d), source="correction-y"),
+    )
+    d.step(
+        "correction-y-gradient",
+        Claim(c2(x, y), -sp.Derivative(sq / 4, y)),
+        "... in both components: the modified loss is F + (eta/4) |grad F|^2.",
+        slide=SLIDE_SME,
+        check=FollowsFrom(Given(G1(x, y), Fx, unbiased_2d)),
+    )
     sme_2d = SDE([x, y], modified_drift(F(x, y), [x, y]), sp.sqrt(eta) * g)
     d.define(
         "sme-expectation-2d", E_sme2d(x, y),
@@ -785,9 +901,8 @@ def derivation() -> Derivation:
     d.step(
         "correction-2d",
         Claim(E_sme2d(x, y), rhs_2d),
-        "In two dimensions, with a generic loss and a generic noise factor g, the drift "
-        "correction -grad |grad F|^2 / 4 again matches SGD to O(eta^3): the second-order "
-        "terms of the generator reproduce grad F grad F^T + g g^T.",
+        "Substituted back: with a generic loss and a generic noise factor g, the modified "
+        "equation -grad(F + eta/4 |grad F|^2) dt + sqrt(eta) g dB matches SGD to O(eta^3).",
         slide=SLIDE_SME,
         check=Computed(label="SDE.generator twice on the 2-D modified equation"),
         hypotheses=("weak Ito-Taylor expansion: the coefficients and phi are smooth with "
@@ -928,7 +1043,8 @@ def derivation() -> Derivation:
     d.define(
         "sde-variance", v_sde, _variance_of(p_sde),
         "The variance of symsde's stationary density of the SGD SDE dX = -h X dt + "
-        "sqrt(eta) s dB (stationary_density(SDE.sgd(h x^2/2, eta, s))).",
+        "sqrt(eta) s dB (stationary_density(SDE.sgd(h x^2/2, eta, s))); it is even, so the "
+        "integrals run over the half line.",
         slide=SLIDE_QUAD,
     )
     d.step(
@@ -956,7 +1072,8 @@ def derivation() -> Derivation:
     d.define(
         "sme2-variance", v_sme2, _variance_of(p_sme2),
         "The variance of symsde's stationary density of the second-order modified equation "
-        "on this loss: drift -h(1 + eta h/2) x, a stiffer spring.",
+        "on this loss: drift -h(1 + eta h/2) x, a stiffer spring (an even density: the "
+        "integrals run over the half line).",
         slide=SLIDE_QUAD,
     )
     v_mod = eta * s**2 / (h * (2 + eta * h))
@@ -1017,7 +1134,8 @@ def derivation() -> Derivation:
     p_sme3 = _engine_density(sme3)
     d.define(
         "sme3-variance", v_sme3, _variance_of(p_sme3),
-        "The variance of symsde's stationary density of the third-order equation.",
+        "The variance of symsde's stationary density of the third-order equation (an even "
+        "density: the integrals run over the half line).",
         slide=SLIDE_QUAD,
     )
     v3 = eta * s**2 * (1 + eta * h) / (2 * h * (1 + eta * h / 2 + eta**2 * h**2 / 3))
