@@ -523,6 +523,7 @@ def derivation() -> Derivation:
     F, Phi = sp.Function("F"), sp.Function("Phi")
     G, G1, G2 = sp.Function("G"), sp.Function("G_1"), sp.Function("G_2")
     c1, c2, E_sde2d = sp.Function("c_1"), sp.Function("c_2"), sp.Function("E_SDE_2d")
+    b2, d1, E_sde3 = sp.Function("b_2"), sp.Function("d_1"), sp.Function("E_SDE_3")
     mk, vk = sp.Function("m"), sp.Function("v")
     E_sgd, E_sde, E_sme = sp.Function("E_SGD"), sp.Function("E_SDE"), sp.Function("E_SME")
     E_sgd2d, E_sme2d, E_ode2d = (sp.Function("E_SGD_2d"), sp.Function("E_SME_2d"),
@@ -568,6 +569,9 @@ def derivation() -> Derivation:
                 (x, y), polynomial(x, 4)(rng, inst)(x) * polynomial(y, 3)(rng, inst)(y)
                 + x**2 * y**2),
             # Sequences obeying the mean and variance recursions, from x_0 and v_0.
+            # The third-order terms the eta^3 matching forces.
+            b2: sp.Lambda(x, -h**3 * x / 3),
+            d1: sp.Lambda(x, h),
             mk: sp.Lambda(K, ratio**K * x0),
             vk: sp.Lambda(K, ratio**(2 * K) * (v0 - v_star) + v_star),
         },
@@ -1110,6 +1114,81 @@ def derivation() -> Derivation:
         check=Computed(label="eta-derivatives of the expectation at eta = 0"),
         hypotheses=("the gradient noise is symmetric (zero third moment), as Gaussian noise",),
     )
+    generic3 = SDE([x], [-(h + eta * h**2 / 2) * x + eta**2 * b2(x)],
+                   [[s * sp.sqrt(eta * (1 + eta * d1(x)))]])
+    d.define(
+        "sde-expectation-3", E_sde3(x), _truncated_semigroup(generic3, phi(x), 3),
+        "To match at order eta^3, add to the second-order equation on this loss an eta^2 "
+        "drift term b2 and let the diffusion be eta s^2 (1 + eta d1); E_SDE_3 is its "
+        "one-step expectation to eta^3.",
+        slide=SLIDE_QUAD,
+    )
+    rhs_sde3 = (phi(x) - eta * h * x * p1 + eta**2 / 2 * (h**2 * x**2 + s**2) * p2
+                + eta**3 * ((b2(x) + h**3 * x / 3) * p1 + s**2 * (d1(x) - h) / 2 * p2
+                            - (h**3 * x**3 / 6 + h * x * s**2 / 2) * p3))
+    d.step(
+        "sde-third-order",
+        Claim(E_sde3(x), rhs_sde3),
+        "Orders one and two are SGD's already; at eta^3 the generator pieces give the "
+        "coefficients of phi', phi'' and phi''' shown.",
+        slide=SLIDE_QUAD,
+        check=Computed(label="the generator pieces applied, derivatives evaluated"),
+        hypotheses=("weak Ito-Taylor expansion: the coefficients and phi are smooth with "
+                    "derivatives of at most polynomial growth",),
+    )
+    d.step(
+        "weak-order-three",
+        Claim(E_sgd3(x), rhs_sde3),
+        "Ask for a match to O(eta^4).",
+        slide=SLIDE_QUAD,
+        check=FollowsFrom(Given(E_sde3(x), E_sgd3(x),
+                                "hypothesis: the SDE matches one SGD step to O(eta^4) for "
+                                "every test function phi (weak order three)")),
+    )
+    d.step(
+        "matching-3",
+        Claim(rhs_sde3, sgd3_rhs),
+        "Both expansions, set equal.",
+        slide=SLIDE_QUAD, check=FollowsFrom(Substitute("sgd-third-order")),
+    )
+    for k, what in ((1, "Differentiate in eta ..."), (2, "... again ..."),
+                    (3, "... and a third time: the eta^3 coefficients (times 6); the "
+                        "phi''' terms agree by themselves.")):
+        d.step(
+            f"matching-3-d{k}",
+            Claim(sp.diff(rhs_sde3, eta, k), sp.diff(sgd3_rhs, eta, k)),
+            what, slide=SLIDE_QUAD, check=FollowsFrom(DifferentiateBoth(eta)),
+        )
+    d.step(
+        "third-order-drift",
+        Claim(b2(x), -h**3 * x / 3),
+        "With phi(u) = u/6 (phi' = 1/6, no higher derivatives) the eta^2 drift term is "
+        "fixed: b2 = -h^3 x / 3.",
+        slide=SLIDE_QUAD,
+        check=FollowsFrom(Specialise(phi, sp.Lambda(u, u / 6), every_phi)),
+    )
+    d.step(
+        "third-order-quadratic-phi",
+        Claim(2 * x * (b2(x) + h**3 * x / 3) + s**2 * (d1(x) - h), 0),
+        "With phi(u) = u^2/6 (phi' = x/3, phi'' = 1/3) ...",
+        slide=SLIDE_QUAD,
+        check=FollowsFrom(Specialise(phi, sp.Lambda(u, u**2 / 6), every_phi),
+                          source="matching-3-d3"),
+    )
+    d.step(
+        "third-order-noise-equation",
+        Claim(s**2 * (d1(x) - h), 0),
+        "... and the drift term just found ...",
+        slide=SLIDE_QUAD, check=FollowsFrom(Substitute("third-order-drift")),
+    )
+    d.step(
+        "third-order-noise",
+        Claim(d1(x), h),
+        "... the noise must grow with eta h: d1 = h, which the second-order equation "
+        "leaves out.",
+        slide=SLIDE_QUAD,
+        check=FollowsFrom(DivideBoth(s**2, "s > 0: the gradient noise is not zero")),
+    )
     drift3 = -(h + eta * h**2 / 2 + eta**2 * h**3 / 3) * x
     sme3 = SDE([x], [drift3], [[s * sp.sqrt(eta * (1 + eta * h))]])
     d.define(
@@ -1123,9 +1202,7 @@ def derivation() -> Derivation:
     d.step(
         "third-order-match",
         Claim(E_sme3(x), sgd3_rhs),
-        "It matches one SGD step at order eta^3: the noise must grow with eta h, which the "
-        "second-order equation leaves out (these two terms are what the eta^3 coefficients "
-        "of phi' and phi'' require; see _third_order_terms).",
+        "Substituted back, the third-order equation matches one SGD step to O(eta^4).",
         slide=SLIDE_QUAD,
         check=Computed(label="SDE.generator three times"),
         hypotheses=("weak Ito-Taylor expansion: the coefficients and phi are smooth with "
