@@ -38,6 +38,12 @@ a temperature, and the stationary probability current
 does not vanish: it is divergence-free (so :math:`p` is stationary) and circulates around
 the minimum, :math:`x J_y - y J_x = -\kappa\,x^\top S^{-1}x\,p` with
 :math:`\kappa = \eta C_{12}(h_2 - h_1)/(2(h_1 + h_2))`.
+
+*How the steps are checked.* symsde's stationary density, its current and potential are
+definitions; covariances are inverse Hessians of the potential and variances Gaussian
+integrals, with derivatives and integrals left for the numeric witness to evaluate by
+finite differences and quadrature; the learning rates are checked by the derivative of the
+KL divergence at the claimed rate.
 """
 
 from __future__ import annotations

@@ -54,6 +54,16 @@ stationary variance at order :math:`\eta^2` needs the one-step match at order
 :math:`\eta^3`, which fixes the drift :math:`-(h + \eta h^2/2 + \eta^2 h^3/3)x` and the
 diffusion :math:`\eta s^2(1 + \eta h)`; that third-order equation reproduces
 :math:`\eta s^2/(2h) + \eta^2 s^2/4`.
+
+*How the steps are checked.* Every expectation is a defined quantity with its operations
+left unevaluated: SGD's one-step expectation is an explicit average over a two-point noise
+law of mean 0 and variance 1 (arbitrary skewness), differentiated in :math:`\eta` at 0;
+the SDE's is its weak Ito-Taylor expansion with the generator split by powers of
+:math:`\eta`; stationary variances are Gaussian integrals of symsde's stationary
+densities. The numeric witness evaluates those operations by finite differences and
+quadrature. The drift and diffusion of the modified equations are *derived* by rule steps
+(equate the expansions, differentiate in :math:`\eta`, specialise the test function), under
+the stated hypothesis that the SDE matches SGD to the given order.
 """
 
 from __future__ import annotations
