@@ -453,8 +453,16 @@ def derivation() -> Derivation:
         "kl-learning-rate-2d",
         Claim(sp.Subs(sp.Derivative(KL2(eta), eta), eta, eta_star_2d), 0),
         "The KL is stationary at 4/(n tr C) whatever the curvatures and the noise "
-        "correlation: Mandt et al.'s 2 D/(N tr C) with D = 2.",
+        "correlation: Mandt et al.'s 2 D/(N tr C) with D = 2 ...",
         slide=SLIDE_BAYES, check=Computed(label="derivative of the KL at eta*"),
+    )
+
+    d.step(
+        "kl-minimum-2d",
+        Claim(sp.Subs(sp.Derivative(KL2(eta), (eta, 2)), eta, eta_star_2d),
+              n**2 * (C11 + C22)**2 / 16),
+        "... and it is a minimum there: the second derivative is 1/eta*^2 > 0.",
+        slide=SLIDE_BAYES, check=Computed(label="second derivative of the KL at eta*"),
     )
 
     # -- Chaudhari & Soatto: a stationary state with a current -----------------------------
