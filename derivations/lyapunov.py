@@ -38,6 +38,12 @@ a temperature, and the stationary probability current
 does not vanish: it is divergence-free (so :math:`p` is stationary) and circulates around
 the minimum, :math:`x J_y - y J_x = -\kappa\,x^\top S^{-1}x\,p` with
 :math:`\kappa = \eta C_{12}(h_2 - h_1)/(2(h_1 + h_2))`.
+
+*How the steps are checked.* symsde's stationary density, its current and potential are
+definitions; covariances are inverse Hessians of the potential and variances Gaussian
+integrals, with derivatives and integrals left for the numeric witness to evaluate by
+finite differences and quadrature; the learning rates are checked by the derivative of the
+KL divergence at the claimed rate.
 """
 
 from __future__ import annotations
@@ -52,7 +58,16 @@ import sympy as sp
 from symsde import SDE, simulate, stationary_density
 from symsde.confirm import covariance_test, mean_test
 from symsde.experiment import Experiment
-from symsde.proof import Claim, Derivation, Value, Witness
+from symsde.proof import (
+    Claim,
+    Computed,
+    Derivation,
+    FollowsFrom,
+    Given,
+    MultiplyBoth,
+    Substitute,
+    Witness,
+)
 from symsde.stationary import StationaryDensity
 
 __all__ = [
@@ -208,207 +223,294 @@ def probability_velocity(h1: Any, h2: Any, C: Any, eta: Any, x: Any = X,
 
 
 # -- the derivation -------------------------------------------------------------------------
+def _hessian(expr: sp.Expr, state: list[sp.Symbol]) -> sp.Matrix:
+    """The Hessian with its derivatives unevaluated (for the numeric witness)."""
+    return sp.Matrix(len(state), len(state),
+                     lambda i, j: sp.Derivative(expr, state[i], state[j]))
+
+
+def _inverse_2x2(m: sp.Matrix) -> sp.Matrix:
+    """The inverse of a 2x2 matrix by its adjugate (no elimination, entries kept as given)."""
+    a, b, c, e = m
+    return sp.Matrix([[e, -b], [-c, a]]) / (a * e - b * c)
+
+
+def _variance_of(density: sp.Expr, x: sp.Symbol = X) -> sp.Expr:
+    r"""The variance :math:`\int_0^\infty x^2 p\,/\int_0^\infty p` of an even density,
+    unevaluated (the half line halves the witness's quadrature; evenness is checked)."""
+    if sp.simplify(density.subs(x, -x) - density) != 0:
+        raise ArithmeticError(f"the density {density} is not even")
+    return (sp.Integral(x**2 * density, (x, 0, sp.oo))
+            / sp.Integral(density, (x, 0, sp.oo)))
+
+
+def _gaussian_kl_formula(cov_q: sp.Matrix, precision_p: sp.Matrix) -> sp.Expr:
+    r"""KL(N(0, S) || N(0, P^-1)) = (tr(P S) - d - ln det(P S)) / 2, unsimplified."""
+    ratio = precision_p * cov_q
+    return (ratio.trace() - cov_q.shape[0] - sp.log(ratio.det())) / 2
+
+
 @cache
 def derivation() -> Derivation:
     """Build the Lyapunov / Bayesian-learning-rate / stationary-current derivation (cached)."""
     eta, n, h, s, x, y = ETA, N, H, S, X, Y
     A, C, Hm = A_MAT, C_MAT, H_MAT
     vec = sp.Matrix([x, y])
+    state = [x, y]
+    c_iso = sp.Symbol("c", positive=True)
+    p, Jx, Jy = sp.Function("p"), sp.Function("J_x"), sp.Function("J_y")
+    KL1, KL2 = sp.Function("KL_1"), sp.Function("KL_2")
+    v_post, v_sde = sp.symbols("v_posterior v_SDE", positive=True)
+    eta_star_1d = 2 / (n * s**2)
     d = Derivation(
         "lyapunov",
         "SGD near a minimum: Lyapunov covariance, Bayesian learning rate, stationary current",
-        witness=Witness(ranges={C12: (-0.5, 0.5), A12: (-0.5, 0.5)}),
+        witness=Witness(ranges={C11: (1, 2), C22: (1, 2), C12: (-0.5, 0.5),
+                                A11: (1, 2), A22: (1, 2), A12: (-0.5, 0.5)}),
         summary="Linearised SGD is an Ornstein-Uhlenbeck process; its Lyapunov covariance "
                 "fixes the learning rate that samples the posterior (Mandt et al. 2017), and "
                 "non-commuting noise leaves a circulating stationary current (Chaudhari & "
                 "Soatto 2018).",
     )
+    pd_hyp = ("A and C are symmetric positive definite (a minimum, a non-degenerate noise), "
+              "so the Lyapunov equation has exactly one solution")
 
     # -- the Lyapunov equation --------------------------------------------------------------
     I2 = sp.eye(2)
     shifted = A - A.trace() * I2
     S_general = eta * (A.det() * C + shifted * C * shifted.T) / (2 * A.trace() * A.det())
-    S_names = sp.Matrix([[sp.Symbol("S_11"), sp.Symbol("S_12")],
-                         [sp.Symbol("S_12"), sp.Symbol("S_22")]])
     d.step(
         "lyapunov-2x2",
-        Claim(S_names, S_general),
+        Claim(A * S_general + S_general * A.T, eta * C),
         "A Gaussian is stationary for dX = -A X dt + sqrt(eta C) dB when the drift's "
         "contraction A S + S A^T balances the injected noise eta C; for a symmetric 2x2 "
-        "Hessian this linear system has the closed-form solution on the right.",
-        slide=SLIDE_BAYES,
-        check=Value(_lyapunov_2x2, label="solve(A S + S A^T = eta C, S)"),
+        "Hessian the matrix S = eta (det A C + (A - tr A I) C (A - tr A I)^T) / (2 tr A "
+        "det A) solves this linear system, and it is the only solution.",
+        slide=SLIDE_BAYES, check=Computed(label="the matrix products"),
+        hypotheses=(pd_hyp,),
     )
-    S_eig = sp.Matrix(2, 2, lambda i, j: eta * C[i, j] / (Hm[i, i] + Hm[j, j]))
-
-    def engine_covariance() -> sp.Matrix:
-        st = _noncommuting_density()
-        if st.method != "gaussian-lyapunov":
-            raise ArithmeticError(f"expected the Lyapunov method, symsde used {st.method}")
-        return st.covariance
-
-    d.step(
-        "engine-covariance",
-        Claim(S_names, S_eig),
-        "In the Hessian's eigenbasis A = diag(h1, h2) the solution is S_ij = eta C_ij / "
-        "(h_i + h_j); symsde finds it with its gaussian-lyapunov method, because "
+    st = _noncommuting_density()
+    if st.method != "gaussian-lyapunov":
+        raise ArithmeticError(f"expected the Lyapunov method, symsde used {st.method}")
+    if st.is_gibbs is not False:
+        raise ArithmeticError(f"symsde reports is_gibbs = {st.is_gibbs}")
+    U = st.potential
+    sde = st.sde
+    d.define(
+        "density", p(x, y), sp.exp(-U),
+        "symsde's stationary density (unnormalised) of the SGD SDE near a minimum in the "
+        "Hessian's eigenbasis, dX = -H X dt + sqrt(eta C) dB, H = diag(h1, h2), noise "
+        "factor chol(C); symsde finds it with its gaussian-lyapunov method because "
         "correlated noise makes the drift a non-gradient field for D = eta C.",
         slide=SLIDE_BAYES,
-        check=Value(engine_covariance,
-                    label="stationary_density(dX = -H X dt + sqrt(eta C) dB).covariance"),
     )
-    c_iso = sp.Symbol("c", positive=True)
-
-    @cache
-    def isotropic() -> StationaryDensity:
-        sde = SDE.sgd((vec.T * A * vec)[0, 0] / 2, [x, y], eta, sp.sqrt(c_iso))
-        st = stationary_density(sde, normalize=False)
-        if st.method != "potential":
-            raise ArithmeticError(f"expected the potential method, symsde used {st.method}")
-        return st
-
+    current = sde.current(p(x, y), evaluate=False)
+    d.define("current-x", Jx(x, y), current[0],
+             "Its probability current J = mu p - (1/2) div(D p) (SDE.current), first ...",
+             slide=SLIDE_BAYES)
+    d.define("current-y", Jy(x, y), current[1], "... and second component.",
+             slide=SLIDE_BAYES)
+    d.step(
+        "stationary",
+        Claim(sde.fokker_planck(p(x, y), evaluate=False), 0),
+        "The engine's density is stationary: the Fokker-Planck right-hand side vanishes.",
+        slide=SLIDE_BAYES,
+        check=Computed(how=lambda e: sp.factor(e.doit()), label="SDE.fokker_planck(p)"),
+    )
+    S_eig = sp.Matrix(2, 2, lambda i, j: eta * C[i, j] / (Hm[i, i] + Hm[j, j]))
+    d.step(
+        "engine-covariance",
+        Claim(_inverse_2x2(_hessian(U, state)), S_eig),
+        "It is the Gaussian exp(-x^T S^-1 x / 2) whose covariance, the inverse Hessian of "
+        "the potential, is S_ij = eta C_ij / (h_i + h_j): the case A = diag(h1, h2) of the "
+        "2x2 solution.",
+        slide=SLIDE_BAYES,
+        check=Computed(how=lambda e: e.doit().applyfunc(sp.factor),
+                       label="inverse Hessian of the engine's potential"),
+    )
+    sde_iso = SDE.sgd((vec.T * A * vec)[0, 0] / 2, state, eta, sp.sqrt(c_iso))
+    st_iso = stationary_density(sde_iso, normalize=False)
+    if st_iso.method != "potential" or not st_iso.is_gibbs:
+        raise ArithmeticError(f"expected a Gibbs density by the potential method, symsde "
+                              f"used {st_iso.method}")
+    U_iso = st_iso.potential
     a_inv = sp.Matrix([[A22, -A12], [-A12, A11]]) / (A11 * A22 - A12**2)
     d.step(
         "isotropic-covariance",
-        Claim(S_names, eta * c_iso / 2 * a_inv),
+        Claim(_inverse_2x2(_hessian(U_iso, state)), eta * c_iso / 2 * a_inv),
         "With isotropic noise C = c I the drift is a gradient for D, so symsde uses its "
         "zero-current potential method rather than the Lyapunov one; inverting the "
         "potential's Hessian gives S = (eta c/2) A^-1.",
-        slide=SLIDE_BAYES,
-        check=Value(lambda: sp.hessian(isotropic().potential, (x, y)).inv(),
-                    label="inverse Hessian of stationary_density(...).potential"),
+        slide=SLIDE_BAYES, check=Computed(label="inverse Hessian of the engine's potential"),
     )
-    T = sp.Symbol("T", positive=True)
+    loss_iso = (vec.T * A * vec)[0, 0] / 2
     d.step(
         "isotropic-temperature",
-        Claim(T, eta * c_iso / 2),
-        "That density is Gibbs, exp(-L/T), at the temperature eta c / 2: the learning rate "
-        "acts as a temperature, as in the notes' one-dimensional SGD SDE.",
-        slide=SLIDE_BAYES,
-        check=Value(lambda: isotropic().temperature if isotropic().is_gibbs else sp.nan,
-                    label="stationary_density(...).temperature"),
+        Claim(loss_iso / (U_iso - U_iso.subs({x: 0, y: 0})), eta * c_iso / 2),
+        "That density is Gibbs, exp(-L/T): the potential is the loss over the temperature "
+        "T = eta c / 2 (symsde reports is_gibbs): the learning rate acts as a temperature, "
+        "as in the notes' one-dimensional SGD SDE.",
+        slide=SLIDE_BAYES, check=Computed(label="the loss over the engine's potential"),
     )
 
     # -- Mandt, Hoffman & Blei: the learning rate that samples the posterior --------------
-    v_post, v_sde = sp.Symbol("v_posterior", positive=True), sp.Symbol("v_SDE", positive=True)
+    d.define(
+        "posterior-variance-def", v_post,
+        _variance_of(sp.exp(-n * h * x**2 / 2)),
+        "With the average loss L = h x^2/2 over n data points (flat prior) the posterior "
+        "is exp(-n L)/Z; v_posterior is its variance (the density is even, so the integrals "
+        "run over the half line).",
+        slide=SLIDE_BAYES,
+    )
     d.step(
         "posterior-variance",
         Claim(v_post, 1 / (n * h)),
-        "With the average loss L = h x^2/2 over n data points the posterior is "
-        "exp(-n L)/Z, a Gaussian whose variance integrates to 1/(n h).",
+        "A Gaussian of variance 1/(n h).",
+        slide=SLIDE_BAYES, check=Computed(label="Gaussian integrals"),
+    )
+    p_sde = stationary_density(SDE.sgd(h * x**2 / 2, [x], eta, s), normalize=False).unnormalized
+    d.define(
+        "sgd-sde-variance-def", v_sde, _variance_of(p_sde),
+        "The variance of symsde's stationary density of the one-dimensional SGD SDE with "
+        "gradient-noise variance s^2, stationary_density(SDE.sgd(h x^2/2, eta, s)) (an even "
+        "density: the integrals run over the half line).",
         slide=SLIDE_BAYES,
-        check=Value(_posterior_variance,
-                    label="integrate(x^2 e^(-n h x^2/2)) / integrate(e^(-n h x^2/2))"),
     )
     d.step(
         "sgd-sde-variance",
         Claim(v_sde, eta * s**2 / (2 * h)),
-        "symsde's stationary density of the one-dimensional SGD SDE with gradient-noise "
-        "variance s^2 is Gaussian with variance eta s^2/(2h).",
-        slide=SLIDE_BAYES,
-        check=Value(_sgd_sde_variance,
-                    label="1/U'' from stationary_density(SDE.sgd(h x^2/2, eta, s))"),
+        "A Gaussian of variance eta s^2/(2h).",
+        slide=SLIDE_BAYES, check=Computed(label="Gaussian integrals"),
     )
-    eta_star = sp.Symbol("eta_star", positive=True)
+    matched = Witness(values={eta: eta_star_1d})
+    why_eta = ("eta is fixed by the matching condition: its instance is the value the "
+               "chain derives")
+    d.step(
+        "matching-condition",
+        Claim(v_post, eta * s**2 / (2 * h)),
+        "Mandt et al. choose the learning rate so that the SDE's stationary variance is the "
+        "posterior's.",
+        slide=SLIDE_BAYES,
+        check=FollowsFrom(Given(v_sde, v_post, "hypothesis: eta is chosen so that the "
+                                               "stationary variance equals the posterior "
+                                               "variance")),
+        witness=matched,
+    )
+    d.step(
+        "matching-equation",
+        Claim(1 / (n * h), eta * s**2 / (2 * h)),
+        "Both variances in closed form.",
+        slide=SLIDE_BAYES,
+        check=FollowsFrom(Substitute("posterior-variance")), witness=matched,
+    )
     d.step(
         "matching-learning-rate",
-        Claim(eta_star, 2 / (n * s**2)),
-        "Setting the two variances equal and solving for the learning rate gives "
-        "2/(n s^2): the curvature h cancels, so one learning rate fits the whole quadratic "
-        "(Mandt et al. 2017, Theorem 1 with D = 1 and minibatch size 1).",
+        Claim(eta, eta_star_1d),
+        "Multiplying by 2h/s^2 gives the learning rate 2/(n s^2): the curvature h cancels, "
+        "so one learning rate fits the whole quadratic (Mandt et al. 2017, Theorem 1 with "
+        "D = 1 and minibatch size 1).",
         slide=SLIDE_BAYES,
-        check=Value(_matching_rate, label="solve(v_SDE = v_posterior, eta)"),
+        check=FollowsFrom(MultiplyBoth(2 * h / s**2)), witness=matched,
+        no_independent_witness=why_eta,
+    )
+    d.step(
+        "matching-check",
+        Claim(_variance_of(p_sde).subs(eta, eta_star_1d), 1 / (n * h)),
+        "Check: at eta = 2/(n s^2) the engine's stationary variance is the posterior "
+        "variance, whatever the curvature h.",
+        slide=SLIDE_BAYES, check=Computed(label="Gaussian integrals"),
+    )
+    r1 = (eta * s**2 / (2 * h)) / (1 / (n * h))
+    d.define(
+        "kl-1d", KL1(eta), (r1 - 1 - sp.log(r1)) / 2,
+        "Mandt et al. choose eta by minimising KL(q_eta || posterior); for two centred "
+        "Gaussians of variances v_SDE and v_posterior (the steps above) it is "
+        "(r - 1 - ln r)/2 with r = v_SDE / v_posterior.",
+        slide=SLIDE_BAYES,
     )
     d.step(
         "kl-learning-rate",
-        Claim(eta_star, 2 / (n * s**2)),
-        "Mandt et al. choose eta by minimising KL(q_eta || posterior); for two centred "
-        "Gaussians the stationary point of that KL in eta is the same rate.",
+        Claim(sp.Subs(sp.Derivative(KL1(eta), eta), eta, eta_star_1d), 0),
+        "The KL is stationary in eta at the same rate 2/(n s^2) ...",
+        slide=SLIDE_BAYES, check=Computed(label="derivative of the KL at eta*"),
+    )
+    d.step(
+        "kl-minimum",
+        Claim(sp.Subs(sp.Derivative(KL1(eta), (eta, 2)), eta, eta_star_1d), n**2 * s**4 / 8),
+        "... where its second derivative is positive: a minimum.",
+        slide=SLIDE_BAYES, check=Computed(label="second derivative of the KL at eta*"),
+    )
+    eta_star_2d = 4 / (n * C.trace())
+    d.define(
+        "kl-2d", KL2(eta), _gaussian_kl_formula(S_eig, n * Hm),
+        "In two dimensions: KL(N(0, S) || N(0, (n H)^-1)) = (tr(n H S) - 2 - ln det(n H S))/2 "
+        "with the engine's stationary covariance S (step engine-covariance) and the "
+        "posterior precision n H, in the Hessian's eigenbasis (which leaves the KL "
+        "unchanged).",
         slide=SLIDE_BAYES,
-        check=Value(_kl_rate_1d, label="solve(d/d eta KL(q_eta || p), eta)"),
     )
     d.step(
         "kl-learning-rate-2d",
-        Claim(eta_star, 4 / (n * C.trace())),
-        "In two dimensions, with symsde's stationary covariance for q_eta and the posterior "
-        "covariance (n H)^-1 (in the Hessian's eigenbasis, which leaves the KL unchanged), "
-        "the KL is stationary at 4/(n tr C) whatever the curvatures and the noise "
-        "correlation: Mandt et al.'s 2 D/(N tr C) with D = 2.",
-        slide=SLIDE_BAYES,
-        check=Value(_kl_rate_2d, label="solve(d/d eta KL(N(0, S) || N(0, (n H)^-1)), eta)"),
+        Claim(sp.Subs(sp.Derivative(KL2(eta), eta), eta, eta_star_2d), 0),
+        "The KL is stationary at 4/(n tr C) whatever the curvatures and the noise "
+        "correlation: Mandt et al.'s 2 D/(N tr C) with D = 2 ...",
+        slide=SLIDE_BAYES, check=Computed(label="derivative of the KL at eta*"),
+    )
+
+    d.step(
+        "kl-minimum-2d",
+        Claim(sp.Subs(sp.Derivative(KL2(eta), (eta, 2)), eta, eta_star_2d),
+              n**2 * (C11 + C22)**2 / 16),
+        "... and it is a minimum there: the second derivative is 1/eta*^2 > 0.",
+        slide=SLIDE_BAYES, check=Computed(label="second derivative of the KL at eta*"),
     )
 
     # -- Chaudhari & Soatto: a stationary state with a current -----------------------------
-    H_sym, C_sym = sp.MatrixSymbol("H", 2, 2), sp.MatrixSymbol("C", 2, 2)
     d.step(
         "noise-does-not-commute",
-        Claim(H_sym * C_sym - C_sym * H_sym, C12 * (H1 - H2) * sp.Matrix([[0, 1], [-1, 0]])),
+        Claim(Hm * C - C * Hm, C12 * (H1 - H2) * sp.Matrix([[0, 1], [-1, 0]])),
         "For a diagonal Hessian with distinct curvatures and correlated noise (C_12 != 0) "
         "the noise does not commute with the Hessian.",
-        slide=SLIDE_NEQ,
-        check=Value(lambda: Hm * C - C * Hm, label="H C - C H"),
+        slide=SLIDE_NEQ, check=Computed(label="H C - C H"),
+        no_independent_witness="a product of two explicit 2x2 matrices: after expand both "
+                               "sides are the same polynomials",
     )
-    U_xy = sp.Symbol("U_xy", real=True)
-
-    def cross_term() -> sp.Expr:
-        st = _noncommuting_density()
-        if st.is_gibbs is not False:
-            raise ArithmeticError(f"symsde reports is_gibbs = {st.is_gibbs}")
-        return sp.factor(sp.diff(st.potential, x, y))
-
     det_term = C11 * C22 * (H1 + H2)**2 - 4 * H1 * H2 * C12**2
     d.step(
         "potential-not-loss",
-        Claim(U_xy, -4 * H1 * H2 * (H1 + H2) * C12 / (eta * det_term)),
+        Claim(sp.Derivative(U, x, y), -4 * H1 * H2 * (H1 + H2) * C12 / (eta * det_term)),
         "The stationary potential U = x^T S^-1 x / 2 has a cross term x y that the loss "
         "(h1 x^2 + h2 y^2)/2 lacks, so p is not exp(-L/T) for any temperature; symsde "
         "reports is_gibbs False.",
-        slide=SLIDE_NEQ,
-        check=Value(cross_term, label="d^2/dx dy of stationary_density(...).potential"),
+        slide=SLIDE_NEQ, check=Computed(label="mixed derivative of the engine's potential"),
     )
-    v_names = sp.Matrix([sp.Symbol("J_x/p"), sp.Symbol("J_y/p")])
     S_inv = S_eig.inv()
     # (1/2)(S H - H S) S^-1 x, each entry brought over one denominator.
     velocity = ((S_eig * Hm - Hm * S_eig) / 2 * S_inv * vec).applyfunc(sp.factor)
     d.step(
         "probability-current",
-        Claim(v_names, velocity),
-        "The stationary current J = -H x p - (eta/2) C grad p, computed by symsde, equals "
-        "(1/2)(S H - H S) S^-1 x p by the Lyapunov equation; it is non-zero because S and H "
-        "do not commute.",
-        slide=SLIDE_NEQ,
-        check=Value(_velocity, label="SDE.current(p) / p for the stationary p"),
+        Claim(sp.Matrix([Jx(x, y), Jy(x, y)]) / p(x, y), velocity),
+        "The stationary current J = -H x p - (eta/2) C grad p equals (1/2)(S H - H S) "
+        "S^-1 x p by the Lyapunov equation; it is non-zero because S and H do not commute.",
+        slide=SLIDE_NEQ, check=Computed(label="SDE.current(p) / p"),
     )
-    quad_form = sp.factor((vec.T * S_inv * vec)[0, 0])  # x^T S^-1 x = 2 U
-    v_y = velocity[1]
-    p_fn, Jx, Jy = sp.Function("p"), sp.Function("J_x"), sp.Function("J_y")
-
-    def divergence_part() -> sp.Expr:
-        # J_x = v_x p with v = SDE.current(p)/p and p = exp(-U) from the engine.
-        p_engine = sp.exp(-sp.factor(_noncommuting_density().potential))
-        return sp.factor(sp.diff(_velocity()[0] * p_engine, x) / p_engine)
-
     d.step(
         "current-divergence-free",
-        Claim(sp.Derivative(Jx(x, y), x) / p_fn(x, y),
-              -(sp.Derivative(v_y, y) - v_y * sp.factor(sp.diff(quad_form / 2, y)))),
-        "The current is divergence-free, so p is stationary although J != 0: the change of "
-        "J_x along x exactly cancels the change of J_y = v_y e^-U along y, "
-        "(v_y' - v_y U_y) p.",
+        Claim(sp.Derivative(Jx(x, y), x) + sp.Derivative(Jy(x, y), y), 0),
+        "Yet the current is divergence-free (the Fokker-Planck equation is the continuity "
+        "equation dp/dt = -div J), so p is stationary although J != 0.",
         slide=SLIDE_NEQ,
-        check=Value(divergence_part, label="d/dx (v_x p) / p with v = SDE.current(p)/p"),
+        check=Computed(how=lambda e: sp.factor(e.doit()), label="div J from SDE.current(p)"),
     )
+    quad_form = sp.factor((vec.T * S_inv * vec)[0, 0])  # x^T S^-1 x = 2 U
     kappa = eta * C12 * (H2 - H1) / (2 * (H1 + H2))
     d.step(
         "circulation",
-        Claim(x * Jy(x, y) / p_fn(x, y) - y * Jx(x, y) / p_fn(x, y),
-              sp.factor(-kappa * quad_form)),
+        Claim(x * Jy(x, y) / p(x, y) - y * Jx(x, y) / p(x, y), sp.factor(-kappa * quad_form)),
         "The angular component x J_y - y J_x has one sign everywhere: probability circulates "
         "around the minimum in a fixed direction, the stationary cycles of Chaudhari and "
         "Soatto, even for a convex quadratic loss.",
-        slide=SLIDE_NEQ,
-        check=Value(lambda: sp.factor(x * _velocity()[1] - y * _velocity()[0]),
-                    label="x v_y - y v_x from SDE.current(p) / p"),
+        slide=SLIDE_NEQ, check=Computed(label="x J_y - y J_x from SDE.current(p)"),
     )
     return d
 
