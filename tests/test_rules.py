@@ -18,6 +18,7 @@ from symsde.proof import (
     FollowsFrom,
     Given,
     GivenThroughout,
+    Induction,
     Instantiate,
     IntegrateBoth,
     LimitBoth,
@@ -25,6 +26,7 @@ from symsde.proof import (
     Rearrange,
     Rewrite,
     RuleMisuseError,
+    Specialise,
     Substitute,
     Witness,
 )
@@ -85,7 +87,8 @@ def chain(rule, claim, premise=PREMISE) -> Derivation:
 
 
 def test_every_rule_has_a_case() -> None:
-    assert {type(r) for r, _ in CASES.values()} == set(RULE_TYPES)
+    # Induction and Specialise need premises of their own form: tested below.
+    assert {type(r) for r, _ in CASES.values()} | {Induction, Specialise} == set(RULE_TYPES)
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -162,3 +165,53 @@ def test_apply_refuses_arbitrary_code() -> None:
     ctx = StepContext({}, ["s"], "s")
     with pytest.raises(RuleMisuseError, match="arbitrary code"):
         ApplyBoth(lambda e: 7).apply(PREMISE, ctx)
+
+
+# -- rules whose premise has a form of its own ----------------------------------------------
+k = sp.Symbol("k", integer=True, nonnegative=True)
+q = sp.Function("q")
+phi = sp.Function("phi")
+
+
+def _rule_step(premise: Claim, claim: Claim, rule) -> str:
+    d = Derivation("form", "form")
+    d.step("premise", premise, "true", slide="S", check=Computed())
+    d.step("s", claim, "by the rule", slide="S", check=FollowsFrom(rule))
+    return d.verify_step("s").verdict
+
+
+def test_induction_from_a_constant_step_to_a_constant_sequence() -> None:
+    # q(k) = a^2 + 0*k in disguise: (k+1) - k = 1 appears on both sides.
+    premise = Claim(sp.Sum(1, (sp.Symbol("j", integer=True), 1, k + 1)) - (k + 1),
+                    sp.Sum(1, (sp.Symbol("j", integer=True), 1, k)) - k)
+    claim = Claim(premise.rhs, 0)
+    assert _rule_step(premise, claim, Induction(k)) == "holds"
+    assert _rule_step(premise, Claim(premise.rhs, 1), Induction(k)) == "fails"
+    for wrong in _premise_mutants(premise):
+        assert _rule_step(wrong, claim, Induction(k)) == "fails"
+    ctx = StepContext({}, ["s"], "s")
+    with pytest.raises(RuleMisuseError, match="integer"):
+        Induction(x).apply(premise, ctx)
+    with pytest.raises(RuleMisuseError, match="q\\(k\\+1\\) = q\\(k\\)"):
+        Induction(k).apply(Claim(k + 2, k), ctx)
+    with pytest.raises(RuleMisuseError, match="does not depend"):
+        Induction(k).apply(Claim(x, x), ctx)
+
+
+def test_specialise_a_statement_about_every_test_function() -> None:
+    u = sp.Symbol("u", real=True)
+    premise = Claim(sp.Derivative(phi(x) * sp.exp(-a * x), x),
+                    (sp.Derivative(phi(x), x) - a * phi(x)) * sp.exp(-a * x))
+    instance = sp.Lambda(u, u**2)
+    claim = Claim(sp.Derivative(x**2 * sp.exp(-a * x), x), (2 * x - a * x**2) * sp.exp(-a * x))
+    rule = Specialise(phi, instance, "the product rule holds for every phi")
+    assert _rule_step(premise, claim, rule) == "holds"
+    for wrong in _premise_mutants(premise):
+        assert _rule_step(wrong, claim, rule) == "fails"
+    ctx = StepContext({}, ["s"], "s")
+    with pytest.raises(RuleMisuseError, match="closed"):
+        Specialise(phi, sp.Lambda(u, u * a), "r").apply(premise, ctx)
+    with pytest.raises(RuleMisuseError, match="reason"):
+        Specialise(phi, instance, "").apply(premise, ctx)
+    with pytest.raises(RuleMisuseError, match="does not occur"):
+        Specialise(q, instance, "r").apply(premise, ctx)

@@ -27,6 +27,7 @@ __all__ = [
     "DivideBoth",
     "Given",
     "GivenThroughout",
+    "Induction",
     "Instantiate",
     "IntegrateBoth",
     "LimitBoth",
@@ -35,6 +36,7 @@ __all__ = [
     "Rewrite",
     "Rule",
     "RuleMisuseError",
+    "Specialise",
     "Substitute",
 ]
 
@@ -558,8 +560,89 @@ class GivenThroughout(Rule):
         return (f"{sp.sstr(self.old)} = {sp.sstr(self.new)}: {self.because}",)
 
 
+@dataclass(frozen=True)
+class Specialise(Rule):
+    r"""A premise that holds for *every* test function holds for a particular one.
+
+    ``function`` is an undefined function the premise quantifies over (a test function
+    :math:`\varphi`); ``instance`` a closed :class:`sympy.Lambda` (no free symbols besides
+    its own variables, so nothing in the premise can be captured). The derivatives of the
+    instance are evaluated. Refused when the function does not occur, when it is a name an
+    earlier definition fixes (a defined name is not arbitrary), or without a reason.
+    """
+
+    function: Any
+    instance: sp.Lambda
+    because: str
+    name: str = "specialise a test function"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        if not self.because.strip():
+            raise RuleMisuseError("specialising needs a reason why the premise holds for "
+                                  "every such function")
+        if not isinstance(self.instance, sp.Lambda):
+            raise RuleMisuseError("the instance must be a sympy.Lambda")
+        if self.instance.expr.free_symbols - set(self.instance.variables):
+            raise RuleMisuseError("the instance must be closed (no free symbols), or it could "
+                                  "capture a variable of the premise")
+        if self.function in context.definitions:
+            raise RuleMisuseError(f"{self.function} is defined, not arbitrary")
+        sides = (premise.lhs, premise.rhs)
+        if not any(isinstance(s, sp.Basic) and s.has(self.function) for s in sides):
+            raise RuleMisuseError(f"{self.function} does not occur in the premise")
+        lhs, rhs = (s.replace(self.function, self.instance).doit() for s in sides)
+        return _claim(lhs, rhs)
+
+    def describe(self) -> str:
+        return (f"taking {self.function} = {sp.sstr(self.instance)} "
+                f"(the premise holds for every {self.function}: {self.because})")
+
+    def describe_latex(self) -> str:
+        u = self.instance.variables
+        return (f"taking ${sp.latex(self.function(*u))} = {sp.latex(self.instance.expr)}$ "
+                f"(the premise holds for every ${sp.latex(self.function(*u))}$: "
+                f"{self.because})")
+
+    def hypotheses(self) -> tuple[str, ...]:
+        return (f"the premise holds for every {self.function}: {self.because}",)
+
+
+@dataclass(frozen=True)
+class Induction(Rule):
+    r"""From :math:`q(k+1) = q(k)` for all integers :math:`k \ge k_0` conclude
+    :math:`q(k) = q(k_0)` for all :math:`k \ge k_0`.
+
+    The premise must read ``q(k+1) = q(k)`` literally up to simplification (its left side is
+    its right side with ``k`` shifted by one); anything else is refused.
+    """
+
+    variable: sp.Symbol
+    start: Any = 0
+    name: str = "induction"
+
+    def apply(self, premise: Claim, context: StepContext) -> Claim:
+        k = self.variable
+        if not k.is_integer:
+            raise RuleMisuseError(f"induction needs an integer variable, not {k}")
+        if not premise.rhs.has(k):
+            raise RuleMisuseError(f"the premise does not depend on {k}")
+        shifted = premise.rhs.subs(k, k + 1)
+        if sp.simplify(context.unfold(premise.lhs) - context.unfold(shifted)) != 0:
+            raise RuleMisuseError("the premise is not of the form q(k+1) = q(k)")
+        return _claim(premise.rhs, premise.rhs.subs(k, self.start))
+
+    def describe(self) -> str:
+        return (f"induction on {self.variable} from {self.variable} = {self.start}: "
+                "q(k+1) = q(k) for all k gives q(k) = q(start)")
+
+    def describe_latex(self) -> str:
+        k = sp.latex(self.variable)
+        return (f"induction on ${k} \\ge {sp.latex(self.start)}$: $q({k}+1) = q({k})$ for "
+                f"all ${k}$ gives $q({k}) = q({sp.latex(self.start)})$")
+
+
 #: A hook for tests: rules a user may not define as arbitrary callables.
 RULE_TYPES: tuple[type[Rule], ...] = (AddBoth, ApplyBoth, Combine, DifferentiateBoth,
-                                      DivideBoth, Given, GivenThroughout, Instantiate,
-                                      IntegrateBoth, LimitBoth, MultiplyBoth, Rearrange,
-                                      Rewrite, Substitute)
+                                      DivideBoth, Given, GivenThroughout, Induction,
+                                      Instantiate, IntegrateBoth, LimitBoth, MultiplyBoth,
+                                      Rearrange, Rewrite, Specialise, Substitute)
