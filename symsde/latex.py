@@ -183,11 +183,11 @@ def prepass(text: str) -> str:
     Examples
     --------
     >>> prepass(r"\left( e^{-x} \right) \, \frac{dp(x)}{dx} - \eta \sum_{j=1}^N a_j")
-    '( \\exp{-x} )  \\frac{d}{dx}(p(x)) - \\eta \\cdot \\sum_{j=1}^N a_j'
+    ' ( \\exp{-x}  )   \\frac{d}{dx} (p(x) ) - \\eta \\cdot \\sum_{j=1}^N a_j'
     """
     text = _MATHRM_D.sub("d", text)
     text = _rewrite_frac_d(text)
-    text = _DROP.sub("", text)
+    text = _DROP.sub(" ", text)
     text = _rewrite_exp(text)
     text = _rewrite_nabla(text)
     text = _bare_limits(text)
