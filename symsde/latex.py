@@ -238,7 +238,7 @@ def _name_places(text: str, keys: list[str]) -> tuple[str, dict[str, str]]:
 
 # -- validation -----------------------------------------------------------------------------------
 _STRUCTURAL = {"frac", "cdot", "times", "left", "right", "sqrt", "exp", "ln", "log", "sin",
-               "cos", "tan", "sinh", "cosh", "tanh", "infty", "partial", "sum", "prod", "int",
+               "cos", "tan", "sinh", "cosh", "tanh", "infty", "sum", "prod", "int",
                "limits", "operatorname", "mathrm", "quad", "qquad", "pi"}
 _FUNCS = ("exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sqrt")
 
@@ -306,6 +306,8 @@ def tokens(text: str) -> Tokens:
                 funcs.add(cmd)
             elif cmd == "pi":
                 numbers.add("pi")
+            elif cmd == "partial":      # SymPy writes d/dt of a function of several
+                names.add("d")          # symbols as a partial derivative
             elif cmd not in _STRUCTURAL:
                 names.add(cmd)
         elif letter:

@@ -12,6 +12,16 @@ host aborted, so a page that needs the network fails here. For each page:
 - every image has loaded (``naturalWidth > 0``);
 - every internal link resolves to a built file, and its ``#fragment`` to an element id.
 
+And for each page at a 1280 px desktop window and a 390 px phone window:
+
+- nothing overflows: the page has no horizontal scroll, and no element sticks out of the
+  article column unless it sits in a box that scrolls (a long equation scrolls sideways
+  inside its box; a code block scrolls, it is not clipped);
+- every figure of a notebook cell is a numbered ``<figure>`` with a caption and real alt
+  text (not a file name), and at 1280 px its legend text, drawn at
+  ``symsde.book.LEGEND_PT`` points at ``FIGURE_DPI``, is at least 9 px on screen;
+- every derivation step has an anchor (an ``id`` starting with ``step-``).
+
 A full-page screenshot of each page is saved under ``book/_build/screenshots/`` with a
 ``report.json`` of what was counted. Without a built book (or without Chromium or
 Playwright) the tests skip with the reason; under ``make book-check``
@@ -50,6 +60,10 @@ CHROMIUM_ARGS = [
 ]
 #: Pages whose full-page screenshot is cut at this height (pixels).
 MAX_SHOT_HEIGHT = 16000
+#: The two window widths of the layout checks: a laptop and a phone.
+WIDTHS = (1280, 390)
+#: The smallest legend text on screen, in CSS pixels, at the desktop width.
+MIN_LEGEND_PX = 9.0
 
 
 def _pages() -> list[str]:
@@ -255,3 +269,123 @@ def test_page_offline(browser: Any, server: str, page_path: str) -> None:
         "height": height, "screenshot": shot.name, "problems": problems,
     }
     assert not problems, f"{page_path}:\n  " + "\n  ".join(problems)
+
+
+_LAYOUT = r"""
+() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main')
+                  || document.body;
+  const box = article.getBoundingClientRect();
+  const scrolls = el => {
+    for (let a = el.parentElement; a && a !== article; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden') return a;
+    }
+    return null;
+  };
+  const describe = el => (el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' +
+    [...el.classList].slice(0, 2).join('.') + ' "' +
+    (el.textContent || '').trim().slice(0, 60) + '"');
+  const overflow = [];
+  for (const el of article.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (r.right <= box.right + 1 && r.left >= box.left - 1) continue;
+    const sc = scrolls(el);
+    if (sc) {           // inside a scrolling box: fine if that box itself fits
+      const b = sc.getBoundingClientRect();
+      if (b.right <= box.right + 1 && b.left >= box.left - 1) continue;
+    }
+    if (el.closest('mjx-assistive-mml')) continue;
+    overflow.push(describe(el));
+  }
+  // keep only outermost offenders
+  const clipped = [];
+  for (const pre of article.querySelectorAll('pre')) {
+    const o = getComputedStyle(pre).overflowX;
+    if (pre.scrollWidth > pre.clientWidth + 1 && (o === 'hidden' || o === 'visible'))
+      clipped.push(describe(pre));
+  }
+  const figures = [];
+  for (const img of article.querySelectorAll('img')) {
+    const fig = img.closest('figure');
+    const cap = fig ? fig.querySelector('figcaption') : null;
+    figures.push({src: img.getAttribute('src'), alt: img.getAttribute('alt') || '',
+                  natural: img.naturalWidth, shown: img.getBoundingClientRect().width,
+                  figure: !!fig, caption: cap ? cap.textContent.trim().slice(0, 80) : '',
+                  number: cap ? (cap.querySelector('.caption-number') || {}).textContent || ''
+                              : '',
+                  cell: !!img.closest('.cell_output, .output')});
+  }
+  const steps = [...article.querySelectorAll('.symsde-step')].map(
+    s => s.id || (s.querySelector('[id^="step-"]') || {}).id || '');
+  const eqno = article.querySelectorAll('.eqno').length;
+  return {overflow: [...new Set(overflow)].slice(0, 50), clipped, figures, steps, eqno,
+          pageWidth: document.documentElement.scrollWidth,
+          viewport: window.innerWidth};
+}
+"""
+
+LAYOUT: dict[str, Any] = {}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("page_path", PAGES or ["(no built book)"])
+def test_page_layout(browser: Any, server: str, page_path: str, width: int) -> None:
+    from symsde.book import FIGURE_DPI, LEGEND_PT
+
+    context = browser.new_context(viewport={"width": width, "height": 900},
+                                  service_workers="block")
+    context.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname
+                  in LOCAL_HOSTS or r.request.url.startswith(("data:", "blob:"))
+                  else r.abort())
+    page = context.new_page()
+    try:
+        page.goto(server + page_path, wait_until="load")
+        page.evaluate("""async () => {
+            if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
+                await window.MathJax.startup.promise;
+            }
+        }""")
+        page.wait_for_load_state("networkidle")
+        lay = page.evaluate(_LAYOUT)
+        if width != 1280 and page_path in ("index.html", "chapters/langevin.html",
+                                           "cli.html", "errata.html"):
+            shot = SCREENSHOTS / (page_path.replace("/", "__").removesuffix(".html")
+                                  + f"-{width}.png")
+            page.screenshot(path=str(shot), full_page=True,
+                            clip={"x": 0, "y": 0, "width": width, "height": 6000})
+    finally:
+        context.close()
+    problems: list[str] = []
+    if lay["pageWidth"] > lay["viewport"] + 1:
+        problems.append(f"the page scrolls sideways: {lay['pageWidth']} px wide in a "
+                        f"{lay['viewport']} px window")
+    if lay["overflow"]:
+        problems.append(f"{len(lay['overflow'])} elements stick out of the column, e.g. "
+                        f"{lay['overflow'][:4]}")
+    if lay["clipped"]:
+        problems.append(f"clipped code blocks: {lay['clipped'][:4]}")
+    legend_px = []
+    for f in lay["figures"]:
+        if not f["cell"]:
+            continue
+        if not f["figure"] or not f["caption"] or not f["number"]:
+            problems.append(f"figure without a numbered caption: {f['src']}")
+        alt = f["alt"].strip()
+        if len(alt) < 20 or "/" in alt or alt.endswith((".png", ".svg", ".jpg")):
+            problems.append(f"figure without real alt text: {f['src']} (alt {alt!r})")
+        if f["natural"]:
+            px = f["shown"] / f["natural"] * LEGEND_PT * FIGURE_DPI / 72
+            legend_px.append(round(px, 1))
+            if width == 1280 and px < MIN_LEGEND_PX:
+                problems.append(f"legend text {px:.1f} px < {MIN_LEGEND_PX} px in {f['src']}")
+    missing = [i for i, sid in enumerate(lay["steps"], 1) if not sid.startswith("step-")]
+    if missing:
+        problems.append(f"steps without an anchor: numbers {missing[:10]}")
+    LAYOUT[f"{page_path}@{width}"] = {
+        "overflow": len(lay["overflow"]), "clipped": len(lay["clipped"]),
+        "figures": sum(1 for f in lay["figures"] if f["cell"]), "legend_px": legend_px,
+        "steps": len(lay["steps"]), "numbered_equations": lay["eqno"], "problems": problems}
+    (SCREENSHOTS / "layout.json").write_text(json.dumps(LAYOUT, indent=2, sort_keys=True))
+    assert not problems, f"{page_path} at {width} px:\n  " + "\n  ".join(problems)
