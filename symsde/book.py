@@ -214,6 +214,21 @@ def step_evidence(r: StepResult) -> dict[str, Any]:
     }
 
 
+def step_check_markdown(r: StepResult) -> str:
+    """The check's description as MyST: an ODE it solves is typeset, not printed by sstr."""
+    check = r.step.check
+    text = str(check.describe())
+    ode = getattr(check, "_ode", None)
+    if callable(ode):
+        eq = ode()
+        printed = sp.sstr(eq)
+        if printed in text:
+            before, after = text.split(printed, 1)
+            return (escape_markdown(before) + f" ${tidy_latex(sp.latex(eq))}$ "
+                    + reason_markdown(after))
+    return escape_markdown(text)
+
+
 def step_label(derivation: str, r: StepResult) -> str:
     """The label of a step, citable from any page: ``step-<derivation>-<id>``.
 
@@ -279,6 +294,8 @@ def _name_latex(val: str) -> str:
         out = _FUNCS[base]
     else:
         out = base
+    if sub == "eps":
+        sub = "epsilon"
     if sub:
         out += "_{" + ("\\" + sub if sub in _GREEK else
                        r"\infty" if sub == "infinity" else sub) + "}"
@@ -364,7 +381,7 @@ def reason_markdown(text: str) -> str:
     'moves $\\\\Phi$ by $-g (\\\\Phi ) \\\\Delta t$, a step of size $\\\\sqrt{\\\\eta}$'
     """
     text = " ".join(str(text).split())
-    text = text.replace("i.e.", "\u2460").replace("e.g.", "\u2461")
+    text = text.replace("i.e.", "\u2460").replace("e.g.", "\u2461").replace("**", "^")
     text = re.sub(r"(?<=[A-Za-z]{2})-(?=[A-Za-z]{2})|(?<=\d)-(?=D\b)", "\u2011", text)
     text = re.sub(r"'s\b", "\u2462", text)
     toks = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
@@ -397,6 +414,17 @@ def _witness_short(ev: Mapping[str, Any]) -> str:
     return f"{ev['witness_points']} points, largest relative error {err_text}{indep}"
 
 
+#: Formulas longer than this (in visible characters) put the notes above the claim.
+SIDE_BY_SIDE_CHARS = 22
+
+
+def _visible(latex: str) -> str:
+    """Roughly what a formula shows: LaTeX commands, braces and spaces removed."""
+    text = re.sub(r"\\(left|right|frac|mathcal|text|operatorname|quad|qquad|,)", "", latex)
+    text = re.sub(r"\\([A-Za-z]+)", "x", text)
+    return re.sub(r"[{}\s^_]", "", text)
+
+
 def step_markdown(r: StepResult, index: int, derivation: str = "") -> str:
     """One step as a MyST admonition.
 
@@ -423,7 +451,10 @@ def step_markdown(r: StepResult, index: int, derivation: str = "") -> str:
     if r.verdict == "erratum" and corrected is not None:
         claim_block += ["**Corrected claim, which holds**", *_math(corrected)]
     if notes:
-        out += ["::::{grid} 1 1 2 2", ":gutter: 2", ":class-container: symsde-step-grid", ""]
+        # side by side when both fit half the column; one above the other otherwise
+        widest = max(len(_visible(x)) for x in [step_claim_latex(r), *(n for _, n in notes)])
+        cols = "1 1 2 2" if widest <= SIDE_BY_SIDE_CHARS else "1 1 1 1"
+        out += [f"::::{{grid}} {cols}", ":gutter: 2", ":class-container: symsde-step-grid", ""]
         out += [":::{grid-item}", ":class: symsde-notes-form", ""]
         ids = ", ".join(e for e, _ in notes)
         out.append(f"**The notes** ({ids}, slide *{escape_markdown(r.step.slide)}*)")
@@ -446,7 +477,7 @@ def step_markdown(r: StepResult, index: int, derivation: str = "") -> str:
         out += [f"**This step fails:** {escape_markdown(r.detail)}", ""]
     out += [":::{dropdown} Evidence", ":class-container: symsde-evidence", ""]
     rows = [("slide", f"*{escape_markdown(ev['slide'])}*"),
-            ("check", escape_markdown(ev["check"])),
+            ("check", step_check_markdown(r)),
             ("symbolic residual", f"`{ev['residual']}`"),
             ("numeric witness", _witness_short(ev))]
     out += ["| | |", "| --- | --- |"]
