@@ -60,6 +60,10 @@ CHROMIUM_ARGS = [
 ]
 #: Pages whose full-page screenshot is cut at this height (pixels).
 MAX_SHOT_HEIGHT = 16000
+#: Time a page may take to load and typeset (ms): generous, the machine may be loaded.
+PAGE_TIMEOUT_MS = 180_000
+#: Time to wait for network idle before reloading a page once (ms).
+IDLE_TIMEOUT_MS = 60_000
 #: The two window widths of the layout checks: a laptop and a phone.
 WIDTHS = (1280, 390)
 #: The smallest legend text on screen, in CSS pixels, at the desktop width.
@@ -152,6 +156,32 @@ def _target(url: str, base: str) -> Path:
     return target
 
 
+_TYPESET = """async () => {
+    if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
+        await window.MathJax.startup.promise;
+    }
+}"""
+
+
+def _settle(page: Any) -> None:
+    """Wait for MathJax and for the network to go quiet; reload once if it never does.
+
+    On a loaded machine a first page has been seen to miss "network idle" for minutes while
+    the same page, reloaded, settles in seconds; a page that keeps requesting still fails.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(2):
+        page.evaluate(_TYPESET)
+        try:
+            page.wait_for_load_state("networkidle", timeout=IDLE_TIMEOUT_MS)
+            return
+        except PlaywrightTimeout:
+            if attempt:
+                raise
+            page.reload(wait_until="load")
+
+
 _MATH_CHECK = r"""
 () => {
   const root = document.body;
@@ -206,6 +236,7 @@ def test_page_offline(browser: Any, server: str, page_path: str) -> None:
 
     context.route("**/*", route)
     page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
             if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(f"uncaught exception: {e}"))
@@ -217,12 +248,7 @@ def test_page_offline(browser: Any, server: str, page_path: str) -> None:
     try:
         page.goto(server + page_path, wait_until="load")
         # MathJax typesets asynchronously; wait for its startup promise when it is on the page.
-        page.evaluate("""async () => {
-            if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
-                await window.MathJax.startup.promise;
-            }
-        }""")
-        page.wait_for_load_state("networkidle")
+        _settle(page)
         math = page.evaluate(_MATH_CHECK)
         images = page.evaluate(_IMAGES)
         links = page.evaluate(_LINKS)
@@ -276,12 +302,16 @@ _LAYOUT = r"""
   const article = document.querySelector('article.bd-article') || document.querySelector('main')
                   || document.body;
   const box = article.getBoundingClientRect();
-  const scrolls = el => {
+  // An element cannot stick out visibly if some ancestor inside the column clips or
+  // scrolls it (overflow-x auto, scroll or hidden) and that ancestor fits the column.
+  const contained = el => {
     for (let a = el.parentElement; a && a !== article; a = a.parentElement) {
       const o = getComputedStyle(a).overflowX;
-      if (o === 'auto' || o === 'scroll' || o === 'hidden') return a;
+      if (o !== 'auto' && o !== 'scroll' && o !== 'hidden') continue;
+      const b = a.getBoundingClientRect();
+      if (b.right <= box.right + 1 && b.left >= box.left - 1) return true;
     }
-    return null;
+    return false;
   };
   const describe = el => (el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' +
     [...el.classList].slice(0, 2).join('.') + ' "' +
@@ -291,11 +321,7 @@ _LAYOUT = r"""
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0) continue;
     if (r.right <= box.right + 1 && r.left >= box.left - 1) continue;
-    const sc = scrolls(el);
-    if (sc) {           // inside a scrolling box: fine if that box itself fits
-      const b = sc.getBoundingClientRect();
-      if (b.right <= box.right + 1 && b.left >= box.left - 1) continue;
-    }
+    if (contained(el)) continue;
     if (el.closest('mjx-assistive-mml')) continue;
     overflow.push(describe(el));
   }
@@ -340,14 +366,10 @@ def test_page_layout(browser: Any, server: str, page_path: str, width: int) -> N
                   in LOCAL_HOSTS or r.request.url.startswith(("data:", "blob:"))
                   else r.abort())
     page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     try:
         page.goto(server + page_path, wait_until="load")
-        page.evaluate("""async () => {
-            if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
-                await window.MathJax.startup.promise;
-            }
-        }""")
-        page.wait_for_load_state("networkidle")
+        _settle(page)
         lay = page.evaluate(_LAYOUT)
         if width != 1280 and page_path in ("index.html", "chapters/langevin.html",
                                            "cli.html", "errata.html"):
