@@ -411,3 +411,23 @@ def test_page_layout(browser: Any, server: str, page_path: str, width: int) -> N
         "steps": len(lay["steps"]), "numbered_equations": lay["eqno"], "problems": problems}
     (SCREENSHOTS / "layout.json").write_text(json.dumps(LAYOUT, indent=2, sort_keys=True))
     assert not problems, f"{page_path} at {width} px:\n  " + "\n  ".join(problems)
+
+
+def test_search_results_show_no_raw_tex(browser: Any, server: str) -> None:
+    """A search's result summaries show maths as text (symsde-search.js), not ``\\(...\\)``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  service_workers="block")
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    try:
+        page.goto(server + "search.html?q=temperature", wait_until="load")
+        page.wait_for_selector("#search-results li p.context")
+        page.wait_for_timeout(2000)   # summaries are filled in one result at a time
+        summaries = page.evaluate(
+            "() => [...document.querySelectorAll('#search-results li p.context')]"
+            ".map(p => p.textContent)")
+    finally:
+        context.close()
+    assert summaries, "the search for 'temperature' found nothing"
+    raw = [t[:80] for t in summaries if "\\(" in t or "\\frac" in t or "\\sigma" in t]
+    assert not raw, f"raw TeX in search results: {raw}"

@@ -15,8 +15,10 @@
   function plain(tex) {
     return tex
       .replace(/\\mathcal\{(\w)\}/g, "$1")
-      .replace(/\\(?:mathrm|text|operatorname|mathbf)\{([^{}]*)\}/g, "$1")
-      .replace(/\\frac\{([^{}]*)\}\{([^{}]*)\}/g, "($1)/($2)")
+      .replace(/\\(?:mathrm|text|operatorname|mathbf)\{([^{}]*)\}/g, "$1 ")
+      .replace(/\\\|/g, "‖")
+      .replace(/\\frac\{([^{}]*)\}\{([^{}]*)\}/g,
+               (m, a, b) => `${a.length > 1 ? "(" + a + ")" : a}/${b.length > 1 ? "(" + b + ")" : b}`)
       .replace(/\\(left|right|big|Big|,|;|!|quad|qquad|displaystyle)/g, "")
       .replace(/\\([A-Za-z]+)/g, (m, name) => (name in GREEK ? GREEK[name] : name))
       .replace(/[{}]/g, "")
@@ -29,7 +31,9 @@
       .replace(/\$\$([\s\S]*?)\$\$/g, (m, t) => plain(t));
   }
   function patch() {
-    if (!window.Search || !Search.htmlToText || Search._symsdePlain) return;
+    // searchtools.js declares `const Search` at the top level: a global binding, not a
+    // property of window
+    if (typeof Search === "undefined" || !Search.htmlToText || Search._symsdePlain) return;
     const original = Search.htmlToText;
     Search.htmlToText = (html, anchor) => clean(original(html, anchor));
     Search._symsdePlain = true;
