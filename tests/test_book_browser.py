@@ -355,30 +355,10 @@ _LAYOUT = r"""
 LAYOUT: dict[str, Any] = {}
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("page_path", PAGES or ["(no built book)"])
-def test_page_layout(browser: Any, server: str, page_path: str, width: int) -> None:
+def _layout_problems(lay: dict[str, Any], width: int) -> tuple[list[str], list[float]]:
+    """What the layout probe found wrong on a page, and the legend sizes on screen (px)."""
     from symsde.book import FIGURE_DPI, LEGEND_PT
 
-    context = browser.new_context(viewport={"width": width, "height": 900},
-                                  service_workers="block")
-    context.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname
-                  in LOCAL_HOSTS or r.request.url.startswith(("data:", "blob:"))
-                  else r.abort())
-    page = context.new_page()
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
-    try:
-        page.goto(server + page_path, wait_until="load")
-        _settle(page)
-        lay = page.evaluate(_LAYOUT)
-        if width != 1280 and page_path in ("index.html", "chapters/langevin.html",
-                                           "cli.html", "errata.html"):
-            shot = SCREENSHOTS / (page_path.replace("/", "__").removesuffix(".html")
-                                  + f"-{width}.png")
-            page.screenshot(path=str(shot), full_page=True,
-                            clip={"x": 0, "y": 0, "width": width, "height": 6000})
-    finally:
-        context.close()
     problems: list[str] = []
     if lay["pageWidth"] > lay["viewport"] + 1:
         problems.append(f"the page scrolls sideways: {lay['pageWidth']} px wide in a "
@@ -405,6 +385,32 @@ def test_page_layout(browser: Any, server: str, page_path: str, width: int) -> N
     missing = [i for i, sid in enumerate(lay["steps"], 1) if not sid.startswith("step-")]
     if missing:
         problems.append(f"steps without an anchor: numbers {missing[:10]}")
+    return problems, legend_px
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("page_path", PAGES or ["(no built book)"])
+def test_page_layout(browser: Any, server: str, page_path: str, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900},
+                                  service_workers="block")
+    context.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname
+                  in LOCAL_HOSTS or r.request.url.startswith(("data:", "blob:"))
+                  else r.abort())
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    try:
+        page.goto(server + page_path, wait_until="load")
+        _settle(page)
+        lay = page.evaluate(_LAYOUT)
+        if width != 1280 and page_path in ("index.html", "chapters/langevin.html",
+                                           "cli.html", "errata.html"):
+            shot = SCREENSHOTS / (page_path.replace("/", "__").removesuffix(".html")
+                                  + f"-{width}.png")
+            page.screenshot(path=str(shot), full_page=True,
+                            clip={"x": 0, "y": 0, "width": width, "height": 6000})
+    finally:
+        context.close()
+    problems, legend_px = _layout_problems(lay, width)
     LAYOUT[f"{page_path}@{width}"] = {
         "overflow": len(lay["overflow"]), "clipped": len(lay["clipped"]),
         "figures": sum(1 for f in lay["figures"] if f["cell"]), "legend_px": legend_px,
@@ -431,3 +437,51 @@ def test_search_results_show_no_raw_tex(browser: Any, server: str) -> None:
     assert summaries, "the search for 'temperature' found nothing"
     raw = [t[:80] for t in summaries if "\\(" in t or "\\frac" in t or "\\sigma" in t]
     assert not raw, f"raw TeX in search results: {raw}"
+
+
+_BAD_PAGE = """<!doctype html><html><head><style>
+article { width: 600px; } pre.cut { overflow-x: hidden; width: 300px; }
+</style></head><body><article class="bd-article">
+<div style="width: 900px">a paragraph wider than the column</div>
+<pre class="cut">a code line much too long for its box: clipped, not scrolled ........</pre>
+<div class="cell_output"><img src="data:image/png;base64,{png}" alt="_images/abc.png"
+ width="60"></div>
+<div class="admonition symsde-step"><p>a step without an anchor</p></div>
+</article></body></html>"""
+
+
+def test_layout_check_rejects_a_bad_page(browser: Any, tmp_path: Path) -> None:
+    """The layout probe finds overflow, a clipped code block, a figure without caption or
+    real alt text, a legend too small to read, and a step without an anchor."""
+    import base64
+    import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, _ = plt.subplots(figsize=(8, 3), dpi=100)   # 800 px drawn, shown at 60 px
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    (tmp_path / "bad.html").write_text(_BAD_PAGE.replace(
+        "{png}", base64.b64encode(buf.getvalue()).decode()))
+    handler = functools.partial(_Quiet, directory=str(tmp_path))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/bad.html", wait_until="load")
+        lay = page.evaluate(_LAYOUT)
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()
+    problems, legend_px = _layout_problems(lay, 1280)
+    text = "\n".join(problems)
+    for expected in ("stick out of the column", "clipped code blocks",
+                     "figure without a numbered caption", "figure without real alt text",
+                     "legend text", "steps without an anchor"):
+        assert expected in text, f"{expected!r} not reported:\n{text}"
+    assert legend_px and legend_px[0] < MIN_LEGEND_PX
