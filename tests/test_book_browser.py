@@ -346,7 +346,10 @@ _LAYOUT = r"""
   const steps = [...article.querySelectorAll('.symsde-step')].map(
     s => s.id || (s.querySelector('[id^="step-"]') || {}).id || '');
   const eqno = article.querySelectorAll('.eqno').length;
-  return {overflow: [...new Set(overflow)].slice(0, 50), clipped, figures, steps, eqno,
+  const stepHeight = [...article.querySelectorAll('.symsde-step')].reduce(
+    (h, s) => h + s.getBoundingClientRect().height, 0);
+  const stepShare = stepHeight / Math.max(1, article.getBoundingClientRect().height);
+  return {stepShare, overflow: [...new Set(overflow)].slice(0, 50), clipped, figures, steps, eqno,
           pageWidth: document.documentElement.scrollWidth,
           viewport: window.innerWidth};
 }
@@ -414,7 +417,8 @@ def test_page_layout(browser: Any, server: str, page_path: str, width: int) -> N
     LAYOUT[f"{page_path}@{width}"] = {
         "overflow": len(lay["overflow"]), "clipped": len(lay["clipped"]),
         "figures": sum(1 for f in lay["figures"] if f["cell"]), "legend_px": legend_px,
-        "steps": len(lay["steps"]), "numbered_equations": lay["eqno"], "problems": problems}
+        "steps": len(lay["steps"]), "numbered_equations": lay["eqno"],
+        "step_share": round(lay["stepShare"], 3), "problems": problems}
     (SCREENSHOTS / "layout.json").write_text(json.dumps(LAYOUT, indent=2, sort_keys=True))
     assert not problems, f"{page_path} at {width} px:\n  " + "\n  ".join(problems)
 
