@@ -163,23 +163,37 @@ _TYPESET = """async () => {
 }"""
 
 
-def _settle(page: Any) -> None:
-    """Wait for MathJax and for the network to go quiet; reload once if it never does.
+def _track(page: Any) -> set[str]:
+    """The set of the page's requests in flight, kept up to date by the page's events."""
+    pending: set[str] = set()
+    page.on("request", lambda r: pending.add(r.url))
+    page.on("requestfinished", lambda r: pending.discard(r.url))
+    page.on("requestfailed", lambda r: pending.discard(r.url))
+    return pending
 
-    On a loaded machine a first page has been seen to miss "network idle" for minutes while
-    the same page, reloaded, settles in seconds; a page that keeps requesting still fails.
+
+def _settle(page: Any, pending: set[str]) -> None:
+    """Wait for MathJax, then for no request in flight during half a second.
+
+    Playwright's own "network idle" has been seen to wait for minutes on the first page of
+    a run on a loaded machine; counting the page's requests ourselves also names the
+    requests that never finish when a page does not settle.
     """
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    import time
 
-    for attempt in range(2):
-        page.evaluate(_TYPESET)
-        try:
-            page.wait_for_load_state("networkidle", timeout=IDLE_TIMEOUT_MS)
+    page.evaluate(_TYPESET)
+    deadline = time.monotonic() + IDLE_TIMEOUT_MS / 1000
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if pending:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= 0.5:
             return
-        except PlaywrightTimeout:
-            if attempt:
-                raise
-            page.reload(wait_until="load")
+        page.wait_for_timeout(100)
+    raise AssertionError(f"requests still in flight after {IDLE_TIMEOUT_MS} ms: "
+                         f"{sorted(pending)[:5]}")
 
 
 _MATH_CHECK = r"""
@@ -237,6 +251,7 @@ def test_page_offline(browser: Any, server: str, page_path: str) -> None:
     context.route("**/*", route)
     page = context.new_page()
     page.set_default_timeout(PAGE_TIMEOUT_MS)
+    pending = _track(page)
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
             if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(f"uncaught exception: {e}"))
@@ -248,7 +263,7 @@ def test_page_offline(browser: Any, server: str, page_path: str) -> None:
     try:
         page.goto(server + page_path, wait_until="load")
         # MathJax typesets asynchronously; wait for its startup promise when it is on the page.
-        _settle(page)
+        _settle(page, pending)
         math = page.evaluate(_MATH_CHECK)
         images = page.evaluate(_IMAGES)
         links = page.evaluate(_LINKS)
@@ -401,9 +416,10 @@ def test_page_layout(browser: Any, server: str, page_path: str, width: int) -> N
                   else r.abort())
     page = context.new_page()
     page.set_default_timeout(PAGE_TIMEOUT_MS)
+    pending = _track(page)
     try:
         page.goto(server + page_path, wait_until="load")
-        _settle(page)
+        _settle(page, pending)
         lay = page.evaluate(_LAYOUT)
         if width != 1280 and page_path in ("index.html", "chapters/langevin.html",
                                            "cli.html", "errata.html"):
