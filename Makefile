@@ -55,10 +55,12 @@ book: $(BOOK_STAMP)
 	$(BIN)/python -c "import matplotlib.pyplot"  # font cache first: its notice is stderr
 	$(BIN)/jupyter-book build book --warningiserror --keep-going
 
-# Every built page in headless Chromium, offline; screenshots in book/_build/screenshots.
+# Every built page in headless Chromium, offline, at 1280 px and 390 px; screenshots in
+# book/_build/screenshots. Also the symsde-claim directive in real Sphinx and Jupyter Book
+# builds (tests/test_sphinx.py needs the book extra, which `make test` does not install).
 book-check: $(BOOK_STAMP)
 	SYMSDE_BOOK_CHECK=1 $(BIN)/python -m pytest -q -m '' -p no:cacheprovider \
-		tests/test_book_browser.py
+		tests/test_book_browser.py tests/test_sphinx.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis book/_build

@@ -48,6 +48,8 @@ __all__ = [
     "errata_markdown",
     "escape_markdown",
     "experiment_markdown",
+    "figure_style",
+    "legend_below",
     "missing_markdown",
     "run_cli",
     "run_confirm",
@@ -121,37 +123,366 @@ def _math(latex: str) -> list[str]:
     return ["", "$$", latex, "$$", ""]
 
 
-def _witness_text(r: StepResult) -> str:
-    err = "n/a" if r.witness_error is None else f"{r.witness_error:.1e}"
-    return (f"numeric witness at {r.witness_points} random points, 50 digits, largest "
-            f"relative error {err}")
+# -- reading a step: the only place that knows the kernel's field names ---------------------------
+# The proof kernel is being reworked (definition steps, notes_form, reading); these accessors
+# are what the rendering below uses, so adapting the book to a new kernel touches only them.
+def step_id(r: StepResult) -> str:
+    """The step's id inside its derivation."""
+    return str(r.step.id)
 
 
-def step_markdown(r: StepResult, index: int) -> str:
-    """One step as a MyST admonition: claim, reason, check, witness and any erratum."""
-    s = r.step
-    title = f"Step {index} · `{s.id}` · {verdict_badge(r.verdict)}"
-    out = [f"::::{{admonition}} {title}", f":class: {_ADMONITION.get(r.verdict, 'note')}"]
-    if r.verdict == "erratum" and s.corrected is not None:
-        out.append("The notes claim")
-        out += _math(s.claim.latex())
-        out.append("which the check refutes. The corrected claim, which holds:")
-        out += _math(s.corrected.latex())
-        out.append(f"**Erratum.** {escape_markdown(s.erratum)}")
-        out.append("")
+def tidy_latex(latex: str) -> str:
+    r"""SymPy's LaTeX nearer a textbook's: ``p{\left(x \right)}`` is ``p(x)``, ``\log`` is ``\ln``.
+
+    >>> tidy_latex(r"L{\left(\Phi \right)} + \log{\left(p{\left(x,y \right)} \right)}")
+    'L(\\Phi) + \\ln(p(x,y))'
+    """
+    prev = None
+    while prev != latex:
+        prev = latex
+        latex = re.sub(r"\{\\left\(((?:(?!\\left|\\right).)*?) ?\\right\)\}", r"(\1)", latex)
+    latex = re.sub(r"_\{([a-z]{3,}(?: [a-z]+)*)\}", r"_{\\text{\1}}", latex)
+    return latex.replace(r"\log", r"\ln")
+
+
+def step_claim_latex(r: StepResult) -> str:
+    """LaTeX of the claim the step checks (the notes' claim for an erratum)."""
+    return tidy_latex(str(r.step.claim.latex()))
+
+
+def step_corrected_latex(r: StepResult) -> str | None:
+    """LaTeX of the corrected claim of an erratum, else ``None``."""
+    c = r.step.corrected
+    return None if c is None else tidy_latex(str(c.latex()))
+
+
+def step_reason(r: StepResult) -> str:
+    """The step's reason, in words (plain text with pseudo-maths)."""
+    return str(r.step.reason)
+
+
+def step_kind(r: StepResult) -> str | None:
+    """The step's kind (definition, computed, rule, erratum) where the kernel has one."""
+    kind = getattr(r.step, "kind", None) or getattr(r, "kind", None)
+    return None if kind is None else str(kind)
+
+
+def step_notes_form(r: StepResult) -> list[tuple[str, str]]:
+    """The notes' own LaTeX for this step: ``[(equation id, latex)]``.
+
+    A kernel field ``notes_form`` wins; otherwise the catalogue's displays of the step's
+    equations.
+    """
+    form = getattr(r.step, "notes_form", None)
+    eqs = tuple(getattr(r.step, "equations", ()) or ())
+    if form:
+        return [(", ".join(eqs) or "notes", str(form))]
+    from derivations._catalogue import EQUATIONS
+
+    by_id = {eid: latex for eid, _, latex in EQUATIONS}
+    out: list[tuple[str, str]] = []
+    for e in eqs:
+        if e not in by_id:
+            continue
+        same = [i for i, (_, latex) in enumerate(out)
+                if "".join(latex.split()) == "".join(by_id[e].split())]
+        if same:   # the notes repeat a display on the next slide: show it once
+            out[same[0]] = (f"{out[same[0]][0]} = {e}", out[same[0]][1])
+        else:
+            out.append((e, by_id[e]))
+    return out
+
+
+def step_reading(r: StepResult) -> str | None:
+    """How the derivation reads an ambiguous display of the notes, where it says so."""
+    reading = getattr(r.step, "reading", None)
+    return None if not reading else str(reading)
+
+
+def step_evidence(r: StepResult) -> dict[str, Any]:
+    """The evidence of the verdict: check, residual, witness, independence, detail."""
+    return {
+        "slide": r.step.slide,
+        "equations": tuple(getattr(r.step, "equations", ()) or ()),
+        "check": r.step.check.describe(),
+        "residual": "0" if r.verdict != "fails" else sp.sstr(r.residual),
+        "witness_points": r.witness_points,
+        "witness_error": r.witness_error,
+        "independent": getattr(r, "independent_witness", None),
+        "detail": r.detail,
+        "erratum": getattr(r.step, "erratum", ""),
+    }
+
+
+def step_check_markdown(r: StepResult) -> str:
+    """The check's description as MyST: an ODE it solves is typeset, not printed by sstr."""
+    check = r.step.check
+    text = str(check.describe())
+    ode = getattr(check, "_ode", None)
+    if callable(ode):
+        eq = ode()
+        printed = sp.sstr(eq)
+        if printed in text:
+            before, after = text.split(printed, 1)
+            return (escape_markdown(before) + f" ${tidy_latex(sp.latex(eq))}$ "
+                    + reason_markdown(after))
+    return escape_markdown(text)
+
+
+def step_label(derivation: str, r: StepResult) -> str:
+    """The label of a step, citable from any page: ``step-<derivation>-<id>``.
+
+    >>> step_label("langevin", type("R", (), {"step": type("S", (), {"id": "zero_flux"})})())
+    'step-langevin-zero-flux'
+    """
+    return "step-" + re.sub(r"[^a-z0-9]+", "-", f"{derivation}-{step_id(r)}".lower()).strip("-")
+
+
+# -- reasons as maths ----------------------------------------------------------------------------
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eps", "zeta", "eta", "theta",
+          "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi",
+          "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi",
+          "Psi", "Omega"}
+_FUNCS = {"exp": r"\exp", "ln": r"\ln", "log": r"\log", "sqrt": "", "grad": r"\nabla",
+          "tr": r"\operatorname{tr}", "div": r"\nabla\cdot", "Var": r"\operatorname{Var}",
+          "Hess": r"\nabla^2", "infinity": r"\infty", "sin": r"\sin", "cos": r"\cos"}
+_DIFFERENTIAL = re.compile(r"d(t|B|W|x|X|u|Phi)")
+_ENGLISH_LETTERS = {"a", "A", "I"}
+_TOKEN = re.compile(r"(?P<name>[A-Za-z]+(?:_[A-Za-z0-9]+)?'*)|(?P<num>\d+(?:\.\d+)?)|"
+                    r"(?P<op>!=|->|<=|>=|[-+*/^=<>(),.'|~\[\]])|(?P<sp>\s+)|(?P<other>.)")
+_OP_LATEX = {"*": r"\,", "!=": r"\neq ", "->": r"\to ", "<=": r"\le ", ">=": r"\ge ",
+             ".": r"\cdot ", "|": r"\mid ", "~": r"\sim ", "[": "[", "]": "]"}
+
+
+def _base(name: str) -> str:
+    return name.split("_")[0].rstrip("'")
+
+
+def _is_atom(kind: str | None, val: str) -> bool:
+    if kind == "num":
+        return True
+    if kind != "name":
+        return False
+    b = _base(val)
+    return (b in _GREEK or b in _FUNCS or bool(re.fullmatch(r"[A-Za-z]", b))
+            or bool(_DIFFERENTIAL.fullmatch(b)))
+
+
+def _is_strong(kind: str | None, val: str) -> bool:
+    if kind == "op":
+        return val not in "(),.[]"
+    if kind == "name":
+        b = _base(val)
+        return (b in _GREEK or b in _FUNCS or bool(_DIFFERENTIAL.fullmatch(b))
+                or (len(b) == 1 and b not in _ENGLISH_LETTERS))
+    return False
+
+
+def _name_latex(val: str) -> str:
+    primes = len(val) - len(val.rstrip("'"))
+    base, _, sub = val.rstrip("'").partition("_")
+    if sub == "hat":
+        return rf"\hat{{{_name_latex(base)}}}" + "'" * primes
+    if base == "eps":
+        base = "epsilon"
+    m = _DIFFERENTIAL.fullmatch(base)
+    if m and base != "d":
+        out = "d" + _name_latex(m.group(1))
+    elif base in _GREEK:
+        out = "\\" + base
+    elif base in _FUNCS:
+        out = _FUNCS[base]
     else:
-        out += _math(s.claim.latex())
-    out.append(escape_markdown(s.reason))
+        out = base
+    if sub == "eps":
+        sub = "epsilon"
+    if sub:
+        out += "_{" + ("\\" + sub if sub in _GREEK else
+                       r"\infty" if sub == "infinity" else sub) + "}"
+    return out + "'" * primes
+
+
+def _closing(toks: list[tuple[str | None, str]], j: int) -> int:
+    depth = 0
+    for m in range(j, len(toks)):
+        if toks[m][0] == "op":
+            depth += {"(": 1, ")": -1}.get(toks[m][1], 0)
+        if depth == 0:
+            return m
+    return len(toks) - 1
+
+
+def _span_latex(toks: list[tuple[str | None, str]]) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        k, v = toks[i]
+        nxt = toks[i + 1][1] if i + 1 < len(toks) else ""
+        if k == "name" and v == "sqrt" and nxt == "(":
+            j = _closing(toks, i + 1)
+            out.append(r"\sqrt{" + _span_latex(toks[i + 2:j]) + "}")
+            i = j + 1
+            continue
+        if k == "op" and v == "^" and i + 1 < len(toks):
+            if nxt == "(":
+                j = _closing(toks, i + 1)
+                out.append("^{" + _span_latex(toks[i + 2:j]) + "}")
+                i = j + 1
+            elif nxt == "-" and i + 2 < len(toks):
+                out.append("^{-" + _span_latex([toks[i + 2]]) + "}")
+                i += 3
+            else:
+                out.append("^{" + _span_latex([toks[i + 1]]) + "}")
+                i += 2
+            continue
+        if k == "name":
+            out.append(_name_latex(v) + " ")
+        elif k == "op":
+            out.append(_OP_LATEX.get(v, v))
+        elif k == "sp":
+            out.append(" ")
+        else:
+            out.append(v)
+        i += 1
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def _balance(span: list[tuple[str | None, str]]) -> int:
+    return sum({"(": 1, ")": -1}.get(v, 0) for k, v in span if k == "op")
+
+
+def _trim(span: list[tuple[str | None, str]]) -> tuple[int, list[tuple[str | None, str]]]:
+    """Drop what cannot end or start a formula; returns (tokens dropped at the start, span)."""
+    head = 0
+    while span:
+        k, v = span[-1]
+        dangling = k == "sp" or (k == "op" and v in ",.:;([") or (
+            k == "name" and v in _ENGLISH_LETTERS)
+        if dangling or (_balance(span) < 0 and v == ")"):
+            span = span[:-1]
+        elif span[0][0] == "sp" or (_balance(span) > 0 and span[0][1] == "("):
+            span, head = span[1:], head + 1
+        else:
+            break
+    return head, span
+
+
+def reason_markdown(text: str) -> str:
+    """A step's plain-text reason as MyST, its pseudo-maths typeset as inline maths.
+
+    Greek names, single letters, powers, ``sqrt(...)``, ``exp``, ``grad`` and the operators
+    between them become ``$...$``; English words stay as they are.
+
+    Examples
+    --------
+    >>> reason_markdown("Divide both sides by p > 0.")
+    'Divide both sides by $p > 0$.'
+    >>> reason_markdown("moves Phi by -g(Phi) Delta t, a step of size sqrt(eta)")
+    'moves $\\\\Phi$ by $-g (\\\\Phi ) \\\\Delta t$, a step of size $\\\\sqrt{\\\\eta}$'
+    """
+    text = " ".join(str(text).split())
+    text = text.replace("i.e.", "\u2460").replace("e.g.", "\u2461").replace("**", "^")
+    text = re.sub(r"(?<=[A-Za-z]{2})-(?=[A-Za-z]{2})|(?<=\d)-(?=D\b)", "\u2011", text)
+    text = re.sub(r"'s\b", "\u2462", text)
+    toks = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        k, v = toks[i]
+        if _is_atom(k, v) or (k == "op" and v in "(-"):
+            j = i
+            while j < len(toks) and (_is_atom(*toks[j]) or toks[j][0] in ("op", "sp")):
+                j += 1
+            head, span = _trim(toks[i:j])
+            if span and _balance(span) == 0 and any(_is_strong(*t) for t in span):
+                out += [escape_markdown(v2) for _, v2 in toks[i:i + head]]
+                out.append("$" + _span_latex(span) + "$")
+                i += head + len(span)
+                continue
+        out.append(" " if k == "sp" else _SPECIAL.sub(r"\\\1", v))
+        i += 1
+    return "".join(out).replace("\u2011", "-").replace("\u2460", "i.e.").replace(
+        "\u2461", "e.g.").replace("\u2462", "\u2019s")
+
+
+# -- steps ---------------------------------------------------------------------------------------
+def _witness_short(ev: Mapping[str, Any]) -> str:
+    err = ev["witness_error"]
+    err_text = "n/a" if err is None else f"{err:.0e}"
+    indep = {True: ", sides evaluated separately", False: ", not independent"}.get(
+        ev["independent"], "")
+    return f"{ev['witness_points']} points, largest relative error {err_text}{indep}"
+
+
+#: Formulas longer than this (in visible characters) put the notes above the claim.
+SIDE_BY_SIDE_CHARS = 22
+
+
+def _visible(latex: str) -> str:
+    """Roughly what a formula shows: LaTeX commands, braces and spaces removed."""
+    text = re.sub(r"\\(left|right|frac|mathcal|text|operatorname|quad|qquad|,)", "", latex)
+    text = re.sub(r"\\([A-Za-z]+)", "x", text)
+    return re.sub(r"[{}\s^_]", "", text)
+
+
+def step_markdown(r: StepResult, index: int, derivation: str = "") -> str:
+    """One step as a MyST admonition.
+
+    The title has the step's number, id and verdict badge and the admonition a label
+    (:func:`step_label`) other pages cite with ``{ref}``. The notes' display (from the
+    catalogue) stands beside the checked claim, the reason follows as prose with its maths
+    typeset, and the evidence (check, residual, witness) is folded into a dropdown.
+    """
+    label = step_label(derivation, r) if derivation else None
+    title = f"Step {index} · `{step_id(r)}` · {verdict_badge(r.verdict)}"
+    kind = step_kind(r)
+    if kind:
+        title += f" · *{escape_markdown(kind)}*"
+    out = [f"::::::{{admonition}} {title}",
+           f":class: {_ADMONITION.get(r.verdict, 'note')} symsde-step"]
+    if label:
+        out.append(f":name: {label}")
     out.append("")
-    where = f"Slide *{escape_markdown(s.slide)}*"
-    if s.equations:
-        where += f", the notes' equations {', '.join(s.equations)}"
-    residual = "0" if r.verdict != "fails" else sp.sstr(r.residual)
-    out.append(f"{where}. **Check:** {escape_markdown(s.check.describe())}; symbolic "
-               f"residual `{residual}`; {_witness_text(r)}.")
+    notes = step_notes_form(r)
+    corrected = step_corrected_latex(r)
+    claim_title = ("**The notes' claim, refuted**" if r.verdict == "erratum"
+                   else "**Checked claim**")
+    claim_block = [claim_title, *_math(step_claim_latex(r))]
+    if r.verdict == "erratum" and corrected is not None:
+        claim_block += ["**Corrected claim, which holds**", *_math(corrected)]
+    if notes:
+        # side by side when both fit half the column; one above the other otherwise
+        widest = max(len(_visible(x)) for x in [step_claim_latex(r), *(n for _, n in notes)])
+        cols = "1 1 2 2" if widest <= SIDE_BY_SIDE_CHARS else "1 1 1 1"
+        out += [f"::::{{grid}} {cols}", ":gutter: 2", ":class-container: symsde-step-grid", ""]
+        out += [":::{grid-item}", ":class: symsde-notes-form", ""]
+        ids = ", ".join(e for e, _ in notes)
+        out.append(f"**The notes** ({ids}, slide *{escape_markdown(r.step.slide)}*)")
+        for _, latex in notes:
+            out += _math(latex)
+        out += [":::", "", ":::{grid-item}", ""]
+        out += claim_block
+        out += [":::", "::::", ""]
+    else:
+        out += claim_block
+    out.append(reason_markdown(step_reason(r)))
+    out.append("")
+    reading = step_reading(r)
+    if reading:
+        out += [f"*How the notes are read here.* {reason_markdown(reading)}", ""]
+    ev = step_evidence(r)
+    if r.verdict == "erratum" and ev["erratum"]:
+        out += [f"**Erratum.** {reason_markdown(ev['erratum'])}", ""]
     if r.verdict == "fails":
-        out += ["", f"**This step fails:** {escape_markdown(r.detail)}"]
-    out.append("::::")
+        out += [f"**This step fails:** {escape_markdown(r.detail)}", ""]
+    out += [":::{dropdown} Evidence", ":class-container: symsde-evidence", ""]
+    rows = [("slide", f"*{escape_markdown(ev['slide'])}*"),
+            ("check", step_check_markdown(r)),
+            ("symbolic residual", f"`{ev['residual']}`"),
+            ("numeric witness", _witness_short(ev))]
+    out += ["| | |", "| --- | --- |"]
+    out += [f"| {k} | {v} |" for k, v in rows]
+    out += ["", ":::", "::::::"]
     return "\n".join(out) + "\n"
 
 
@@ -159,6 +490,13 @@ def _counts(res: DerivationResult) -> str:
     parts = [f"{len(res.steps)} steps", f"{res.count('holds')} hold",
              f"{res.count('erratum')} errata", f"{res.count('fails')} fail"]
     return ", ".join(parts) + f" (checked in {res.seconds:.1f} s when this page was built)"
+
+
+#: Said once per chapter instead of once per step.
+WITNESS_NOTE = ("Every step's evidence (folded under *Evidence*) names its check, the "
+                "symbolic residual, and the numeric witness: both sides evaluated by mpmath "
+                "at 50 significant digits at random points of a concrete model, with the "
+                "largest relative difference found.")
 
 
 def steps_markdown(d: Derivation) -> str:
@@ -173,20 +511,21 @@ def steps_markdown(d: Derivation) -> str:
     >>> _ = d.step("square", Claim((x + 1)**2, x**2 + 2*x + 1), "Expand the square.",
     ...            slide="Demo", check=Identity())
     >>> md = steps_markdown(d)
-    >>> "{bdg-success}`holds`" in md, "= x^{2} + 2 x + 1" in md
-    (True, True)
+    >>> "{bdg-success}`holds`" in md, "= x^{2} + 2 x + 1" in md, ":name: step-demo-square" in md
+    (True, True, True)
     """
     res = d.verify()
-    out = [f"**`derivations.{d.name}`: {escape_markdown(d.title)}.** {_counts(res)}.", ""]
+    out = [f"**`derivations.{d.name}`: {escape_markdown(d.title)}.** {_counts(res)}. "
+           + WITNESS_NOTE, ""]
     for i, r in enumerate(res.steps, 1):
-        out.append(step_markdown(r, i))
+        out.append(step_markdown(r, i, d.name))
     if d.notation:
         out.append("Displayed equations of the notes that define notation rather than "
                    "claim something, and so have no check:")
         out.append("")
         for df in d.notation:
             out.append(f"- {df.equation} (slide *{escape_markdown(df.slide)}*): "
-                       f"{escape_markdown(df.why_not_a_claim)}")
+                       f"{reason_markdown(df.why_not_a_claim)}")
         out.append("")
     return "\n".join(out)
 
@@ -266,6 +605,38 @@ def summary_markdown(chapters: Sequence[str] = CHAPTERS) -> str:
     return "\n".join(rows) + "\n"
 
 
+# -- figures ----------------------------------------------------------------------------------
+#: Matplotlib settings of every figure in the book. Figures are drawn at 100 dpi and at most
+#: 10 inches wide, so at the book's column width (about 730 px at a 1280 px window) they are
+#: shown at 70 % or more of their size: LEGEND_PT points (15.3 px at 100 dpi) stay above
+#: 10 px on screen. The browser check recomputes this from each image's displayed width.
+LEGEND_PT = 11
+FIGURE_DPI = 100
+FIGURE_RC: dict[str, Any] = {
+    "figure.dpi": FIGURE_DPI, "font.size": 12, "legend.fontsize": LEGEND_PT,
+    "axes.titlesize": 12, "axes.labelsize": 12, "axes.grid": True, "grid.alpha": 0.3,
+    "figure.constrained_layout.use": True,
+}
+
+
+def figure_style() -> None:
+    """Apply :data:`FIGURE_RC` (fonts, dpi, constrained layout) to matplotlib."""
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(FIGURE_RC)
+
+
+def legend_below(ax: Any, ncol: int = 1) -> Any:
+    """A legend under the axes, below its tick labels and x label: never over the data.
+
+    The gap is a fixed distance (``borderaxespad`` in units of the legend's font size, about
+    the height of the tick labels and the axis label), so it does not depend on the size of
+    the axes; constrained layout then makes room for it.
+    """
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=3.6,
+                     ncol=ncol, frameon=False)
+
+
 # -- simulations ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Trial:
@@ -276,8 +647,17 @@ class Trial:
     expect: bool = True
 
 
+def _outcome(text: str) -> tuple[str, str]:
+    """A test's one-line outcome split into (statistic, verdict word)."""
+    text = " ".join(str(text).split())
+    m = re.match(r"(.*?)[;:,]?\s*(consistent|REJECTED|rejected|not rejected)\b\.?(.*)$", text)
+    if m is None:
+        return text, ""
+    return (m.group(1) + (" " + m.group(3) if m.group(3).strip() else "")).strip(), m.group(2)
+
+
 def trials_markdown(trials: Iterable[Trial]) -> str:
-    """The comparisons as a list: what is compared, the test's one-line outcome, the verdict.
+    """The comparisons as a table: verdict, what is compared, the test's statistic.
 
     Examples
     --------
@@ -286,11 +666,13 @@ def trials_markdown(trials: Iterable[Trial]) -> str:
     >>> s = np.random.default_rng(0).standard_normal(10_000)
     >>> print(trials_markdown([Trial("the mean is 0", mean_test(s, 0.0)),
     ...                        Trial("the mean is 1", mean_test(s, 1.0), expect=False)]))
-    - {bdg-success}`confirmed` the mean is 0: mean: estimate ... consistent
-    - {bdg-success}`rejected, as it must be` the mean is 1: mean: estimate ... REJECTED
+    | verdict | prediction | test |
+    | --- | --- | --- |
+    | {bdg-success}`confirmed` | the mean is 0 | mean: estimate ... |
+    | {bdg-success}`rejected, as it must be` | the mean is 1 | mean: estimate ... |
     <BLANKLINE>
     """
-    out = []
+    out = ["| verdict | prediction | test |", "| --- | --- | --- |"]
     for t in trials:
         ok = t.result.verdict == t.expect
         if t.expect:
@@ -298,7 +680,9 @@ def trials_markdown(trials: Iterable[Trial]) -> str:
         else:
             badge = "{bdg-success}`rejected, as it must be`" if ok else \
                 "{bdg-danger}`not rejected`"
-        out.append(f"- {badge} {escape_markdown(t.claim)}: {escape_markdown(t.result.text)}")
+        stat, _word = _outcome(t.result.text)
+        out.append(f"| {badge} | {reason_markdown(t.claim)} | "
+                   f"{escape_markdown(stat).replace('|', '/')} |")
     return "\n".join(out) + "\n"
 
 
@@ -392,40 +776,94 @@ def verify_json(*names: str) -> dict[str, Any]:
     return json.loads(proc.stdout)
 
 
+#: Errata steps that record the same mistake of the notes as an earlier step: shown with it,
+#: counted once. (The noise level sigma^2 = 1/(2n) is one mistake; the density it gives is
+#: its consequence.)
+SAME_MISTAKE: dict[tuple[str, str], tuple[str, str]] = {
+    ("bayes_posterior", "langevin-equals-posterior"): ("bayes_posterior", "matching-noise"),
+}
+
+#: What a reader needs before an erratum's formulas: the symbols they use, and when the
+#: checked form is not a formula the notes wrote, which formula of the notes it reads.
+ERRATUM_CONTEXT: dict[tuple[str, str], str] = {
+    ("diffusion_flow", "multidim-eta"): (
+        "The check writes the notes' E66 out in two dimensions, $x$ and $y$, for the SGD "
+        "SDE $d\\Phi = -g\\,dt + \\sqrt{\\eta}\\,\\sigma\\,dB$ with a constant noise "
+        "covariance $\\Sigma = \\sigma\\sigma^\\top = \\begin{pmatrix} a & b \\\\ b & c "
+        "\\end{pmatrix}$: $a$ and $c$ are the noise variances of the two coordinates and $b$ "
+        "their covariance. With these symbols the notes' diffusion flow "
+        "$-\\tfrac12\\Sigma\\nabla p$ is"),
+    ("diffusion_flow", "state-dependent-noise"): (
+        "The notes write $-\\tfrac12\\Sigma\\nabla_x p_x$ (E66) and say nothing about a "
+        "noise covariance that depends on the parameters, although the SGD SDE's "
+        "$\\sigma(\\Phi)$ does. The formula checked here is *not the notes'*: it is what "
+        "E66 becomes once the previous erratum's factor $\\eta$ is put in and $\\Sigma$ "
+        "is allowed to depend on $x$, the reading a reader of the notes would make. In "
+        "one dimension that reading is"),
+}
+
+
+def _erratum_claims(s: Mapping[str, Any], intro: str | None) -> list[str]:
+    out = [intro or "The notes have"]
+    out += _math(tidy_latex(s["claim"]["latex"]))
+    out.append("and the corrected claim is")
+    out += _math(tidy_latex(s["corrected"]["latex"]))
+    return out
+
+
 def errata_markdown(doc: Mapping[str, Any], chapters: str | None = "/chapters") -> str:
     """The errata page's body from the JSON of ``symsde verify --json``.
 
     Each erratum shows the notes' claim and the corrected claim (LaTeX from the JSON), the
     explanation and the check that decided it. Failing steps, if any, are listed first.
+    Steps that record the same mistake (:data:`SAME_MISTAKE`) are shown as one erratum,
+    and :data:`ERRATUM_CONTEXT` introduces the symbols an erratum's formulas use.
     ``chapters`` is the book folder of the derivations' chapters, linked with ``{doc}``
     (``None``: name the derivation without a link).
     """
     steps = {(d["name"], s["id"]): (d, s) for d in doc["derivations"] for s in d["steps"]}
+    errata = list(doc["errata"])
+    by_key = {(e["derivation"], e["step"]): e for e in errata}
+    followers: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for e in errata:
+        key = (e["derivation"], e["step"])
+        if key in SAME_MISTAKE and SAME_MISTAKE[key] in by_key:
+            followers.setdefault(SAME_MISTAKE[key], []).append(e)
+    shown = [e for e in errata if (e["derivation"], e["step"]) not in SAME_MISTAKE
+             or SAME_MISTAKE[(e["derivation"], e["step"])] not in by_key]
     summary = doc["summary"]
     out = [f"`symsde verify --json` checked {summary['steps']} steps in "
            f"{summary['derivations']} derivations: {summary['holds']} hold, "
-           f"{summary['errata']} are errata of the notes, {summary['fails']} fail.", ""]
+           f"{summary['errata']} record errata of the notes, {summary['fails']} fail. "
+           f"The {summary['errata']} erratum steps come from {len(shown)} mistakes; a step "
+           "that only draws a consequence of an earlier mistake is shown with it.", ""]
     fails = [(d, s) for d in doc["derivations"] for s in d["steps"] if s["verdict"] == "fails"]
     for d, s in fails:
         out += [":::{error}",
                 f"`{d['name']}::{s['id']}` fails: {escape_markdown(s.get('detail', ''))}",
                 ":::", ""]
-    for n, e in enumerate(doc["errata"], 1):
-        d, s = steps[(e["derivation"], e["step"])]
-        out.append(f"::::{{admonition}} Erratum {n} · {escape_markdown(d['title'])} · "
-                   f"`{s['id']}`")
+    for n, e in enumerate(shown, 1):
+        key = (e["derivation"], e["step"])
+        d, s = steps[key]
+        group = [(e, s)] + [(f, steps[(f["derivation"], f["step"])][1])
+                            for f in followers.get(key, [])]
+        out.append(f"::::{{admonition}} Erratum {n} · {reason_markdown(d['title'])} · "
+                   + ", ".join(f"`{g_s['id']}`" for _, g_s in group))
         out.append(":class: warning")
+        eqs = sorted({q for _, g_s in group for q in g_s["equations"]})
         out.append(f"Slide *{escape_markdown(e['slide'])}*"
-                   + (f", the notes' equations {', '.join(s['equations'])}"
-                      if s["equations"] else "") + ". The notes have")
-        out += _math(s["claim"]["latex"])
-        out.append("and the corrected claim is")
-        out += _math(s["corrected"]["latex"])
-        out.append(f"**What goes wrong.** {escape_markdown(e['explanation'])}")
+                   + (f", the notes' equations {', '.join(eqs)}" if eqs else "") + ".")
         out.append("")
+        for k, (g_e, g_s) in enumerate(group):
+            if k:
+                out += ["", f"**The same mistake, carried on** (step `{g_s['id']}`)."]
+            out += _erratum_claims(g_s, ERRATUM_CONTEXT.get((g_e["derivation"],
+                                                             g_s["id"])))
+            out.append(f"**What goes wrong.** {reason_markdown(g_e['explanation'])}")
+            out.append("")
         w = s["witness"]
         err = "n/a" if w["max_relative_error"] is None else f"{w['max_relative_error']:.1e}"
-        out.append(f"**How it is decided.** {escape_markdown(s['reason'])} The check "
+        out.append(f"**How it is decided.** {reason_markdown(s['reason'])} The check "
                    f"({escape_markdown(s['check'])}) refutes the notes' form symbolically and "
                    f"numerically, and the corrected form holds (numeric witness at "
                    f"{w['points']} points, {w['digits']} digits, largest relative error "

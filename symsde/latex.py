@@ -9,7 +9,8 @@ mathematics without an error:
 - ``\pi`` is a symbol ``pi``, not the constant;
 - ``\mathcal{L}(\Phi)`` is the product ``mathcal * L * Phi``; ``\hat{g}`` and ``\text{...}``
   likewise fall apart into products of letters;
-- ``\frac{dp(x)}{dx}`` is refused (only ``\frac{d}{dx}`` and ``\frac{dX}{dx}`` for a letter X);
+- ``\frac{dp(x)}{dx}`` is refused (only ``\frac{d}{dx}`` and ``\frac{dX}{dx}`` for a letter X),
+  and so is the conditional bar of ``p(a | b)``;
 - in ``\Phi_i - \eta N g(\Phi) - \eta \sum_{j=1}^N (\hat{g}_j - g(\Phi))`` the sum is dropped
   (error recovery) and ``\eta (a + b)`` is read as a function ``eta`` applied to ``a + b``.
 
@@ -21,7 +22,8 @@ This module reads a formula in four stages, each of which can refuse it with a
    ``\frac{dF}{dx}`` becomes ``\frac{d}{dx}(F)``; ``\nabla_{x}`` becomes ``\frac{d}{dx}``; a
    ``\cdot`` is put before a ``\sum``, ``\prod`` or ``\int`` that follows an operand;
 2. **names**: every notation of the symbol table (``"\\Phi"``, ``"\\hat{g}_j"``, ``"L"``) and
-   every decorated name (``\mathcal{L}``, ``\hat{g}``, ``\text{Train}``) is replaced by a
+   every decorated name (``\mathcal{L}``, ``\hat{g}``, ``\text{Train}``), and every
+   conditional ``p(a | b)`` (a function ``p(|)`` of ``a`` and ``b``), is replaced by a
    placeholder command that the parser reads as one symbol, or as one function when it is
    followed by an argument list;
 3. **parse** with the antlr backend in strict mode (a syntax error is an error, not a
@@ -48,10 +50,10 @@ exp(-2*L(Phi)/sigma**2)/Z
 pi + exp(-x**2)
 >>> parse_latex_equation(r"\frac{d}{dx} x^2 = 2x")
 Eq(Derivative(x**2, x), 2*x)
->>> parse_latex_expr(r"p(y | x)")
+>>> parse_latex_expr(r"(a, b) (c, d)")
 Traceback (most recent call last):
 ...
-symsde.latex.LatexReadError: cannot parse 'p(y | x)': ...
+symsde.latex.LatexReadError: cannot parse '(a, b) (c, d)': ...
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ __all__ = [
     "split_display",
     "symbol_table",
     "tokens",
+    "transcription_differences",
     "validate",
 ]
 
@@ -183,11 +186,11 @@ def prepass(text: str) -> str:
     Examples
     --------
     >>> prepass(r"\left( e^{-x} \right) \, \frac{dp(x)}{dx} - \eta \sum_{j=1}^N a_j")
-    '( \\exp{-x} )  \\frac{d}{dx}(p(x)) - \\eta \\cdot \\sum_{j=1}^N a_j'
+    ' ( \\exp{-x}  )   \\frac{d}{dx} (p(x) ) - \\eta \\cdot \\sum_{j=1}^N a_j'
     """
     text = _MATHRM_D.sub("d", text)
     text = _rewrite_frac_d(text)
-    text = _DROP.sub("", text)
+    text = _DROP.sub(" ", text)
     text = _rewrite_exp(text)
     text = _rewrite_nabla(text)
     text = _bare_limits(text)
@@ -214,6 +217,38 @@ def _key_pattern(key: str) -> str:
     return pat
 
 
+def _conditional_bars(text: str, sub: Callable[[str], str]) -> str:
+    r"""``p(\Phi | x)`` -> a placeholder for ``p(\cdot \mid \cdot)`` applied to ``(\Phi, x)``.
+
+    The bar is not an operator SymPy reads. A density of ``a`` given ``b`` is read as a
+    function of both with its own name, the table key ``"p(|)"`` (default: a function
+    ``p_{\mid}``), distinct from the joint ``p(a, b)`` and the marginal ``p(a)``.
+    """
+    out, i = [], 0
+    pat = re.compile(r"(\\[A-Za-z]+|[A-Za-z])(_\{[^{}]*\}|_\\?[A-Za-z0-9]+)?\s*\(")
+    while True:
+        m = pat.search(text, i)
+        if m is None:
+            out.append(text[i:])
+            return "".join(out)
+        depth, end = 0, None
+        for k in range(m.end() - 1, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[k], 0)
+            if depth == 0:
+                end = k
+                break
+        inner = text[m.end():end] if end is not None else ""
+        bar = re.search(r"\\mid|(?<!\\)\|", inner)
+        if end is None or bar is None or "(" in inner[:bar.start()]:
+            out.append(text[i:m.end()])
+            i = m.end()
+            continue
+        key = m.group(1) + (m.group(2) or "") + "(|)"
+        out.append(text[i:m.start()] + sub(key).rstrip() + "(" + inner[:bar.start()].strip()
+                   + ", " + inner[bar.end():].strip() + ")")
+        i = end + 1
+
+
 def _name_places(text: str, keys: list[str]) -> tuple[str, dict[str, str]]:
     """Replace table keys and decorated names by placeholders: (text, placeholder -> key).
 
@@ -228,6 +263,7 @@ def _name_places(text: str, keys: list[str]) -> tuple[str, dict[str, str]]:
             names[by_key[key]] = key
         return "\\" + by_key[key] + " "
 
+    text = _conditional_bars(text, sub)
     found = {m.group(0) for m in _DECORATED.finditer(text)}
     for key in sorted(set(keys) | found, key=len, reverse=True):
         text = re.sub(_key_pattern(key), lambda m, k=key: sub(k), text)
@@ -238,7 +274,7 @@ def _name_places(text: str, keys: list[str]) -> tuple[str, dict[str, str]]:
 
 # -- validation -----------------------------------------------------------------------------------
 _STRUCTURAL = {"frac", "cdot", "times", "left", "right", "sqrt", "exp", "ln", "log", "sin",
-               "cos", "tan", "sinh", "cosh", "tanh", "infty", "partial", "sum", "prod", "int",
+               "cos", "tan", "sinh", "cosh", "tanh", "infty", "sum", "prod", "int",
                "limits", "operatorname", "mathrm", "quad", "qquad", "pi"}
 _FUNCS = ("exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sqrt")
 
@@ -306,6 +342,8 @@ def tokens(text: str) -> Tokens:
                 funcs.add(cmd)
             elif cmd == "pi":
                 numbers.add("pi")
+            elif cmd == "partial":      # SymPy writes d/dt of a function of several
+                names.add("d")          # symbols as a partial derivative
             elif cmd not in _STRUCTURAL:
                 names.add(cmd)
         elif letter:
@@ -334,6 +372,28 @@ def validate(source: str, parsed: Any) -> list[str]:
     return tokens(source).differences(tokens(_render(parsed)))
 
 
+def transcription_differences(source: str, expr: Any) -> list[str]:
+    r"""Differences between a display's LaTeX and a hand transcription of it (empty: same).
+
+    For a display the parser cannot read: the transcription (a SymPy expression or
+    equation) is rendered with ``sympy.latex`` and both texts, through the same pre-pass,
+    are compared token by token (names, numbers, big operators, functions, equals signs).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, s = sp.Symbol("x"), sp.Symbol("sigma")
+    >>> transcription_differences(r"e^{-x^2/\sigma^2}", sp.exp(-x**2 / s**2))
+    []
+    >>> transcription_differences(r"e^{-x^2/\sigma^2}", sp.exp(-x**3 / s**2))
+    ["numbers: source has [] that the parse lacks, parse has ['3'] that the source lacks"]
+    """
+    rendered = sp.latex(expr)
+    if isinstance(expr, sp.Equality):
+        rendered = f"{sp.latex(expr.lhs)} = {sp.latex(expr.rhs)}"
+    return tokens(prepass(source)).differences(tokens(prepass(rendered)))
+
+
 # -- reading --------------------------------------------------------------------------------------
 def _antlr(text: str, source: str) -> Any:
     try:
@@ -352,6 +412,10 @@ def _antlr(text: str, source: str) -> Any:
 
 
 def _default(key: str, applied: bool) -> Any:
+    if key.endswith("(|)"):                      # a conditional density p(a | b)
+        base, _, sub = key[:-3].partition("_")
+        sub = sub[1:-1] if sub.startswith("{") and sub.endswith("}") else sub
+        return sp.Function(f"{base}_{{{sub}" + r"\mid}")
     return sp.Function(key) if applied else sp.Symbol(key)
 
 

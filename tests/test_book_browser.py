@@ -12,6 +12,16 @@ host aborted, so a page that needs the network fails here. For each page:
 - every image has loaded (``naturalWidth > 0``);
 - every internal link resolves to a built file, and its ``#fragment`` to an element id.
 
+And for each page at a 1280 px desktop window and a 390 px phone window:
+
+- nothing overflows: the page has no horizontal scroll, and no element sticks out of the
+  article column unless it sits in a box that scrolls (a long equation scrolls sideways
+  inside its box; a code block scrolls, it is not clipped);
+- every figure of a notebook cell is a numbered ``<figure>`` with a caption and real alt
+  text (not a file name), and at 1280 px its legend text, drawn at
+  ``symsde.book.LEGEND_PT`` points at ``FIGURE_DPI``, is at least 9 px on screen;
+- every derivation step has an anchor (an ``id`` starting with ``step-``).
+
 A full-page screenshot of each page is saved under ``book/_build/screenshots/`` with a
 ``report.json`` of what was counted. Without a built book (or without Chromium or
 Playwright) the tests skip with the reason; under ``make book-check``
@@ -50,6 +60,14 @@ CHROMIUM_ARGS = [
 ]
 #: Pages whose full-page screenshot is cut at this height (pixels).
 MAX_SHOT_HEIGHT = 16000
+#: Time a page may take to load and typeset (ms): generous, the machine may be loaded.
+PAGE_TIMEOUT_MS = 180_000
+#: Time to wait for network idle before reloading a page once (ms).
+IDLE_TIMEOUT_MS = 60_000
+#: The two window widths of the layout checks: a laptop and a phone.
+WIDTHS = (1280, 390)
+#: The smallest legend text on screen, in CSS pixels, at the desktop width.
+MIN_LEGEND_PX = 9.0
 
 
 def _pages() -> list[str]:
@@ -138,6 +156,46 @@ def _target(url: str, base: str) -> Path:
     return target
 
 
+_TYPESET = """async () => {
+    if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
+        await window.MathJax.startup.promise;
+    }
+}"""
+
+
+def _track(page: Any) -> set[str]:
+    """The set of the page's requests in flight, kept up to date by the page's events."""
+    pending: set[str] = set()
+    page.on("request", lambda r: pending.add(r.url))
+    page.on("requestfinished", lambda r: pending.discard(r.url))
+    page.on("requestfailed", lambda r: pending.discard(r.url))
+    return pending
+
+
+def _settle(page: Any, pending: set[str]) -> None:
+    """Wait for MathJax, then for no request in flight during half a second.
+
+    Playwright's own "network idle" has been seen to wait for minutes on the first page of
+    a run on a loaded machine; counting the page's requests ourselves also names the
+    requests that never finish when a page does not settle.
+    """
+    import time
+
+    page.evaluate(_TYPESET)
+    deadline = time.monotonic() + IDLE_TIMEOUT_MS / 1000
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if pending:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= 0.5:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"requests still in flight after {IDLE_TIMEOUT_MS} ms: "
+                         f"{sorted(pending)[:5]}")
+
+
 _MATH_CHECK = r"""
 () => {
   const root = document.body;
@@ -192,6 +250,8 @@ def test_page_offline(browser: Any, server: str, page_path: str) -> None:
 
     context.route("**/*", route)
     page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    pending = _track(page)
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
             if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(f"uncaught exception: {e}"))
@@ -203,12 +263,7 @@ def test_page_offline(browser: Any, server: str, page_path: str) -> None:
     try:
         page.goto(server + page_path, wait_until="load")
         # MathJax typesets asynchronously; wait for its startup promise when it is on the page.
-        page.evaluate("""async () => {
-            if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
-                await window.MathJax.startup.promise;
-            }
-        }""")
-        page.wait_for_load_state("networkidle")
+        _settle(page, pending)
         math = page.evaluate(_MATH_CHECK)
         images = page.evaluate(_IMAGES)
         links = page.evaluate(_LINKS)
@@ -255,3 +310,198 @@ def test_page_offline(browser: Any, server: str, page_path: str) -> None:
         "height": height, "screenshot": shot.name, "problems": problems,
     }
     assert not problems, f"{page_path}:\n  " + "\n  ".join(problems)
+
+
+_LAYOUT = r"""
+() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main')
+                  || document.body;
+  const box = article.getBoundingClientRect();
+  // An element cannot stick out visibly if some ancestor inside the column clips or
+  // scrolls it (overflow-x auto, scroll or hidden) and that ancestor fits the column.
+  const contained = el => {
+    for (let a = el.parentElement; a && a !== article; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if (o !== 'auto' && o !== 'scroll' && o !== 'hidden') continue;
+      const b = a.getBoundingClientRect();
+      if (b.right <= box.right + 1 && b.left >= box.left - 1) return true;
+    }
+    return false;
+  };
+  const describe = el => (el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' +
+    [...el.classList].slice(0, 2).join('.') + ' "' +
+    (el.textContent || '').trim().slice(0, 60) + '"');
+  const overflow = [];
+  for (const el of article.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (r.right <= box.right + 1 && r.left >= box.left - 1) continue;
+    if (contained(el)) continue;
+    if (el.closest('mjx-assistive-mml')) continue;
+    overflow.push(describe(el));
+  }
+  // keep only outermost offenders
+  const clipped = [];
+  for (const pre of article.querySelectorAll('pre')) {
+    const o = getComputedStyle(pre).overflowX;
+    if (pre.scrollWidth > pre.clientWidth + 1 && (o === 'hidden' || o === 'visible'))
+      clipped.push(describe(pre));
+  }
+  const figures = [];
+  for (const img of article.querySelectorAll('img')) {
+    const fig = img.closest('figure');
+    const cap = fig ? fig.querySelector('figcaption') : null;
+    figures.push({src: img.getAttribute('src'), alt: img.getAttribute('alt') || '',
+                  natural: img.naturalWidth, shown: img.getBoundingClientRect().width,
+                  figure: !!fig, caption: cap ? cap.textContent.trim().slice(0, 80) : '',
+                  number: cap ? (cap.querySelector('.caption-number') || {}).textContent || ''
+                              : '',
+                  cell: !!img.closest('.cell_output, .output')});
+  }
+  const steps = [...article.querySelectorAll('.symsde-step')].map(
+    s => s.id || (s.querySelector('[id^="step-"]') || {}).id || '');
+  const eqno = article.querySelectorAll('.eqno').length;
+  const stepHeight = [...article.querySelectorAll('.symsde-step')].reduce(
+    (h, s) => h + s.getBoundingClientRect().height, 0);
+  const stepShare = stepHeight / Math.max(1, article.getBoundingClientRect().height);
+  return {stepShare, overflow: [...new Set(overflow)].slice(0, 50), clipped, figures, steps, eqno,
+          pageWidth: document.documentElement.scrollWidth,
+          viewport: window.innerWidth};
+}
+"""
+
+LAYOUT: dict[str, Any] = {}
+
+
+def _layout_problems(lay: dict[str, Any], width: int) -> tuple[list[str], list[float]]:
+    """What the layout probe found wrong on a page, and the legend sizes on screen (px)."""
+    from symsde.book import FIGURE_DPI, LEGEND_PT
+
+    problems: list[str] = []
+    if lay["pageWidth"] > lay["viewport"] + 1:
+        problems.append(f"the page scrolls sideways: {lay['pageWidth']} px wide in a "
+                        f"{lay['viewport']} px window")
+    if lay["overflow"]:
+        problems.append(f"{len(lay['overflow'])} elements stick out of the column, e.g. "
+                        f"{lay['overflow'][:4]}")
+    if lay["clipped"]:
+        problems.append(f"clipped code blocks: {lay['clipped'][:4]}")
+    legend_px = []
+    for f in lay["figures"]:
+        if not f["cell"]:
+            continue
+        if not f["figure"] or not f["caption"] or not f["number"]:
+            problems.append(f"figure without a numbered caption: {f['src']}")
+        alt = f["alt"].strip()
+        if len(alt) < 20 or "/" in alt or alt.endswith((".png", ".svg", ".jpg")):
+            problems.append(f"figure without real alt text: {f['src']} (alt {alt!r})")
+        if f["natural"]:
+            px = f["shown"] / f["natural"] * LEGEND_PT * FIGURE_DPI / 72
+            legend_px.append(round(px, 1))
+            if width == 1280 and px < MIN_LEGEND_PX:
+                problems.append(f"legend text {px:.1f} px < {MIN_LEGEND_PX} px in {f['src']}")
+    missing = [i for i, sid in enumerate(lay["steps"], 1) if not sid.startswith("step-")]
+    if missing:
+        problems.append(f"steps without an anchor: numbers {missing[:10]}")
+    return problems, legend_px
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("page_path", PAGES or ["(no built book)"])
+def test_page_layout(browser: Any, server: str, page_path: str, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900},
+                                  service_workers="block")
+    context.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname
+                  in LOCAL_HOSTS or r.request.url.startswith(("data:", "blob:"))
+                  else r.abort())
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    pending = _track(page)
+    try:
+        page.goto(server + page_path, wait_until="load")
+        _settle(page, pending)
+        lay = page.evaluate(_LAYOUT)
+        if width != 1280 and page_path in ("index.html", "chapters/langevin.html",
+                                           "cli.html", "errata.html"):
+            shot = SCREENSHOTS / (page_path.replace("/", "__").removesuffix(".html")
+                                  + f"-{width}.png")
+            page.screenshot(path=str(shot), full_page=True,
+                            clip={"x": 0, "y": 0, "width": width, "height": 6000})
+    finally:
+        context.close()
+    problems, legend_px = _layout_problems(lay, width)
+    LAYOUT[f"{page_path}@{width}"] = {
+        "overflow": len(lay["overflow"]), "clipped": len(lay["clipped"]),
+        "figures": sum(1 for f in lay["figures"] if f["cell"]), "legend_px": legend_px,
+        "steps": len(lay["steps"]), "numbered_equations": lay["eqno"],
+        "step_share": round(lay["stepShare"], 3), "problems": problems}
+    (SCREENSHOTS / "layout.json").write_text(json.dumps(LAYOUT, indent=2, sort_keys=True))
+    assert not problems, f"{page_path} at {width} px:\n  " + "\n  ".join(problems)
+
+
+def test_search_results_show_no_raw_tex(browser: Any, server: str) -> None:
+    """A search's result summaries show maths as text (symsde-search.js), not ``\\(...\\)``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  service_workers="block")
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    try:
+        page.goto(server + "search.html?q=temperature", wait_until="load")
+        page.wait_for_selector("#search-results li p.context")
+        page.wait_for_timeout(2000)   # summaries are filled in one result at a time
+        summaries = page.evaluate(
+            "() => [...document.querySelectorAll('#search-results li p.context')]"
+            ".map(p => p.textContent)")
+    finally:
+        context.close()
+    assert summaries, "the search for 'temperature' found nothing"
+    raw = [t[:80] for t in summaries if "\\(" in t or "\\frac" in t or "\\sigma" in t]
+    assert not raw, f"raw TeX in search results: {raw}"
+
+
+_BAD_PAGE = """<!doctype html><html><head><style>
+article { width: 600px; } pre.cut { overflow-x: hidden; width: 300px; }
+</style></head><body><article class="bd-article">
+<div style="width: 900px">a paragraph wider than the column</div>
+<pre class="cut">a code line much too long for its box: clipped, not scrolled ........</pre>
+<div class="cell_output"><img src="data:image/png;base64,{png}" alt="_images/abc.png"
+ width="60"></div>
+<div class="admonition symsde-step"><p>a step without an anchor</p></div>
+</article></body></html>"""
+
+
+def test_layout_check_rejects_a_bad_page(browser: Any, tmp_path: Path) -> None:
+    """The layout probe finds overflow, a clipped code block, a figure without caption or
+    real alt text, a legend too small to read, and a step without an anchor."""
+    import base64
+    import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, _ = plt.subplots(figsize=(8, 3), dpi=100)   # 800 px drawn, shown at 60 px
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    (tmp_path / "bad.html").write_text(_BAD_PAGE.replace(
+        "{png}", base64.b64encode(buf.getvalue()).decode()))
+    handler = functools.partial(_Quiet, directory=str(tmp_path))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/bad.html", wait_until="load")
+        lay = page.evaluate(_LAYOUT)
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()
+    problems, legend_px = _layout_problems(lay, 1280)
+    text = "\n".join(problems)
+    for expected in ("stick out of the column", "clipped code blocks",
+                     "figure without a numbered caption", "figure without real alt text",
+                     "legend text", "steps without an anchor"):
+        assert expected in text, f"{expected!r} not reported:\n{text}"
+    assert legend_px and legend_px[0] < MIN_LEGEND_PX

@@ -50,9 +50,45 @@ def _config_inited(app: Sphinx, config: Config) -> None:
                                      "open with no network")
 
 
+def _notebook_downloads(app: Sphinx) -> int:
+    """Offer each executed page as a notebook: ``_sources/<page>.ipynb`` in the download menu.
+
+    myst-nb leaves the executed notebooks in ``_build/jupyter_execute``; the theme's download
+    menu only offers the Markdown source of a text notebook. Each notebook is copied next to
+    the page's source and a ``.ipynb`` entry is added to that page's menu. Returns the count.
+    """
+    executed = Path(app.outdir).parent / "jupyter_execute"
+    count = 0
+    for nb in sorted(executed.rglob("*.ipynb")):
+        doc = nb.relative_to(executed).with_suffix("")
+        page = Path(app.outdir) / doc.with_suffix(".html")
+        if not page.is_file():
+            continue
+        target = Path(app.outdir) / "_sources" / doc.with_suffix(".ipynb")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(nb, target)
+        html = page.read_text(encoding="utf-8")
+        up = "../" * (len(doc.parts) - 1)
+        entry = (f'<li><a href="{up}_sources/{doc.as_posix()}.ipynb" download '
+                 'class="btn btn-sm btn-download-notebook-button dropdown-item" '
+                 'title="Download the executed notebook"><span class="btn__icon-container">'
+                 '<i class="fas fa-code"></i></span><span class="btn__text-container">'
+                 '.ipynb</span></a></li>')
+        marker = '<div class="dropdown dropdown-download-buttons">'
+        i = html.find(marker)
+        j = html.find('<ul class="dropdown-menu">', i)
+        if i < 0 or j < 0 or "btn-download-notebook-button" in html:
+            continue
+        j += len('<ul class="dropdown-menu">')
+        page.write_text(html[:j] + entry + html[j:], encoding="utf-8")
+        count += 1
+    return count
+
+
 def _build_finished(app: Sphinx, exception: BaseException | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
+    _notebook_downloads(app)
     src = mathjax_source()
     dest = Path(app.outdir) / "_static" / "mathjax"
     for part in PARTS:

@@ -1,0 +1,94 @@
+"""Tests of symsde.book's rendering: reasons as maths, step labels, errata counted once."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import sympy as sp
+
+from symsde.book import (
+    SAME_MISTAKE,
+    errata_markdown,
+    reason_markdown,
+    step_label,
+    steps_markdown,
+    tidy_latex,
+)
+from symsde.proof import Claim, Derivation, Identity
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("Divide both sides by p > 0.", "Divide both sides by $p > 0$."),
+    ("sigma^2 = 2/n", r"$\sigma ^{2} = 2/n$"),
+    ("the zero-flux equation", "the zero-flux equation"),          # a hyphen, not a minus
+    ("the flow's Taylor series", "the flow\u2019s Taylor series"),   # not $s$
+    ("i.e. sigma^2 = 2/n", r"i.e. $\sigma ^{2} = 2/n$"),
+    ("decays like N^(-1/4), a negative power", "decays like $N ^{-1/4}$, a negative power"),
+    ("with sqrt(eta) sigma dB", r"with $\sqrt{\eta} \sigma dB$"),
+])
+def test_reason_markdown(text: str, want: str) -> None:
+    assert reason_markdown(text) == want
+
+
+def test_reason_markdown_leaves_english_alone() -> None:
+    text = "A block of steps lasts a while in time."
+    assert "$" not in reason_markdown(text)
+
+
+def test_tidy_latex() -> None:
+    assert tidy_latex(r"p{\left(\Phi \right)}") == r"p(\Phi)"
+    assert tidy_latex(r"\log{\left(x \right)}") == r"\ln(x)"
+    assert tidy_latex(r"i_{last block}") == r"i_{\text{last block}}"
+    # typesets the same maths: the sympy parse of both sides agrees
+    from symsde.latex import parse_latex_expr
+    x = sp.Symbol("x")
+    before = r"\log{\left(p{\left(x \right)} \right)} + L{\left(x \right)}"
+    assert parse_latex_expr(tidy_latex(before), {"x": x}) == \
+        sp.log(sp.Function("p")(x)) + sp.Function("L")(x)
+
+
+def test_steps_have_labels_and_one_witness_sentence() -> None:
+    x = sp.Symbol("x")
+    d = Derivation("demo", "A demo")
+    for k in range(3):
+        d.step(f"s_{k}", Claim((x + k)**2, x**2 + 2*k*x + k**2), "Expand the square.",
+               slide="Demo", check=Identity())
+    md = steps_markdown(d)
+    assert [m for m in re.findall(r":name: (\S+)", md)] == \
+        ["step-demo-s-0", "step-demo-s-1", "step-demo-s-2"]
+    assert md.count("50 significant digits") == 1
+    assert md.count("{dropdown} Evidence") == 3
+
+
+def test_step_label_is_stable() -> None:
+    r = type("R", (), {"step": type("S", (), {"id": "A_b c"})})()
+    assert step_label("langevin", r) == "step-langevin-a-b-c"
+
+
+def _doc() -> dict:
+    def step(i, eqs=()):
+        return {"id": i, "equations": list(eqs), "reason": "r", "check": "c",
+                "claim": {"latex": "a = b"}, "corrected": {"latex": "a = c"},
+                "witness": {"points": 8, "digits": 50, "max_relative_error": 0.0},
+                "verdict": "erratum"}
+    first, second = SAME_MISTAKE[("bayes_posterior", "langevin-equals-posterior")][1], \
+        "langevin-equals-posterior"
+    return {"summary": {"steps": 3, "derivations": 1, "holds": 0, "errata": 3, "fails": 0},
+            "derivations": [{"name": "bayes_posterior", "title": "Bayes",
+                             "steps": [step(first), step(second, ["E39"]), step("other")]}],
+            "errata": [{"derivation": "bayes_posterior", "step": s, "slide": "S",
+                        "explanation": "e"} for s in (first, second, "other")]}
+
+
+def test_errata_same_mistake_counted_once() -> None:
+    md = errata_markdown(_doc(), chapters=None)
+    assert md.count("{admonition} Erratum") == 2
+    assert "Erratum 2" in md and "Erratum 3" not in md
+    assert "The same mistake, carried on" in md
+    assert "3 erratum steps come from 2 mistakes" in md
+
+
+def test_errata_json_round_trip_is_plain_data() -> None:
+    json.dumps(_doc())
