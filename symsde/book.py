@@ -173,10 +173,10 @@ def step_notes_form(r: StepResult) -> list[tuple[str, str]]:
     A kernel field ``notes_form`` wins; otherwise the catalogue's displays of the step's
     equations.
     """
-    form = getattr(r.step, "notes_form", None)
+    compared = [(n.equation, n.latex) for n in getattr(r, "notes", ()) if n.latex]
+    if compared:  # the display each equation was compared with, as the kernel read it
+        return compared
     eqs = tuple(getattr(r.step, "equations", ()) or ())
-    if form:
-        return [(", ".join(eqs) or "notes", str(form))]
     from derivations._catalogue import EQUATIONS
 
     by_id = {eid: latex for eid, _, latex in EQUATIONS}
@@ -515,6 +515,7 @@ def steps_markdown(d: Derivation) -> str:
     (True, True, True)
     """
     res = d.verify()
+    res.notes()  # compare the steps with the notes, so each box shows the display it matched
     out = [f"**`derivations.{d.name}`: {escape_markdown(d.title)}.** {_counts(res)}. "
            + WITNESS_NOTE, ""]
     for i, r in enumerate(res.steps, 1):
