@@ -124,8 +124,10 @@ def derivation() -> Derivation:
                 "with an O(Delta t^2) remainder; with N = t/eta, SGD's blocks of sqrt(N) steps "
                 "become deterministic and its variance vanishes.",
         # The notes' Phi is the parameter (the point where g and L are evaluated): the
-        # displays compared with steps here (E03, E06, E07, E14) use it so.
-        symbols={r"\Phi": phi, "g": g, r"\mathcal{L}": L, "t": t, r"\Delta t": dt},
+        # displays compared with steps here (E03, E06, E07, E14) use it so; Delta Phi is
+        # the update, defined in step euler-update.
+        symbols={r"\Phi": phi, "g": g, r"\mathcal{L}": L, "t": t, r"\Delta t": dt,
+                 r"\Delta\Phi": sp.Function("Delta_Phi")(phi)},
         catalogue=CATALOGUE,
     )
 
@@ -185,19 +187,22 @@ def derivation() -> Derivation:
                                           "every time s")),
         witness=on_a_flow,
     )
+    update = sp.Function("Delta_Phi")
+    d.define("euler-update", update(phi), -g(phi) * dt,
+             "The update Delta Phi of the notes: over a time step Delta t, move by the ODE's "
+             "velocity -g at the current point times Delta t (the Euler step of the flow).",
+             slide=SLIDE_GF, equations=("E03",))
     d.step(
         "euler-error",
         Claim(-sp.Integral(g(Phi(s)) - g(Phi(t)), (s, t, t + dt)),
-              Phi(t + dt) - Phi(t) + g(Phi(t)) * dt),
+              Phi(t + dt) - Phi(t) - update(Phi(t))),
         "So the exact increment Phi(t + Delta t) - Phi(t) is the update "
         "Delta Phi = -g(Phi) Delta t plus the error -int (g(Phi(s)) - g(Phi(t))) ds, which "
-        "vanishes when g does not change along the step.",
+        "vanishes when g does not change along the step: the update approximates the flow "
+        "with an error of order Delta t^2 (step error-weight).",
         slide=SLIDE_GF,
-        check=FollowsFrom(AddBoth(g(Phi(t)) * dt)),
+        check=FollowsFrom(AddBoth(g(Phi(t)) * dt), source="flow-increment"),
         witness=on_a_flow,
-        reading=("'Can be approximated by' is read as: the flow's exact increment is the update "
-                 "-g(Phi) Delta t plus an error that is O(Delta t^2) (step error-weight)."),
-        equations=("E03",),
     )
     d.step(
         "error-weight",
