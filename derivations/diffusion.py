@@ -35,6 +35,7 @@ import numpy as np
 import sympy as sp
 from sympy import stats
 
+from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate
 from symsde.confirm import ks_test, variance_test
 from symsde.experiment import Experiment
@@ -88,6 +89,8 @@ def derivation() -> Derivation:
         summary="Independent Gaussian increments: generating functions multiply, so "
                 "z(n) = z(0) + sigma eps sqrt(n) and z(t + dt) = z(t) + sigma eps sqrt(dt) "
                 "for every t, dt.",
+        symbols={r"\sigma": sigma, r"\epsilon": eps, r"\Delta t": dt},
+        catalogue=CATALOGUE,
     )
 
     # ---- Diffusion (integer steps) --------------------------------------------------------
@@ -101,23 +104,21 @@ def derivation() -> Derivation:
     d.note("E10", SLIDE_DIFF,
            "the initial condition z(0) = y with y drawn from pop(y) sets up the process; "
            "it names a distribution and claims nothing")
+    d.note("E08", SLIDE_DIFF,
+           "defines the discrete process: z(0) = y drawn from the population and the update "
+           "z(n+1) = z(n) + sigma epsilon; steps increment-mean, increment-variance and "
+           "scale-mgf give the law of its increment")
     d.step(
         "increment-mean",
         Claim(sp.Integral(sigma * eps * phi(eps), (eps, *line)), 0),
         "Each increment sigma epsilon of z(n+1) = z(n) + sigma epsilon is centred.",
         slide=SLIDE_DIFF, check=Computed(),
-        reading=("The display defines the process; the step checks the law of its increment sigma"
-                 " epsilon (mean, variance, generating function)."),
-        equations=("E08",),
     )
     d.step(
         "increment-variance",
         Claim(sp.Integral((sigma * eps) ** 2 * phi(eps), (eps, *line)), sigma**2),
         "... and has variance sigma^2.",
         slide=SLIDE_DIFF, check=Computed(),
-        reading=("The display defines the process; the step checks the law of its increment sigma"
-                 " epsilon (mean, variance, generating function)."),
-        equations=("E08",),
     )
     d.step(
         "scale-mgf",
@@ -126,9 +127,6 @@ def derivation() -> Derivation:
         "as it determines the law, a sum whose generating function is exp(s^2 u^2 / 2) has "
         "the law of the single draw s epsilon. For s = sigma it is the law of one increment.",
         slide=SLIDE_DIFF, check=Computed(),
-        reading=("The display defines the process; the step checks the law of its increment sigma"
-                 " epsilon (mean, variance, generating function)."),
-        equations=("E08",),
     )
     d.step(
         "n-increments",
@@ -168,10 +166,11 @@ def derivation() -> Derivation:
         slide=SLIDE_DIFF,
         check=FollowsFrom(Instantiate(((s, sigma * sp.sqrt(dt)), (n, k)), everywhere),
                           source="n-increments"),
-        reading=("The update with time step Delta t is read as a law: k = t/Delta t steps have "
-                 "the law of one draw sigma epsilon sqrt(t)."),
-        equations=("E11",),
     )
+    d.note("E11", SLIDE_DIFF,
+           "'Fix a numerical time step Delta t and consider a discrete-time process': the "
+           "update rule defines the process on the grid; step grid-time gives the law of "
+           "k = t/Delta t of its steps")
 
     # ---- The Diffusion SDE ----------------------------------------------------------------
     d.step(

@@ -41,6 +41,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
+from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate_sgd
 from symsde.confirm import mean_test, slope_test
 from symsde.experiment import Experiment
@@ -122,6 +123,12 @@ def derivation() -> Derivation:
         summary="Gradient flow dPhi/dt = -g(Phi); Delta Phi = -g Delta t is its Euler step "
                 "with an O(Delta t^2) remainder; with N = t/eta, SGD's blocks of sqrt(N) steps "
                 "become deterministic and its variance vanishes.",
+        # The notes' Phi is the parameter (the point where g and L are evaluated): the
+        # displays compared with steps here (E03, E06, E07, E14) use it so; Delta Phi is
+        # the update, defined in step euler-update.
+        symbols={r"\Phi": phi, "g": g, r"\mathcal{L}": L, "t": t, r"\Delta t": dt,
+                 r"\Delta\Phi": sp.Function("Delta_Phi")(phi)},
+        catalogue=CATALOGUE,
     )
 
     # ---- Gradient Flow ----------------------------------------------------------------
@@ -140,11 +147,15 @@ def derivation() -> Derivation:
         "The total gradient g of gradient flow is the gradient of the training average; "
         "differentiation is linear, so it is the average of the per-example gradients.",
         slide=SLIDE_GF, check=Computed(),
-        reading=("The display defines gradient flow and its g; the step checks what it says of g:"
-                 " the gradient of the training average is the average of the per-example "
-                 "gradients (a three-example training set stands for Train)."),
-        equations=("E01",),
     )
+    d.note("E01", SLIDE_GF,
+           "defines gradient flow: Phi(t) is the solution of dPhi/dt = -g(Phi) from Phi_init, "
+           "with g the gradient of the training loss; steps training-loss and total-gradient "
+           "compute that g, flow-solution solves the ODE for a quadratic loss, and "
+           "flow-increment uses it at every time of a step")
+    d.note("E02", SLIDE_GF,
+           "restates the gradient-flow ODE that defines Phi(t) (E01), before the slide's claim "
+           "that Delta Phi = -g(Phi) Delta t approximates it (E03, step euler-error)")
 
     a = sp.Symbol("a", positive=True)
     c, phi_init = sp.symbols("c Phi_init", real=True)
@@ -157,9 +168,6 @@ def derivation() -> Derivation:
         slide=SLIDE_GF,
         check=SolvesODE(sp.Eq(sp.Derivative(Phi(t), t), -a * (Phi(t) - c)),
                         ics={Phi(0): phi_init}),
-        reading=("The ODE with Phi(0) = Phi_init is checked on an instance, the quadratic loss a "
-                 "(Phi - c)^2 / 2, whose flow is known in closed form."),
-        equations=("E02",),
     )
 
     d.step(
@@ -179,19 +187,22 @@ def derivation() -> Derivation:
                                           "every time s")),
         witness=on_a_flow,
     )
+    update = sp.Function("Delta_Phi")
+    d.define("euler-update", update(phi), -g(phi) * dt,
+             "The update Delta Phi of the notes: over a time step Delta t, move by the ODE's "
+             "velocity -g at the current point times Delta t (the Euler step of the flow).",
+             slide=SLIDE_GF, equations=("E03",))
     d.step(
         "euler-error",
         Claim(-sp.Integral(g(Phi(s)) - g(Phi(t)), (s, t, t + dt)),
-              Phi(t + dt) - Phi(t) + g(Phi(t)) * dt),
+              Phi(t + dt) - Phi(t) - update(Phi(t))),
         "So the exact increment Phi(t + Delta t) - Phi(t) is the update "
         "Delta Phi = -g(Phi) Delta t plus the error -int (g(Phi(s)) - g(Phi(t))) ds, which "
-        "vanishes when g does not change along the step.",
+        "vanishes when g does not change along the step: the update approximates the flow "
+        "with an error of order Delta t^2 (step error-weight).",
         slide=SLIDE_GF,
-        check=FollowsFrom(AddBoth(g(Phi(t)) * dt)),
+        check=FollowsFrom(AddBoth(g(Phi(t)) * dt), source="flow-increment"),
         witness=on_a_flow,
-        reading=("'Can be approximated by' is read as: the flow's exact increment is the update "
-                 "-g(Phi) Delta t plus an error that is O(Delta t^2) (step error-weight)."),
-        equations=("E03",),
     )
     d.step(
         "error-weight",
@@ -229,10 +240,11 @@ def derivation() -> Derivation:
         "Each step moves it by -eta times the gradient of the loss at the current iterate: "
         "it is the sequence of updates Delta Phi = -g Delta t with Delta t = eta.",
         slide=SLIDE_TIME, check=Computed(),
-        reading=("The update with Delta t = eta is checked on the quadratic loss: the closed form"
-                 " y(k) satisfies y(k+1) = y(k) - eta g(y(k))."),
-        equations=("E04",),
     )
+    d.note("E04", SLIDE_TIME,
+           "'Consider the update': the gradient-descent update rule, which defines the "
+           "iterates; with Delta t = eta their closed form is checked by gd-recurrence and "
+           "its limit at N = t/eta by gd-converges-to-flow")
     # The limit witness evaluates (1 - a eta)^(t/eta) at eta = 1e-10 ... 1e-40; rounding
     # 1 - a eta to the working precision costs about t 1e-30 (relative) at eta = 1e-40,
     # while the true error at eta = 1e-30 is about a^2 t 1e-30 / 2: a >= 2 keeps the errors
@@ -272,6 +284,10 @@ def derivation() -> Derivation:
                 "never defined (read as the time t = eta N it is wrong unless eta = 1). The "
                 "last block ends at N, so it starts at N - sqrt(N) + 1.",
         equations=("E06",),
+        reading=("The display lists the blocks and is not an equation; its last block "
+                 "(Phi_(T - sqrt(N) + 1), ..., Phi_N) is read as the notes' claim that block "
+                 "sqrt(N) starts at index T - sqrt(N) + 1, which this step refutes as an "
+                 "erratum (it starts at N - sqrt(N) + 1)."),
     )
 
     # One block of m SGD steps Phi_{i+1} = Phi_i - eta g_hat_i with the gradient frozen at
@@ -287,9 +303,11 @@ def derivation() -> Derivation:
     d.define("block-endpoint", end(K), phi0 - eta * (K * (gb + sn) + (m - K) * (gb - sn)),
              "The block's last iterate Phi_sqrt(N) when K of its m = sqrt(N) SGD steps "
              "Phi_(i+1) = Phi_i - eta g_hat_i drew the example with gradient g + s.",
-             slide=SLIDE_SGD, equations=("E05",),
-             reading="The SGD update is applied m = sqrt(N) times with the gradient frozen "
-                     "at g over the block and g_hat = g +- s.")
+             slide=SLIDE_SGD)
+    d.note("E05", SLIDE_SGD,
+           "the SGD update rule Phi_(i+1) = Phi_i - eta g_hat_i defines the iterates; "
+           "block-endpoint applies it m = sqrt(N) times with the gradient frozen at g over "
+           "a block and g_hat = g +- s")
     d.define("block-law", prob(K), sp.binomial(m, K) / 2**m,
              "The probability that K of the m independent uniform draws pick g + s.",
              slide=SLIDE_SGD)
@@ -386,6 +404,9 @@ def derivation() -> Derivation:
     d.define("gradient", g(phi), sp.Derivative(L(phi), phi),
              "On the Langevin slide g is the gradient of the population loss L.",
              slide=SLIDE_LANGEVIN, equations=("E14",))
+    d.note("E13", SLIDE_LANGEVIN,
+           "'Consider gradient flow': restates the ODE dPhi(t)/dt = -g(Phi) that defines "
+           "gradient flow (E01), to which the Langevin SDE adds noise")
     d.note("E15", SLIDE_LANGEVIN,
            "defines the population loss as an expectation over the population: a "
            "definition, not a claim")
@@ -404,10 +425,6 @@ def derivation() -> Derivation:
         "moves by -g Delta t, gradient flow's step; this is drift * Delta t of the SDE that "
         "symsde builds with SDE.langevin(L).",
         slide=SLIDE_LANGEVIN, check=Computed(),
-        reading=("The gradient-flow ODE restated on the Langevin slide is read through the "
-                 "Langevin update: with the noise averaged out it moves by -g Delta t, gradient "
-                 "flow's Euler step, which is the drift of SDE.langevin times Delta t."),
-        equations=("E13",),
     )
     d.step(
         "langevin-increment-variance",
