@@ -250,8 +250,10 @@ def derivation() -> Derivation:
         slide=SLIDE_NOISE,
         check=FollowsFrom(Given(N, dt / eta, "the notes define Delta t = N eta"),
                           source="n-step-moments"),
-        reading="the approximation is read as equality of mean and variance with those "
-                "of -g Delta t + sqrt(eta) eps sqrt(Delta t)",
+        reading="E47's approximation is read as equality in law up to the first two "
+                "moments: the displacement over Delta t = N eta has the mean and variance "
+                "of -g Delta t + eta eps sqrt(Delta t/eta); its second row is the algebra "
+                "eta sqrt(Delta t/eta) = sqrt(eta) sqrt(Delta t)",
         equations=("E47",),
     )
 
