@@ -33,6 +33,7 @@ import numpy as np
 import sympy as sp
 from sympy import stats
 
+from derivations._catalogue import CATALOGUE
 from symsde import SDE, ito_lemma, simulate
 from symsde.confirm import ks_test, mean_test, variance_test
 from symsde.experiment import Experiment
@@ -106,7 +107,17 @@ def derivation() -> Derivation:
                 "sigma sigma^T dt, the drift and diffusion matrix of dx = mu dt + sigma dB "
                 "(2); Ito's lemma for geometric Brownian motion returns the mean (2) "
                 "prescribes.",
+        symbols={"t": t, r"\Delta t": dt, r"\epsilon": e},
+        catalogue=CATALOGUE,
     )
+    # (1) is an update rule that defines a process and (2) the conventional notation for
+    # it; neither is a claim. The notes' claim about them is the sentence "they are the
+    # same thing", which the step increment-cgf checks.
+    d.note("E40", SLIDE, "the Euler update rule (1) defines the process; that its increment "
+                         "has the law of the SDE object (2) is checked by increment-cgf")
+    d.note("E41", SLIDE, "(2) is the conventional notation for the process (the SDE object "
+                         "with drift mu and diffusion matrix sigma sigma^T); that (1) and (2) "
+                         "are the same thing is checked by increment-cgf")
 
     # ---- (1) and (2): the increment's law ------------------------------------------------
     mu = sp.Matrix([f(x1, x2, t) for f in mu_f])
@@ -132,9 +143,7 @@ def derivation() -> Derivation:
         "generating function of a Gaussian with mean mu Delta t and covariance D Delta t, "
         "for every w. So (1) and (2) are the same process.",
         slide=SLIDE, check=Computed(how=_integrate_all, label="the Gaussian integrals"),
-        equations=("E40", "E41"), hypotheses=(INDEPENDENT,),
-        reading="(2) is read as the SDE object with drift mu and diffusion matrix "
-                "sigma sigma^T, whose Euler-Maruyama step is (1)",
+        hypotheses=(INDEPENDENT,),
     )
 
     # ---- The calculus of (2): Ito's lemma for geometric Brownian motion ----------------

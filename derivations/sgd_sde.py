@@ -37,6 +37,7 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
+from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate, stationary_density
 from symsde.confirm import ks_test, mean_test, variance_test
 from symsde.experiment import Experiment
@@ -46,6 +47,7 @@ from symsde.proof import (
     Derivation,
     FollowsFrom,
     Given,
+    SolvesODE,
     Witness,
     confining_polynomial,
 )
@@ -91,6 +93,12 @@ def derivation() -> Derivation:
     Ltrain, Kxi, Kxi2 = sp.Function("L_train"), sp.Function("K_xi"), sp.Function("K_xi2")
     xs, ys = sp.symbols("x_1:4", real=True), sp.symbols("y_1:4", real=True)
     a, b, c = sp.symbols("a b c", real=True)
+    # N SGD steps written out: an integer number of steps, the j-th with gradient ghat(j)
+    n_steps = sp.Symbol("N", integer=True, positive=True)
+    j = sp.Symbol("j", integer=True, positive=True)
+    i = sp.Symbol("i", integer=True)
+    ghat, p = sp.Function("ghat"), sp.Function("p")
+    phi_n = sp.Symbol("Phi_{i+N}", real=True)
 
     d = Derivation(
         "sgd_sde",
@@ -110,6 +118,12 @@ def derivation() -> Derivation:
                 "dt = N eta: the drift and diffusion of dPhi = -g dt + sqrt(eta) sigma dB; "
                 "in 1-D it is Gibbs at temperature eta sigma^2/2, in 2-D with unequal "
                 "noise it is not Gibbs.",
+        symbols={r"\Phi_i": phi_i, r"\Phi_{i+N}": phi_n, r"g(\Phi)": g,
+                 r"\hat{g}_j": ghat(j), r"\hat{g}_i": ghat(i), "j": j, "N": n_steps,
+                 r"\eta": eta, r"\Sigma": Sigma, r"\sigma": sigma, r"\sigma_x": sx,
+                 r"\sigma_y": sy, r"\Delta t": dt, "Z": Z, r"\mathcal{L}": L, "p": p,
+                 "x": x, "y": y},
+        catalogue=CATALOGUE,
     )
 
     # ---- The SGD SDE: the algorithm -------------------------------------------------------
@@ -129,10 +143,10 @@ def derivation() -> Derivation:
         "averaged over the draw, g_hat - g(Phi) is zero: g_hat = g + (g_hat - g) is the "
         "gradient plus zero-mean noise.",
         slide=SLIDE_NOISE, check=Computed(),
-        reading="E44 is an identity; the step checks the sentence after it: g_hat - g(Phi) "
-                "has zero mean",
-        equations=("E44",),
     )
+    d.note("E44", SLIDE_NOISE, "an identity that names the gradient noise g_hat - g(Phi); "
+                               "the claim about it (zero mean, the sentence after it) is "
+                               "checked by noise-zero-mean and noise-moments")
     d.define("noise-cgf", Kxi(u, Sigma), log1p(sp.sinh(u * sp.sqrt(Sigma))**2) / 2,
              "A noise model with covariance Sigma: half the examples have gradient "
              "g + sqrt(Sigma), half g - sqrt(Sigma). K_xi(u, Sigma) = log E exp(u (g_hat - "
@@ -144,7 +158,43 @@ def derivation() -> Derivation:
         "noise-moments",
         Claim(_cumulants(Kxi(v, Sigma), v), sp.Matrix([0, Sigma])),
         "Its first two cumulants: the noise has mean 0 and variance Sigma.",
-        slide=SLIDE_NOISE, check=Computed(), equations=("E44",),
+        slide=SLIDE_NOISE, check=Computed(),
+    )
+
+    # ---- Gradient Noise: the N-step displacement, written out ----------------------------
+    sum_witness = Witness(
+        functions={ghat: lambda rng, inst: sp.Lambda(a, _coef(rng) * a**2 - _coef(rng) * a
+                                                     + _coef(rng) * sp.sin(a))},
+        ranges={n_steps: (1, 12)})
+    d.define("n-steps", phi_n, phi_i - eta * sp.Sum(ghat(j), (j, 1, n_steps)),
+             "N steps of SGD Phi_{k+1} = Phi_k - eta g_hat_k from Phi_i, the j-th with the "
+             "stochastic gradient g_hat_j, end at Phi_{i+N} = Phi_i - eta sum_j g_hat_j (the "
+             "update rule summed, the intermediate iterates cancelling).",
+             slide=SLIDE_NOISE)
+    split_sum = Claim(phi_n, phi_i - eta * n_steps * g
+                      - eta * sp.Sum(ghat(j) - g, (j, 1, n_steps)))
+    d.step(
+        "n-step-sum",
+        split_sum,
+        "Adding and subtracting g(Phi) in each of the N terms splits the displacement into "
+        "the drift -eta N g(Phi) and the sum of the gradient noises. This holds for any "
+        "value g(Phi); the approximation of the notes is in what follows, where the noises "
+        "are taken as independent draws at the frozen Phi.",
+        slide=SLIDE_NOISE, check=Computed(), witness=sum_witness, equations=("E45",),
+    )
+    d.step(
+        "n-step-sum-index",
+        Claim(phi_n, phi_i - eta * n_steps * g - eta * sp.Sum(ghat(i) - g, (j, 1, n_steps))),
+        "The first row of the notes' second display sums g_hat_i - g(Phi) over j. The "
+        "summand does not depend on j, so the sum is N (g_hat_i - g(Phi)) and the row says "
+        "Phi_{i+N} = Phi_i - eta N g_hat_i: one step's gradient N times, not the N steps' "
+        "gradients. With the summation index j (as in the display before it) the row is the "
+        "previous step.",
+        slide=SLIDE_NOISE, check=Computed(), witness=sum_witness,
+        corrected=split_sum,
+        erratum="the summand is written g_hat_i, which does not depend on the summation "
+                "index j; the sum must be over g_hat_j",
+        equations=("E46",),
     )
 
     # ---- Gradient Noise: N steps ----------------------------------------------------------
@@ -157,9 +207,10 @@ def derivation() -> Derivation:
         "the first two cumulants give the mean -eta N g and the variance of eta sqrt(N) "
         "eps with eps of variance Sigma.",
         slide=SLIDE_NOISE, check=Computed(),
-        reading="the approximate displays are read as statements about the law of the "
-                "displacement: its mean and variance are those of -eta N g - eta sqrt(N) eps",
-        equations=("E45", "E46"),
+        reading="the second row of E46 (an approximation, eps ~ N(0, Sigma)) is read as a "
+                "statement about the law of the displacement: its mean and variance are "
+                "those of -eta N g - eta sqrt(N) eps",
+        equations=("E46",),
         hypotheses=(FROZEN, INDEPENDENT),
     )
     d.step(
@@ -173,9 +224,9 @@ def derivation() -> Derivation:
         slide=SLIDE_NOISE, check=Computed(),
         corrected=Claim(sp.Subs(sp.Derivative(N * Kxi(-eta * u, Sigma), (u, 2)), u, 0),
                         eta**2 * N * Sigma),
-        erratum="the summand is written g_hat_i, which does not depend on the summation "
-                "index j; the sum must be over g_hat_j",
-        equations=("E46",), hypotheses=(INDEPENDENT,),
+        erratum="with the summand g_hat_i (step n-step-sum-index) the noise term has "
+                "variance eta^2 N^2 Sigma, not that of eta sqrt(N) eps",
+        hypotheses=(INDEPENDENT,),
     )
     d.step(
         "noise-sum-gaussian",
@@ -199,8 +250,10 @@ def derivation() -> Derivation:
         slide=SLIDE_NOISE,
         check=FollowsFrom(Given(N, dt / eta, "the notes define Delta t = N eta"),
                           source="n-step-moments"),
-        reading="the approximation is read as equality of mean and variance with those "
-                "of -g Delta t + sqrt(eta) eps sqrt(Delta t)",
+        reading="E47's approximation is read as equality in law up to the first two "
+                "moments: the displacement over Delta t = N eta has the mean and variance "
+                "of -g Delta t + eta eps sqrt(Delta t/eta); its second row is the algebra "
+                "eta sqrt(Delta t/eta) = sqrt(eta) sqrt(Delta t)",
         equations=("E47",),
     )
 
@@ -235,12 +288,11 @@ def derivation() -> Derivation:
         "(SDE.sgd(L, [x], eta, sigma)): the SDE's coefficients follow from the update, "
         "and E50 is its Euler step.",
         slide=SLIDE_1D, check=Computed(),
-        reading="E50 is read as the Euler step of dPhi = -g dt + sqrt(eta) sigma dB with "
-                "constant sigma; its coefficients are what the SGD update's moments must "
-                "match",
-        equations=("E50",),
         hypotheses=(FROZEN, INDEPENDENT, "the gradient noise sigma is constant"),
     )
+    d.note("E50", SLIDE_1D, "the SGD SDE's update rule restated in one dimension; the process "
+                            "is SDE.sgd, whose coefficients sgd-1d-sde derives from the SGD "
+                            "update")
     gibbs_1d = sp.exp(-2 * L(x) / (eta * sigma**2)) / Z
     d.step(
         "sgd-1d-zero-current",
@@ -248,9 +300,27 @@ def derivation() -> Derivation:
         "The SGD SDE has the form of the Langevin SDE with noise sqrt(eta) sigma, and as "
         "there the density exp(-2L/(eta sigma^2))/Z makes its probability current "
         "mu p - (1/2) d(D p)/dx vanish: it is the stationary density.",
-        slide=SLIDE_1D, check=Computed(label="SDE.current(p)"), equations=("E51",),
+        slide=SLIDE_1D, check=Computed(label="SDE.current(p)"),
         hypotheses=("the gradient noise sigma is constant",
                     "exp(-2L/(eta sigma^2)) is normalisable (L confining), Z its integral"),
+    )
+    d.step(
+        "sgd-1d-density",
+        Claim(p(x), gibbs_1d),
+        "So the stationary density p solves the zero-current equation (1/2) d(D p)/dx = mu p "
+        "of the SGD SDE (in one dimension stationarity makes the current constant, and "
+        "zero when p and J vanish at infinity, as on the Langevin slides), and with the "
+        "value exp(-2L(0)/(eta sigma^2))/Z at x = 0 (which fixes the multiple) it is "
+        "exp(-2L/(eta sigma^2))/Z.",
+        slide=SLIDE_1D,
+        # J = mu p - (1/2) d(D p)/dx = 0, written (1/2) d(D p)/dx = mu p with the engine's
+        # drift mu and diffusion D (sympy's checkodesol finds the unknown p on the left)
+        check=SolvesODE(sp.Eq(sp.Derivative(sde_1d.diffusion_matrix[0, 0] * p(x), x) / 2,
+                              sde_1d.drift[0] * p(x)),
+                        ics={p(0): sp.exp(-2 * L(0) / (eta * sigma**2)) / Z}),
+        equations=("E51",),
+        hypotheses=("the gradient noise sigma is constant",
+                    "p is stationary and normalisable, p and its current vanish at infinity"),
     )
     engine_1d = stationary_density(sde_1d, normalize=False).unnormalized
     d.step(
@@ -265,7 +335,7 @@ def derivation() -> Derivation:
         Claim(-sp.Derivative(L(x), x) / sp.Derivative(sp.log(gibbs_1d), x), eta * sigma**2 / 2),
         "The density is Gibbs, exp(-L/T)/Z, with T = -L'/(ln p)' = eta sigma^2/2: the "
         "learning rate acts as a temperature.",
-        slide=SLIDE_1D, check=Computed(), equations=("E51",),
+        slide=SLIDE_1D, check=Computed(),
     )
 
     # ---- The SGD SDE (higher dimension): noise covariance Sigma with square root sigma ----
@@ -287,9 +357,11 @@ def derivation() -> Derivation:
         "w^T Sigma w: the noise covariance is Sigma, the covariance of sigma(Phi) eps with "
         "eps ~ N(0, I), as sigma sigma^T = Sigma.",
         slide=SLIDE_SGD, check=Computed(),
-        reading="sigma(Phi) the square root of Sigma is read as sigma sigma^T = Sigma "
-                "(here the Cholesky factor)",
-        equations=("E48", "E49"),
+        reading="E49's '=' is read as equality in law of the noise terms sqrt(eta) eps, "
+                "eps ~ N(0, Sigma), and sqrt(eta) sigma(Phi) eps, eps ~ N(0, I), and "
+                "'sigma(Phi) is the square root of Sigma' as sigma sigma^T = Sigma (here "
+                "the Cholesky factor): both have covariance eta Sigma",
+        equations=("E49",),
     )
     sde_2d = SDE.sgd(L2(x1, x2), [x1, x2], eta, root)
     grad = sp.Matrix([sp.Derivative(L2(x1, x2), x1), sp.Derivative(L2(x1, x2), x2)])
@@ -303,9 +375,10 @@ def derivation() -> Derivation:
         "direction w; its mean is w . mu Delta t with mu the drift of the engine's SGD SDE "
         "dPhi = -grad L dt + sqrt(eta) sigma dB (SDE.sgd, sigma the square root of Sigma).",
         slide=SLIDE_SGD, check=Computed(),
-        reading="the approximation is read as equality of the mean and, in the next step, "
-                "of the covariance along every direction w",
-        equations=("E48", "E49", "E52"),
+        reading="the approximation is read as equality in law up to the first two "
+                "moments: of the mean here and, in the next step, of the covariance along "
+                "every direction w",
+        equations=("E48", "E49"),
         hypotheses=(FROZEN, INDEPENDENT),
     )
     d.step(
@@ -317,7 +390,9 @@ def derivation() -> Derivation:
         "eta sigma sigma^T of SDE.sgd. Mean and variance along every w give the mean "
         "mu Delta t and the covariance D Delta t: the SGD SDE's coefficients follow from "
         "the update in higher dimension too.",
-        slide=SLIDE_SGD, check=Computed(), equations=("E48", "E49", "E52"),
+        slide=SLIDE_SGD, check=Computed(), equations=("E48", "E49"),
+        reading="the approximation is read as equality in law up to the first two moments: "
+                "the covariance along every direction w is that of the SDE's step",
         hypotheses=(FROZEN, INDEPENDENT),
     )
 
@@ -328,8 +403,12 @@ def derivation() -> Derivation:
         "The SGD drift is minus the gradient of a scalar, so its Jacobian is symmetric "
         "(no curl), unlike the drift of a general SDE; the noise factor sigma(Phi) is "
         "arbitrary.",
-        slide=SLIDE_HD, check=Computed(), equations=("E52",),
+        slide=SLIDE_HD, check=Computed(),
     )
+    d.note("E52", SLIDE_HD, "the SGD SDE's update rule restated in higher dimension; the "
+                            "slide's claims about it (a gradient drift, no Gibbs density in "
+                            "general) are checked by sgd-drift-is-gradient and "
+                            "anisotropic-noise-curl")
     coupled = (ka * x1**2 + 2 * kb * x1 * x2 + kc * x2**2) / 2
     sde_aniso = SDE.sgd(coupled, [x1, x2], eta, [sx, sy])
     F = sde_aniso.diffusion_matrix.inv() * 2 * sde_aniso.drift  # -grad U if exp(-U) had J = 0
@@ -341,7 +420,6 @@ def derivation() -> Derivation:
         "exp(-U) with zero current would need -grad U = D^-1 (2 mu); that field has a "
         "non-zero curl, so no zero-current density exists, let alone a Gibbs one.",
         slide=SLIDE_HD, check=Computed(label="curl of D^-1 (2 mu) for SDE.sgd"),
-        equations=("E52",),
     )
 
     # ---- A Counter Example ----------------------------------------------------------------
@@ -356,6 +434,9 @@ def derivation() -> Derivation:
         "one-dimensional SGD.",
         slide=SLIDE_CE, check=Computed(label="SDE.current(p)"), equations=("E53",),
         hypotheses=("the density is normalisable (L confining), Z its integral",),
+        reading="'we get p(x, y) = ...' is read as: the displayed density is a stationary "
+                "density of the two-dimensional SGD SDE, shown by its probability current "
+                "vanishing in both components",
     )
     engine_ce = stationary_density(sde_ce, normalize=False).unnormalized
     d.step(
@@ -375,7 +456,7 @@ def derivation() -> Derivation:
         "coordinates. The temperature read along x, T_x = L'(x)/U_x = eta sigma_x^2/2, and "
         "along y, T_y = eta sigma_y^2/2, differ by the factor sigma_x^2/sigma_y^2: for "
         "sigma_x != sigma_y there is no single temperature, the density is not Gibbs.",
-        slide=SLIDE_CE, check=Computed(), equations=("E53",),
+        slide=SLIDE_CE, check=Computed(),
     )
     d.step(
         "equal-noise-is-gibbs",
