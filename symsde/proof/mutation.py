@@ -186,14 +186,16 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def _equivalent(claim: Claim, base: Claim) -> bool:
-    """``claim`` says what ``base`` says: its ``lhs - rhs`` is a nonzero multiple of base's."""
-    if _same(claim.difference, base.difference):
+def _equivalent(claim: Claim, base: Claim, ctx: StepContext) -> bool:
+    """``claim`` says what ``base`` says: its ``lhs - rhs`` (definitions unfolded) is a
+    nonzero multiple of base's."""
+    a, b = ctx.unfold(claim.difference), ctx.unfold(base.difference)
+    if _same(a, b):
         return True
-    if isinstance(base.difference, sp.MatrixBase):
-        return _same(claim.difference, -base.difference)
+    if isinstance(b, sp.MatrixBase):
+        return _same(a, -b)
     try:
-        ratio = sp.simplify(claim.difference / base.difference)
+        ratio = sp.simplify((a / b).doit())
     except Exception:
         return False
     return bool(ratio.is_number and ratio != 0 and ratio.is_finite)
@@ -215,7 +217,7 @@ def _mutate_sides(d: Derivation, report: MutationReport, classes: Sequence[str],
             side = base.rhs if cls == "rhs" else base.lhs
             for op, new in expression_mutants(side):
                 claim = Claim(base.lhs, new) if cls == "rhs" else Claim(new, base.rhs)
-                if _equivalent(claim, base):
+                if _equivalent(claim, base, ctx):
                     report.equivalent.append({"derivation": d.name, "step": st.id,
                                               "class": cls, "operator": op})
                     continue
