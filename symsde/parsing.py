@@ -11,6 +11,7 @@ whose message says what was found and what to write instead.
 from __future__ import annotations
 
 import ast
+import keyword
 import math
 import re
 import unicodedata
@@ -103,6 +104,9 @@ def parse_name(name: str, what: str = "name") -> str:
         raise _fail(f"{what} {name!r} may not contain double underscores")
     if name in _RESERVED:
         raise _fail(f"{what} {name!r} is reserved (a function or constant); choose another name")
+    if keyword.iskeyword(name):
+        raise _fail(f"{what} {name!r} is a Python keyword, which no expression can use; "
+                    f"choose another name (e.g. {name}_1)")
     return name
 
 
@@ -174,10 +178,12 @@ def _check_text(text: str, what: str) -> str:
 
 
 class _Builder:
-    def __init__(self, symbols: Mapping[str, sp.Symbol], what: str, text: str) -> None:
+    def __init__(self, symbols: Mapping[str, sp.Symbol], what: str, text: str,
+                 unknown_hint: str | None = None) -> None:
         self.symbols = symbols
         self.what = what
         self.text = text
+        self.unknown_hint = unknown_hint
         self.nodes = 0
         self.element: ast.AST | None = None  # the list entry being built
 
@@ -257,14 +263,13 @@ class _Builder:
             raise self.err("unknown name 'e'; for Euler's number write E or exp(1)")
         if n.lower() in {"nan", "inf", "infinity", "oo"}:
             raise self.err(f"{n} is not a finite number; give a finite value such as 1 or 0.5")
-        if not self.symbols:
+        if not self.symbols and self.unknown_hint is None:
             raise self.err(
                 f"unknown name {n!r}; a number is expected here, e.g. 0.5, 1/3, sqrt(2) or pi/4"
             )
         known = ", ".join(sorted(self.symbols)) or "none declared"
-        raise self.err(
-            f"unknown name {n!r}; declare it with --state or --param (known names: {known})"
-        )
+        hint = self.unknown_hint or "declare it with --state or --param"
+        raise self.err(f"unknown name {n!r}; {hint} (known names: {known})")
 
     # -- operators --------------------------------------------------------------------------
     def _BinOp(self, node: ast.BinOp, depth: int) -> sp.Expr:
@@ -429,14 +434,32 @@ def _parse_tree(text: str, what: str) -> ast.Expression:
 
 def _symbols_map(symbols: Mapping[str, sp.Symbol] | list[sp.Symbol]) -> dict[str, sp.Symbol]:
     if isinstance(symbols, Mapping):
-        return dict(symbols)
-    return {s.name: s for s in symbols}
+        out = dict(symbols)
+        bad = next((v for v in out.values() if not isinstance(v, sp.Expr)), None)
+        if bad is not None or not all(isinstance(k, str) for k in out):
+            raise _fail("symbols must map names (str) to SymPy symbols or numbers, got "
+                        f"{bad!r}")
+        return out
+    if isinstance(symbols, (str, sp.Basic)):
+        symbols = [symbols]
+    try:
+        items = list(symbols)
+    except TypeError:
+        raise _fail(f"symbols must be a list of SymPy symbols, got {symbols!r}") from None
+    for s in items:
+        if not isinstance(s, sp.Symbol):
+            shown = f"the string {s!r}" if isinstance(s, str) else repr(s)
+            raise _fail(f"symbols must be SymPy symbols, got {shown}; use e.g. "
+                        "sympy.Symbol('x', real=True)")
+    return {s.name: s for s in items}
 
 
 def parse_expression(
     text: str,
     symbols: Mapping[str, sp.Symbol] | list[sp.Symbol],
     what: str = "expression",
+    *,
+    unknown_hint: str | None = None,
 ) -> sp.Expr:
     """Parse a scalar expression over the given symbols, without evaluating code.
 
@@ -453,7 +476,7 @@ def parse_expression(
     """
     text = _check_text(text, what)
     tree = _parse_tree(text, what)
-    value = _Builder(_symbols_map(symbols), what, text).build(tree.body)
+    value = _Builder(_symbols_map(symbols), what, text, unknown_hint).build(tree.body)
     if isinstance(value, list):
         raise _fail(f"{what} must be a single expression, not a list")
     _check_size(value, what)
@@ -464,6 +487,8 @@ def parse_matrix(
     text: str,
     symbols: Mapping[str, sp.Symbol] | list[sp.Symbol],
     what: str = "expression",
+    *,
+    unknown_hint: str | None = None,
 ) -> sp.Expr | list[Any]:
     """Parse a scalar, a list or a nested list of expressions.
 
@@ -478,7 +503,7 @@ def parse_matrix(
     """
     text = _check_text(text, what)
     tree = _parse_tree(text, what)
-    value = _Builder(_symbols_map(symbols), what, text).build(tree.body)
+    value = _Builder(_symbols_map(symbols), what, text, unknown_hint).build(tree.body)
     if isinstance(value, list):
         for row in value:
             if isinstance(row, list) and any(isinstance(e, list) for e in row):
