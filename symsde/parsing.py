@@ -65,6 +65,11 @@ MAX_EXPONENT = 64
 MAX_DECIMAL_EXPONENT = 100
 #: Largest number of digits an exact numeric power may produce.
 MAX_RESULT_DIGITS = 2000
+#: The same limit in bits.
+MAX_RESULT_BITS = int(MAX_RESULT_DIGITS / math.log10(2)) + 1
+#: Largest argument of exp, sinh, cosh whose value SymPy may turn into an exact number.
+MAX_EXP_ARGUMENT = MAX_RESULT_DIGITS * math.log(10)
+_GROWING = frozenset({"exp", "sinh", "cosh"})
 #: Largest number of terms an expression may have once multiplied out (``expand``).
 MAX_TERMS = 20_000
 
@@ -199,7 +204,7 @@ class _Builder:
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None:
             raise self.err(self._describe(node))
-        return method(node, depth + 1)
+        return self._bounded(method(node, depth + 1))
 
     def _describe(self, node: ast.AST) -> str:
         kind = type(node).__name__
@@ -295,18 +300,23 @@ class _Builder:
                 raise self.err("division by zero")
             return lhs / rhs
         if isinstance(op, ast.Pow):
-            if rhs.is_number and (not rhs.is_finite or abs(rhs) > MAX_EXPONENT):
+            if rhs.is_number and self._magnitude(rhs, "the exponent") > MAX_EXPONENT + 1e-9:
                 raise self.err(f"exponent {rhs} is too large (the limit is {MAX_EXPONENT})")
-            if lhs.is_zero and rhs.is_number and rhs.is_negative:
-                raise self.err("0 to a negative power is undefined")
+            if lhs.is_zero:
+                if not rhs.is_number:
+                    raise self.err(f"0**({rhs}) is undefined where {rhs} <= 0 and 0 "
+                                   "elsewhere; write 0 or the case you mean")
+                if not self._nonnegative(rhs):
+                    raise self.err("0 to a negative power is undefined")
             if lhs.is_Rational and rhs.is_Integer:
-                digits = abs(int(rhs)) * (len(str(abs(lhs.p))) + len(str(lhs.q)))
+                bits = max(lhs.p.bit_length(), lhs.q.bit_length())
+                digits = int(abs(int(rhs)) * bits * math.log10(2)) + 1
                 if digits > MAX_RESULT_DIGITS:
                     raise self.err(
                         f"the power {lhs}**{rhs} has about {digits} digits; the limit is "
                         f"{MAX_RESULT_DIGITS}"
                     )
-            return self._real(lhs**rhs, node)
+            return self._real(self._bounded(lhs**rhs), node)
         sym = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&",
                ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>"}.get(type(op), type(op).__name__)
         raise self.err(f"the operator {sym} is not allowed; use + - * / **")
@@ -343,7 +353,50 @@ class _Builder:
         if len(node.args) != 1:
             raise self.err(f"{name}() takes exactly one argument, got {len(node.args)}")
         arg = self._scalar(self.build(node.args[0], depth), f"argument of {name}")
-        return self._real(ALLOWED_FUNCTIONS[name](arg), node)
+        if name in _GROWING and arg.is_number:
+            size = self._magnitude(arg, f"the argument of {name}")
+            if size > MAX_EXP_ARGUMENT:
+                raise self.err(
+                    f"{name} of a number as large as {size:.3g} has about "
+                    f"{size / math.log(10):.3g} digits; the limit is {MAX_RESULT_DIGITS}")
+        return self._real(self._bounded(ALLOWED_FUNCTIONS[name](arg)), node)
+
+    def _magnitude(self, value: sp.Expr, what: str) -> float:
+        """|value| for a numeric expression, by evaluation (never by a symbolic comparison,
+        whose answer can depend on the order of terms, and so on PYTHONHASHSEED)."""
+        try:
+            v = sp.Abs(value).evalf(30)
+        except (ValueError, TypeError, ArithmeticError, RecursionError):
+            v = sp.nan
+        if not v.is_Number or not v.is_finite:
+            raise self.err(f"{what} {value} is not a finite real number")
+        return float(v) if v < 1e300 else math.inf
+
+    def _nonnegative(self, value: sp.Expr) -> bool:
+        try:
+            v = value.evalf(30)
+        except (ValueError, TypeError, ArithmeticError, RecursionError):
+            return False
+        return bool(v.is_Number and v.is_finite and v >= 0)
+
+    def _bounded(self, value: sp.Expr) -> sp.Expr:
+        """Refuse what SymPy built if its numbers or powers are too large.
+
+        SymPy rewrites as it builds (``exp(64*log(x))`` is ``x**64``, ``exp(64*log(10))``
+        is ``10**64``): the limits apply to the result, not only to what was typed.
+        """
+        if not isinstance(value, sp.Basic):
+            return value
+        for r in value.atoms(sp.Rational):
+            if max(r.p.bit_length(), r.q.bit_length()) > MAX_RESULT_BITS:
+                raise self.err(f"a number in the expression has more than {MAX_RESULT_DIGITS} "
+                               "digits once SymPy evaluates it; give smaller numbers")
+        for p in value.atoms(sp.Pow):
+            e = p.exp
+            if e.is_Number and abs(e) > MAX_EXPONENT:
+                raise self.err(f"the expression becomes {p.base}**({e}) (SymPy rewrites it so); "
+                               f"exponents are limited to {MAX_EXPONENT}")
+        return value
 
     def _real(self, value: sp.Expr, node: ast.AST) -> sp.Expr:
         """Reject numbers that are not real, e.g. sqrt(-1) or log(-2)."""
