@@ -83,10 +83,19 @@ def _inject(tid: int) -> None:
         _set_async_exc(ctypes.c_ulong(tid), ctypes.py_object(LimitExpiredError))
 
 
-def _clear(tid: int) -> None:
-    """Drop an exception injected into ``tid`` that has not been delivered yet."""
-    if _set_async_exc is not None:
-        _set_async_exc(ctypes.c_ulong(tid), None)
+def _absorb() -> None:
+    """Let an injected error that may still be pending arrive here, and drop it.
+
+    (It is not cleared with ``PyThreadState_SetAsyncExc(tid, NULL)``: on CPython 3.11 that
+    leaves the interpreter's eval-breaker flag set for good, and every later bytecode
+    check takes the slow path.) The error is delivered at the next check of the eval
+    breaker, which a backward jump performs.
+    """
+    try:
+        for _ in range(64):
+            pass
+    except LimitExpiredError:
+        pass
 
 
 class _Limit:
@@ -121,6 +130,7 @@ class _State:
         self.wake = threading.Condition(self.lock)
         self.stacks: dict[int, list[_Limit]] = {}  # thread id -> active limits, outermost first
         self.next_fire: dict[int, float] = {}
+        self.maybe_pending: set[int] = set()  # threads injected into since their last exit
         self.watcher: threading.Thread | None = None
 
 
@@ -160,6 +170,7 @@ def _watch(state: _State) -> None:
                         top = frames.get(tid)
                         if top is not None and any(lim.running_in(top) for lim in expired):
                             _inject(tid)
+                            state.maybe_pending.add(tid)
                         due = now + REFIRE_SECONDS
                         state.next_fire[tid] = due
                     wake = min(wake, due)
@@ -265,12 +276,14 @@ class time_limit:  # noqa: N801 - used like a function, as before
         if lim is None or lim.frame is None:
             return False
         state = _state
+        pending = False
         while True:  # an injected error during the clean-up only restarts the clean-up
             try:
                 with state.lock:
                     here = lim.tid == threading.get_ident()
-                    if here:
-                        _clear(lim.tid)  # nothing can be injected while we hold the lock
+                    if here and lim.tid in state.maybe_pending:
+                        state.maybe_pending.discard(lim.tid)
+                        pending = True
                     stack = state.stacks.get(lim.tid, [])
                     for i, other in enumerate(stack):
                         if other is lim:
@@ -283,6 +296,11 @@ class time_limit:  # noqa: N801 - used like a function, as before
                     if not stack:
                         state.stacks.pop(lim.tid, None)
                         state.next_fire.pop(lim.tid, None)
+                if pending:
+                    # Injected before we took the lock, maybe not delivered yet: take it
+                    # here (nothing new can be injected for this block any more).
+                    pending = False
+                    _absorb()
                 break
             except LimitExpiredError:
                 continue
