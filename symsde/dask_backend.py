@@ -248,7 +248,30 @@ def _address(address: str) -> str:
     return f"tcp://{rest}"
 
 
-def _probe(address: str, timeout: float) -> dict[str, Any]:
+def _reachable(address: str, timeout: float) -> None:
+    """Refuse at once an address whose host is unknown or whose port nobody listens on.
+
+    (Dask's own connect retries a refused connection until its timeout.)
+    """
+    import socket
+
+    host, _, port = address[len("tcp://"):].rpartition(":")
+    host = host.strip("[]")
+    try:
+        with socket.create_connection((host, int(port)), timeout=min(timeout, 5.0)):
+            pass
+    except ConnectionRefusedError:
+        raise InputError(f"could not connect to the Dask scheduler at {address} (connection "
+                         "refused: nothing listens on that port); check that the scheduler "
+                         "runs and give its address as tcp://host:port") from None
+    except socket.gaierror as exc:
+        raise InputError(f"could not connect to the Dask scheduler at {address} (unknown "
+                         f"host {host!r}: {exc.strerror}); check the address") from None
+    except OSError:
+        pass  # a time-out or another failure: the probe reports it within the budget
+
+
+def _probe(address: str, timeout: float, shown: float | None = None) -> dict[str, Any]:
     """Connect, handshake and ask the scheduler who it is, all within ``timeout`` seconds.
 
     Runs its own event loop in a helper thread (the caller may already run one, as
@@ -279,9 +302,9 @@ def _probe(address: str, timeout: float) -> dict[str, Any]:
     t.join(timeout + 0.2)
     if t.is_alive() or isinstance(out.get("error"), (TimeoutError, asyncio.TimeoutError)):
         raise BackendError(
-            f"no Dask scheduler answered at {address} within {timeout:g} s (the connection "
-            "or its handshake did not complete); check the address and that the scheduler "
-            "runs, or raise --timeout")
+            f"no Dask scheduler answered at {address} within {shown or timeout:g} s (the "
+            "connection or its handshake did not complete); check the address and that the "
+            "scheduler runs, or raise --timeout")
     exc = out.get("error")
     if exc is not None:
         why = " ".join(str(exc).split())[:200] or type(exc).__name__
@@ -312,7 +335,8 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Any:
     if not (isinstance(timeout, (int, float)) and timeout > 0):
         raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
     end = time.monotonic() + float(timeout)
-    info = _probe(address, float(timeout))
+    _reachable(address, float(timeout))
+    info = _probe(address, max(end - time.monotonic(), 0.1), shown=float(timeout))
 
     def left() -> float:
         return max(end - time.monotonic(), 0.05)

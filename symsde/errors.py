@@ -14,6 +14,7 @@ __all__ = [
     "MathematicalError",
     "NoStationaryDensityError",
     "NotNormalizableError",
+    "OutputError",
     "ParseError",
     "ResourceLimitError",
     "SymbolicTimeoutError",
@@ -76,3 +77,9 @@ class ResourceLimitError(InputError):
 
 class UnstableRunError(MathematicalError):
     """A simulation left the range its SDE allows: the scheme is unstable at this step."""
+
+
+class OutputError(SymsdeError):
+    """A result could not be written (a full disk, a closed standard output; exit code 1)."""
+
+    exit_code = 1

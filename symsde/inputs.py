@@ -228,6 +228,16 @@ def _entries(value: Any, what: str, known: dict[str, sp.Basic], depth: int) -> A
     return as_expression(value, what, known)
 
 
+def _vector(value: Any, what: str, known: dict[str, sp.Basic]) -> Any:
+    out = as_entries(value, what, known)
+    if isinstance(out, sp.MatrixBase):
+        out = list(out)
+    if isinstance(out, list) and (not out or any(isinstance(e, list) for e in out)):
+        raise InputError(f"{what} must be an expression or a non-empty flat list of "
+                         "expressions")
+    return out
+
+
 def _symbols_in(value: Any, out: dict[str, sp.Basic]) -> None:
     """Collect the free symbols of every SymPy object in ``value`` (lists searched too)."""
     if isinstance(value, sp.Basic):
@@ -266,7 +276,9 @@ def is_stationary_density(value: Any) -> bool:
 
 def front_door(*expressions: str, optional: tuple[str, ...] = (), state: str | None = None,
                sde: str | None = None, symbols: tuple[str, ...] = (),
-               keep: Callable[[Any], bool] | None = None) -> Callable[[F], F]:
+               keep: Callable[[Any], bool] | None = None,
+               scalars: tuple[str, ...] = ("loss", "learning_rate", "density"),
+               vectors: tuple[str, ...] = ("f",)) -> Callable[[F], F]:
     """Decorate a public function so that its arguments go through the front door.
 
     Parameters
@@ -284,6 +296,10 @@ def front_door(*expressions: str, optional: tuple[str, ...] = (), state: str | N
         Parameters holding further symbols whose names strings may use (e.g. ``time``).
     keep : callable, optional
         Values for which it returns True pass unchanged (e.g. a StationaryDensity).
+    scalars : tuple of str
+        Those of them that must be one expression, not a list or matrix.
+    vectors : tuple of str
+        Those of them that must be one expression or a flat, non-empty list.
     """
 
     def decorate(fn: F) -> F:
@@ -343,7 +359,12 @@ def front_door(*expressions: str, optional: tuple[str, ...] = (), state: str | N
                     continue
                 if keep is not None and keep(value):
                     continue
-                put(name, as_entries(value, name, known))
+                if name in scalars:
+                    put(name, as_expression(value, name, known))
+                elif name in vectors:
+                    put(name, _vector(value, name, known))
+                else:
+                    put(name, as_entries(value, name, known))
             return fn(*bound.args, **bound.kwargs)
 
         return wrapper  # type: ignore[return-value]

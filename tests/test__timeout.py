@@ -121,7 +121,7 @@ def test_a_stray_alarm_would_kill_a_fresh_process_and_none_is_sent() -> None:
         sys.path.insert(0, %r)
         from test__timeout import run_stress
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        t = run_stress(7, 800)
+        t = run_stress(7, 1200)
         assert t.foreign == [] and t.early == [], (t.foreign, t.early)
         print(t.limits, t.raised)
     """) % os.path.dirname(__file__)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy as sp
-from input_catalogue import CASES, KINDS, Case, by_kind
+from input_catalogue import CASES, KINDS, Case, by_kind, by_round2_class
 
 from symsde import SDE, errors, simulate, stationary_density
 from symsde._timeout import time_limit
@@ -304,6 +304,14 @@ def test_api(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert isinstance(info.value, expected), f"{type(info.value).__name__}: {info.value}"
     assert info.value.exit_code == case.exit
     assert os.listdir(tmp_path) == []
+
+
+def test_every_class_of_round_two_has_cases() -> None:
+    # Classes 1 (strings in the API) and 11 (limits that cannot kill the host) are tested
+    # by tests/test_inputs.py, tests/test_fuzz_api.py and tests/test__timeout.py; the
+    # catalogue has command lines for the others (and one for 11).
+    counts = by_round2_class()
+    assert all(counts[k] >= 1 for k in range(2, 12)), counts
 
 
 def test_api_share_of_the_catalogue() -> None:
