@@ -147,6 +147,24 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
+def _in_finaliser(top: FrameType, depth: int = 12) -> bool:
+    """Whether the thread runs a ``__del__``, a weakref finaliser or a GC callback, where
+    an exception is printed as "Exception ignored" and lost."""
+    import gc
+    import weakref
+
+    codes = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    codes.add(weakref.finalize.__call__.__code__)
+    f: FrameType | None = top
+    for _ in range(depth):
+        if f is None:
+            return False
+        if f.f_code in codes or f.f_code.co_name == "__del__":
+            return True
+        f = f.f_back
+    return False
+
+
 def _watch(state: _State) -> None:
     with state.lock:
         while True:
@@ -168,10 +186,15 @@ def _watch(state: _State) -> None:
                         if frames is None:
                             frames = sys._current_frames()
                         top = frames.get(tid)
-                        if top is not None and any(lim.running_in(top) for lim in expired):
-                            _inject(tid)
-                            state.maybe_pending.add(tid)
-                        due = now + REFIRE_SECONDS
+                        if top is not None and _in_finaliser(top):
+                            # not inside __del__ or a GC callback, where the error would
+                            # only be printed and lost: try again in a moment
+                            due = now + 0.002
+                        else:
+                            if top is not None and any(lim.running_in(top) for lim in expired):
+                                _inject(tid)
+                                state.maybe_pending.add(tid)
+                            due = now + REFIRE_SECONDS
                         state.next_fire[tid] = due
                     wake = min(wake, due)
                 else:

@@ -215,3 +215,23 @@ def test_the_stress_repeated() -> None:
     for seed in range(20):
         t = run_stress(100 + seed, 60)
         assert t.foreign == [] and t.early == []
+
+
+def test_no_error_is_lost_inside_a_finaliser(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An error raised inside __del__ is printed ("Exception ignored") and lost: the limit
+    # waits until the finaliser has returned, then stops the block.
+    lost: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", lost.append)
+
+    class Slow:
+        def __del__(self) -> None:
+            spin(0.3)
+
+    t0 = time.monotonic()
+    with pytest.raises(SymbolicTimeoutError, match="while finalising"), \
+            time_limit(0.05, "finalising"):
+        obj = Slow()
+        del obj  # the deadline passes while __del__ runs
+        spin(10)
+    assert time.monotonic() - t0 < 5
+    assert lost == []
