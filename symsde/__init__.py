@@ -14,16 +14,44 @@ The public surface:
 
 from __future__ import annotations
 
-from symsde.ito import ItoDifferential as ItoDifferential
-from symsde.ito import ito_lemma as ito_lemma
-from symsde.passage import FirstPassageResult as FirstPassageResult
-from symsde.passage import first_passage_time as first_passage_time
-from symsde.sde import SDE as SDE
-from symsde.simulation import SimulationResult as SimulationResult
-from symsde.simulation import simulate as simulate
-from symsde.simulation import simulate_sgd as simulate_sgd
-from symsde.stationary import StationaryDensity as StationaryDensity
-from symsde.stationary import stationary_density as stationary_density
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from symsde.ito import ItoDifferential as ItoDifferential
+    from symsde.ito import ito_lemma as ito_lemma
+    from symsde.passage import FirstPassageResult as FirstPassageResult
+    from symsde.passage import first_passage_time as first_passage_time
+    from symsde.sde import SDE as SDE
+    from symsde.simulation import SimulationResult as SimulationResult
+    from symsde.simulation import simulate as simulate
+    from symsde.simulation import simulate_sgd as simulate_sgd
+    from symsde.stationary import StationaryDensity as StationaryDensity
+    from symsde.stationary import stationary_density as stationary_density
+
+# The public names are imported on first use, so that ``import symsde.cli`` (the console
+# script) is quick and a Ctrl-C while SymPy loads reaches the command line's handler.
+_EXPORTS = {
+    "ItoDifferential": "symsde.ito", "ito_lemma": "symsde.ito", "SDE": "symsde.sde",
+    "SimulationResult": "symsde.simulation", "simulate": "symsde.simulation",
+    "simulate_sgd": "symsde.simulation", "StationaryDensity": "symsde.stationary",
+    "stationary_density": "symsde.stationary",
+    "FirstPassageResult": "symsde.passage", "first_passage_time": "symsde.passage",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'symsde' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __version__ = "0.1.0"
 

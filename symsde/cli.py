@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import math
 import os
@@ -17,21 +18,21 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any, NoReturn
-
-import sympy as sp
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from symsde import cli_mutate, cli_scheme
 from symsde._timeout import time_limit
-from symsde.errors import InputError, NoStationaryDensityError, SymsdeError
+from symsde.errors import InputError, NoStationaryDensityError, OutputError, SymsdeError
 
 __all__ = ["main"]
 
+if TYPE_CHECKING:  # pragma: no cover
+    import sympy as sp
+else:
+    sp = None  # imported by main(), where a Ctrl-C during the import is handled
+
 DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 1e6
-#: The most path-steps (--steps x --paths x state dimension) ``simulate`` accepts: roughly
-#: half an hour of computing at the few 1e7 path-steps per second of one core.
-MAX_SIMULATION_WORK = 10**11
 #: Options that only choose how a result is shown; the provenance leaves them out.
 _PRESENTATION = frozenset({"command", "json", "output", "timings", "latex", "markdown"})
 
@@ -134,9 +135,11 @@ def _build_parser() -> argparse.ArgumentParser:
 # -- stationary ---------------------------------------------------------------------------
 def _symbols(args: argparse.Namespace) -> tuple[list[sp.Symbol], dict[str, sp.Expr],
                                                   dict[sp.Symbol, sp.Expr]]:
+    from symsde.inputs import check_name
     from symsde.parsing import parse_name, parse_number
 
-    names = [parse_name(n, "state name") for n in args.state.split(",")]
+    names = [check_name(parse_name(n, "state name"), "state name")
+             for n in args.state.split(",")]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise InputError(f"state name {dup!r} appears twice in --state; list each variable once")
@@ -164,14 +167,14 @@ def _cmd_stationary(args: argparse.Namespace) -> int:
     from symsde.sde import SDE
     from symsde.stationary import stationary_density
 
-    if args.output:
-        _check_output_target(args.output)
-    state, table, values = _symbols(args)
+    _check_output_target(args.output, "--output")
     if args.loss is None and args.drift is None:
         raise InputError("give the drift with --drift or a loss with --loss")
     if args.loss is not None and args.drift is not None:
         raise InputError("give either --drift or --loss, not both")
+    # One deadline covers reading every option and the derivation.
     with time_limit(args.timeout, "deriving the stationary density"):
+        state, table, values = _symbols(args)
         if args.diffusion is not None:
             noise = parse_matrix(args.diffusion, table, "--diffusion")
         else:
@@ -200,7 +203,7 @@ def _cmd_stationary(args: argparse.Namespace) -> int:
             raise NoStationaryDensityError(_SYMPY_CANNOT) from None
         out = st.to_dict()
     doc = {**out, "provenance": _provenance(args)}
-    if args.output:
+    if args.output is not None:
         _write_atomic(args.output, _json_text(doc))
     if args.json:
         print(_json_text(doc), end="")
@@ -270,22 +273,32 @@ def _cli_count(text: str, what: str, lo: int) -> int:
     return int(v)
 
 
-def _cmd_simulate(args: argparse.Namespace) -> int:
-    import warnings
+def _float(value: sp.Expr, what: str) -> float:
+    """A finite float from a parsed number, or a clear error (never an OverflowError)."""
+    try:
+        f = float(value.evalf(20))
+    except (OverflowError, TypeError, ValueError):
+        f = math.inf
+    if not math.isfinite(f) or abs(f) > 1e300:
+        raise InputError(f"{what} {value} is not a finite floating-point number (beyond "
+                         "1e300 in size); give a smaller value")
+    return f
 
-    import numpy as np
 
+def _prepare_simulation(args: argparse.Namespace) -> dict[str, Any]:
+    """Read every option, build the SDE and the plan: the work one --timeout covers."""
+    from symsde.guards import check_resources, check_scheme_stability, precision_warning
     from symsde.parsing import parse_matrix, parse_number
     from symsde.sde import SDE
-    from symsde.simulation import plan_simulation, simulate
+    from symsde.simulation import plan_simulation
 
-    if args.output:
-        _check_output_target(args.output)
     state, table, values = _symbols(args)
     unset = [item.partition("=")[0].strip() for item in args.param if "=" not in item]
     if unset:
         raise InputError(f"parameter {unset[0]!r} needs a value to simulate, e.g. "
                          f"--param {unset[0]}=1")
+    for sym, v in values.items():
+        _float(v, f"value of parameter {sym.name}:")
     drift = _subs(parse_matrix(args.drift, table, "--drift"), values)
     if isinstance(drift, list) and any(isinstance(e, list) for e in drift):
         raise InputError('--drift must be a flat list with one expression per state variable, '
@@ -294,40 +307,69 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     x0 = parse_matrix(args.x0, {}, "--x0")
     if isinstance(x0, list) and any(isinstance(e, list) for e in x0):
         raise InputError('--x0 must be a number or a flat list, e.g. "[1, 0]"')
+    if isinstance(x0, list) and not x0:
+        raise InputError('--x0 is an empty list; give one number per state variable, e.g. '
+                         '"[1, 0]"')
     x0v = []
     for e in x0 if isinstance(x0, list) else [x0]:
         if not (e.is_number and e.is_real and e.is_finite):
             raise InputError(f"--x0: {e} is not a finite real number")
-        x0v.append(float(e))
-    dt = float(parse_number(args.dt, "--dt"))
+        x0v.append(_float(e, "--x0:"))
+    dt = _float(parse_number(args.dt, "--dt"), "--dt")
     steps = _cli_count(args.steps, "--steps", 1)
     paths = _cli_count(args.paths, "--paths", 2)
     seed = _cli_count(args.seed, "--seed", 0)
     if args.scheduler is not None and args.backend != "dask":
         raise InputError("--scheduler is the address of a Dask scheduler; add --backend dask")
     sde = SDE(state, drift, noise)
-    if args.plot:
-        _check_plot_target(args.plot)
     x0_arg = x0v if len(x0v) > 1 else x0v[0]
-    # Every check (sizes, memory, values) before any work; compiling the drift and the
-    # diffusion is symbolic work, so it runs under the time limit.
-    with time_limit(args.timeout, "preparing the simulation (compiling drift and diffusion)"):
-        plan_simulation(sde, x0_arg, dt=dt, n_steps=steps, n_paths=paths, seed=seed,
-                        method=args.method)
-    work = steps * paths * len(state)
-    if work > MAX_SIMULATION_WORK:
-        raise InputError(
-            f"--steps {steps} x --paths {paths} x {len(state)} state variable(s) is "
-            f"{work:.3g} path-steps, more than the limit of {MAX_SIMULATION_WORK:.0e} (about "
-            "half an hour on one core); reduce --steps or --paths")
+    check_resources(paths, steps, len(state), compare=args.compare_stationary)
+    plan_simulation(sde, x0_arg, dt=dt, n_steps=steps, n_paths=paths, seed=seed,
+                    method=args.method)
+    check_scheme_stability(sde, dt)
+    note = precision_warning(sde, x0v if len(x0v) == len(state) else x0v * len(state), dt)
+    from symsde import _timeout
+
+    left = _timeout.remaining()
+    return {"state": state, "sde": sde, "x0": x0_arg, "dt": dt, "steps": steps,
+            "paths": paths, "seed": seed, "note": note,
+            "left": args.timeout if left is None else left}
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    import warnings
+
+    import numpy as np
+
+    from symsde.simulation import simulate
+
+    _check_output_target(args.output, "--output")
+    if args.plot is not None:
+        _check_plot_target(args.plot)
+    # One deadline covers reading every option, compiling drift and diffusion, the checks
+    # and connecting to a Dask scheduler; the simulation itself is bounded by the work limit.
+    with time_limit(args.timeout, "preparing the simulation (reading the options, compiling "
+                                  "drift and diffusion)"):
+        prep = _prepare_simulation(args)
+    state, sde, x0_arg, dt = prep["state"], prep["sde"], prep["x0"], prep["dt"]
+    steps, paths, seed = prep["steps"], prep["paths"], prep["seed"]
+    client = None
+    if args.scheduler is not None:
+        from symsde.dask_backend import connect
+
+        # The network waits get what is left of the same deadline (they bound themselves:
+        # a wait inside a C call could not be interrupted).
+        client = connect(args.scheduler, timeout=max(prep["left"], 0.5))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             res = simulate(sde, x0_arg, dt=dt, n_steps=steps,
                            n_paths=paths, seed=seed, method=args.method,
                            progress=sys.stderr.isatty(), progress_delay=2.0,
-                           backend=args.backend, client=args.scheduler)
+                           backend=args.backend, client=client)
     finally:
+        if client is not None:
+            client.close()
         if args.backend == "dask" and args.scheduler is None:
             from symsde.dask_backend import close_local_cluster
 
@@ -339,7 +381,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     finite = res.final[np.isfinite(res.final).all(axis=1)]
     st = None
     failed = []
-    if args.compare_stationary or args.plot:
+    if args.compare_stationary or args.plot is not None:
         st, why = _stationary_for_simulation(sde, args.timeout, required=args.compare_stationary)
         if why:
             print(f"symsde: note: {why}; the plot shows the histogram alone", file=sys.stderr)
@@ -348,7 +390,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         if not out["stationary"]["verdict"]:
             failed.append(f"the final states do not follow the stationary density "
                           f"({out['stationary']['text']})")
-    if args.plot:
+    if args.plot is not None:
         _plot_histogram(args.plot, finite, st, [s.name for s in state])
         out["plot"] = args.plot
     if res.diverged:
@@ -359,7 +401,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
                          f"{when}; the explicit scheme is unstable at this step size: try a "
                          "smaller --dt")
     out["provenance"] = _provenance(args, seed=seed)
-    if args.output:
+    if args.output is not None:
         _write_atomic(args.output, _json_text(out))
     if args.json:
         print(_json_text(out), end="")
@@ -377,8 +419,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         width = max(len(k) for k, _ in rows)
         for k, v in rows:
             print(f"{k:<{width}}  {v}")
-    for msg in failed:
+    for msg in failed[:1]:  # an error is one line: the first failure
         print(f"symsde: error: {msg}", file=sys.stderr)
+    if prep["note"] and not failed:
+        print(f"symsde: warning: {prep['note']}", file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -448,16 +492,14 @@ def _check_plot_target(path: str) -> None:
         import matplotlib  # noqa: F401
     except ImportError:
         raise InputError("--plot needs matplotlib: pip install 'symsde[plot]'") from None
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InputError(f"--plot: the folder {folder!r} does not exist; create it first")
     ext = os.path.splitext(path)[1].lstrip(".").lower()
-    if ext not in {"png", "pdf", "svg", "jpg", "jpeg", "eps", "ps"}:
+    if path and ext not in {"png", "pdf", "svg", "jpg", "jpeg", "eps", "ps"}:
         raise InputError(f"--plot {path!r}: give a file ending in .png, .pdf or .svg")
+    _check_output_target(path, "--plot")
 
 
 def _plot_histogram(path: str, finite: Any, st: Any, names: list[str]) -> None:
-    import tempfile
+    import io
 
     import matplotlib
 
@@ -488,19 +530,13 @@ def _plot_histogram(path: str, finite: Any, st: Any, names: list[str]) -> None:
         ax.set_xlabel(names[i])
         ax.legend(fontsize=8)
     fig.tight_layout()
-    folder = os.path.dirname(os.path.abspath(path))
     ext = os.path.splitext(path)[1].lstrip(".").lower()
-    fd, tmp = tempfile.mkstemp(prefix=".symsde-", suffix="." + ext, dir=folder)
+    buf = io.BytesIO()
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=ext)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        fig.savefig(buf, format=ext)
     finally:
         plt.close(fig)
+    _write_atomic(path, buf.getvalue(), "--plot")
 
 
 # -- derivations --------------------------------------------------------------------------
@@ -559,8 +595,7 @@ def _print_experiments(experiments: Sequence[Any]) -> None:
 def _cmd_verify(args: argparse.Namespace) -> int:
     from symsde.registry import coverage, derivation_names, load, load_module
 
-    if args.output:
-        _check_output_target(args.output)
+    _check_output_target(args.output, "--output")
     t0 = time.perf_counter()
     names = args.names or list(derivation_names())
     for name in names:
@@ -599,7 +634,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         if not args.timings:
             doc = _without_timings(doc)
         doc["provenance"] = _provenance(args, seed=args.seed)
-        if args.output:
+        if args.output is not None:
             _write_atomic(args.output, _json_text(doc))
         print(_json_text(doc), end="")
         return 1 if failed else 0
@@ -704,29 +739,89 @@ def _json_text(doc: Any) -> str:
     return json.dumps(_finite(doc), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
-def _check_output_target(path: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InputError(f"--output: the folder {folder!r} does not exist; create it first")
-    if os.path.isdir(path):
-        raise InputError(f"--output {path!r} is a folder; give a file name")
+def _check_output_target(path: str | None, option: str) -> None:
+    """Refuse, before any work, an output path that could not be written.
 
-
-def _write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: all or nothing."""
+    A regular file (new or existing) is written atomically; an existing character device
+    or FIFO (``/dev/null``, a named pipe) is written straight into, never replaced;
+    anything else (a folder, a socket, a block device, an empty path) is refused.
+    """
+    import stat
     import tempfile
 
+    if path is None:
+        return
+    if not path.strip():
+        raise InputError(f"{option} is empty; give a file name")
+    if "\0" in path:
+        raise InputError(f"{option} contains a NUL character; give a file name")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise InputError(f"{option} {path!r}: {exc.strerror}; give a writable file name") \
+            from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{option} {path!r} is a folder; give a file name")
+        if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+            if not os.access(path, os.W_OK):
+                raise InputError(f"{option} {path!r} is not writable")
+            return
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{option} {path!r} is neither a regular file nor a device or "
+                             "FIFO; give a file name")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"{option}: the folder {folder!r} does not exist; create it first")
+    try:
+        name_max = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    if len(os.fsencode(os.path.basename(path))) > name_max - 20:
+        raise InputError(f"{option}: the file name is too long (more than {name_max - 20} "
+                         "bytes); give a shorter name")
+    try:  # the atomic write needs a temporary file beside the target
+        fd, tmp = tempfile.mkstemp(prefix=".symsde-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(f"{option}: cannot write in {folder!r} ({exc.strerror})") from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def _write_atomic(path: str, data: str | bytes, option: str = "--output") -> None:
+    """Write ``data`` to ``path``: through a temporary file and a rename (all or nothing).
+
+    An existing regular file keeps its permission bits; a new file gets the umask's; a
+    character device or FIFO at ``path`` is written straight into, never replaced.
+    """
+    import stat
+    import tempfile
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        _write_stream(path, raw, option)
+        return
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".symsde-", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise InputError(f"--output: cannot write in {folder!r} ({exc.strerror})") from None
+        raise InputError(f"{option}: cannot write in {folder!r} ({exc.strerror})") from None
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        if st is not None and stat.S_ISREG(st.st_mode):
+            mode = stat.S_IMODE(st.st_mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -734,8 +829,28 @@ def _write_atomic(path: str, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise InputError(f"--output: cannot write {path!r} ({exc.strerror})") from None
+            raise OutputError(f"{option}: cannot write {path!r} ({exc.strerror})") from None
         raise
+
+
+def _write_stream(path: str, raw: bytes, option: str) -> None:
+    """Write into a character device or a FIFO (without waiting for a FIFO's reader)."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        why = "no process reads from it" if exc.errno == errno.ENXIO else exc.strerror
+        raise OutputError(f"{option}: cannot write into {path!r} ({why})") from None
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        view = memoryview(raw)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as exc:
+        raise OutputError(f"{option}: cannot write into {path!r} ({exc.strerror})") from None
+    finally:
+        os.close(fd)
 
 
 COMMANDS = {
@@ -776,10 +891,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
+def _load_sympy() -> None:
+    global sp
+    if sp is None:
+        import sympy
+
+        sp = sympy
+
+
+def _stdout_failed(exc: OSError) -> int:
+    """One line for a standard output that cannot take the result, then exit code 1."""
+    why = exc.strerror or type(exc).__name__
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        # Point fd 1 at /dev/null so that the interpreter's own flush at exit is quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        print(f"symsde: error: cannot write the result to standard output ({why}); "
+              "redirect it to a file, or use --output", file=sys.stderr)
+    return 1
+
+
+#: errno values of a standard output that cannot be written to.
+_STDOUT_ERRNOS = {errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO, errno.EFBIG,
+                  getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
 def _main(argv: Sequence[str] | None) -> int:
     try:
+        if sys.stdout is None:
+            print("symsde: error: standard output is closed; redirect it instead, e.g. "
+                  "> /dev/null", file=sys.stderr)
+            return 2
+        _load_sympy()
         args = _build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()
+        return code
+    except OSError as exc:
+        if exc.errno in _STDOUT_ERRNOS and _from_stdout(exc):
+            return _stdout_failed(exc)
+        return _internal_error(exc)
     except SymsdeError as exc:
         print(f"symsde: error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
@@ -804,11 +957,30 @@ def _main(argv: Sequence[str] | None) -> int:
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
     except Exception as exc:  # a bug of ours: still one line, and a way to see more
-        if os.environ.get("SYMSDE_DEBUG"):
-            raise
-        print(f"symsde: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
-              "(set SYMSDE_DEBUG=1 for the traceback and please report it)", file=sys.stderr)
-        return 1
+        return _internal_error(exc)
+
+
+def _from_stdout(exc: OSError) -> bool:
+    """Whether ``exc`` came from printing (or flushing) the result in this module."""
+    import linecache
+
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb.tb_frame.f_globals.get("__name__") != __name__:
+        return False
+    line = linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+    return "print(" in line or "stdout.flush()" in line
+
+
+def _internal_error(exc: Exception) -> int:
+    if os.environ.get("SYMSDE_DEBUG"):
+        raise exc
+    print(f"symsde: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+          "(set SYMSDE_DEBUG=1 for the traceback and please report it)", file=sys.stderr)
+    return 1
 
 
 def _one_line(text: str) -> str:

@@ -43,6 +43,7 @@ import numpy as np
 import sympy as sp
 
 from symsde.errors import InputError
+from symsde.inputs import front_door, is_stationary_density
 
 __all__ = [
     "FALSE_ALARM_5_SIGMA",
@@ -352,6 +353,7 @@ def ks_critical_value(n: int, p: float = KS_P_VALUE) -> float:
     return hi / _stephens(n)
 
 
+@front_door("density", symbols=("variable",), keep=is_stationary_density)
 def density_cdf(density: Any, variable: sp.Symbol | None = None, *,
                 params: Mapping[Any, Any] | None = None, grid: Any = None,
                 dps: int = 20) -> Callable[[np.ndarray], np.ndarray]:

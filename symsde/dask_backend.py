@@ -59,7 +59,7 @@ from typing import Any
 
 import numpy as np
 
-from symsde.errors import InputError
+from symsde.errors import BackendError, InputError
 from symsde.simulation import BlockStats, SimulationPlan, run_chunks
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "cache_info",
     "check_client",
     "close_local_cluster",
+    "connect",
     "local_cluster_options",
     "require_distributed",
     "run_plan",
@@ -226,6 +227,153 @@ def close_local_cluster() -> None:
 atexit.register(close_local_cluster)
 
 
+def _address(address: str) -> str:
+    """A scheduler address that symsde can reach: tcp://host:port, checked before any wait.
+
+    Examples
+    --------
+    >>> _address("127.0.0.1:8786")
+    'tcp://127.0.0.1:8786'
+    >>> _address("tls://h:1")
+    Traceback (most recent call last):
+    ...
+    symsde.errors.InputError: scheduler address 'tls://h:1': tls:// needs certificates, ...
+    """
+    if not isinstance(address, str) or not address.strip():
+        raise InputError(f"the scheduler address {address!r} is empty; give tcp://host:port")
+    address = address.strip()
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    scheme = scheme.lower()
+    if scheme == "tls":
+        raise InputError(
+            f"scheduler address {address!r}: tls:// needs certificates, which symsde does not "
+            "configure; give a tcp:// address, or from Python pass a connected "
+            "distributed.Client (with its Security) as client=")
+    if scheme != "tcp":
+        raise InputError(f"scheduler address {address!r}: the protocol {scheme}:// is not "
+                         "supported; give tcp://host:port")
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536 or "/" in rest:
+        raise InputError(f"scheduler address {address!r} is not of the form tcp://host:port "
+                         "(e.g. tcp://127.0.0.1:8786)")
+    return f"tcp://{rest}"
+
+
+def _reachable(address: str, timeout: float) -> None:
+    """Refuse at once an address whose host is unknown or whose port nobody listens on.
+
+    (Dask's own connect retries a refused connection until its timeout.)
+    """
+    import socket
+
+    host, _, port = address[len("tcp://"):].rpartition(":")
+    host = host.strip("[]")
+    try:
+        with socket.create_connection((host, int(port)), timeout=min(timeout, 5.0)):
+            pass
+    except ConnectionRefusedError:
+        raise InputError(f"could not connect to the Dask scheduler at {address} (connection "
+                         "refused: nothing listens on that port); check that the scheduler "
+                         "runs and give its address as tcp://host:port") from None
+    except socket.gaierror as exc:
+        raise InputError(f"could not connect to the Dask scheduler at {address} (unknown "
+                         f"host {host!r}: {exc.strerror}); check the address") from None
+    except OSError:
+        pass  # a time-out or another failure: the probe reports it within the budget
+
+
+def _probe(address: str, timeout: float, shown: float | None = None) -> dict[str, Any]:
+    """Connect, handshake and ask the scheduler who it is, all within ``timeout`` seconds.
+
+    Runs its own event loop in a helper thread (the caller may already run one, as
+    Jupyter does), so a peer that accepts and never speaks costs ``timeout`` at most.
+    """
+    import asyncio
+
+    from distributed.comm import connect as comm_connect
+
+    async def ask() -> dict[str, Any]:
+        comm = await comm_connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "n_workers": 0, "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["reply"] = asyncio.run(asyncio.wait_for(ask(), timeout))
+        except BaseException as exc:
+            out["error"] = exc
+
+    t = threading.Thread(target=run, name="symsde-dask-probe", daemon=True)
+    t.start()
+    t.join(timeout + 0.2)
+    if t.is_alive() or isinstance(out.get("error"), (TimeoutError, asyncio.TimeoutError)):
+        raise BackendError(
+            f"no Dask scheduler answered at {address} within {shown or timeout:g} s (the "
+            "connection or its handshake did not complete); check the address and that the "
+            "scheduler runs, or raise --timeout")
+    exc = out.get("error")
+    if exc is not None:
+        why = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise InputError(f"could not connect to the Dask scheduler at {address} ({why}); "
+                         "check that the scheduler runs and give its address as "
+                         "tcp://host:port") from None
+    reply = out.get("reply")
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise InputError(f"the server at {address} is not a Dask scheduler (it answered "
+                         f"{type(reply).__name__}); give the scheduler's address")
+    return reply
+
+
+def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Any:
+    """A client of the scheduler at ``address``, with at least one worker, within ``timeout``.
+
+    Every wait (connect, handshake, the client's start, waiting for a worker) shares the one
+    budget of ``timeout`` seconds; on any failure the client is closed and one
+    :class:`~symsde.errors.SymsdeError` says what went wrong: an
+    :class:`~symsde.errors.InputError` for an address that is malformed, of an unsupported
+    protocol, refused or not a scheduler; a :class:`~symsde.errors.BackendError` (exit
+    code 1) for a peer that does not answer in time or a scheduler without workers.
+    """
+    import time
+
+    distributed = require_distributed()
+    address = _address(address)
+    if not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    end = time.monotonic() + float(timeout)
+    _reachable(address, float(timeout))
+    info = _probe(address, max(end - time.monotonic(), 0.1), shown=float(timeout))
+
+    def left() -> float:
+        return max(end - time.monotonic(), 0.05)
+
+    client = None
+    try:
+        client = distributed.Client(address, timeout=left(), set_as_default=False)
+        if not info.get("n_workers"):
+            client.wait_for_workers(1, timeout=left())
+    except BaseException as exc:
+        if client is not None:
+            client.close(timeout=2)
+        if isinstance(exc, (TimeoutError, OSError)) or type(exc).__name__ == "TimeoutError":
+            if not info.get("n_workers"):
+                raise BackendError(
+                    f"the Dask scheduler at {address} has no workers (waited {timeout:g} s); "
+                    f"start one with: dask worker {address}") from None
+            raise BackendError(f"the Dask scheduler at {address} did not accept a client "
+                               f"within {timeout:g} s; raise --timeout") from None
+        raise
+    return client
+
+
 @contextmanager
 def _client_for(client: Any) -> Iterator[Any]:
     distributed = require_distributed()
@@ -236,12 +384,7 @@ def _client_for(client: Any) -> Iterator[Any]:
             current = _local_client()
         yield current
     elif isinstance(client, str):
-        try:
-            own = distributed.Client(client, set_as_default=False, timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(
-                f"could not connect to the Dask scheduler at {client!r} ({exc}); check that "
-                "the scheduler runs and give its address as tcp://host:port") from None
+        own = connect(client, CONNECT_TIMEOUT)
         try:
             yield own
         finally:

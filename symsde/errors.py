@@ -8,14 +8,18 @@ errors to exit code 2.
 from __future__ import annotations
 
 __all__ = [
+    "BackendError",
     "InputError",
     "InvalidSDEError",
     "MathematicalError",
     "NoStationaryDensityError",
     "NotNormalizableError",
+    "OutputError",
     "ParseError",
+    "ResourceLimitError",
     "SymbolicTimeoutError",
     "SymsdeError",
+    "UnstableRunError",
 ]
 
 
@@ -56,3 +60,26 @@ class NoStationaryDensityError(MathematicalError):
 
 class SymbolicTimeoutError(MathematicalError):
     """Symbolic work did not finish within the allowed time."""
+
+
+class BackendError(SymsdeError):
+    """A computing backend (a Dask scheduler) did not answer in time or cannot run the work.
+
+    Exit code 1, as for a time-out: the request was well formed.
+    """
+
+    exit_code = 1
+
+
+class ResourceLimitError(InputError):
+    """The request would need more memory or time than symsde allows (exit code 2)."""
+
+
+class UnstableRunError(MathematicalError):
+    """A simulation left the range its SDE allows: the scheme is unstable at this step."""
+
+
+class OutputError(SymsdeError):
+    """A result could not be written (a full disk, a closed standard output; exit code 1)."""
+
+    exit_code = 1

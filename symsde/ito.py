@@ -7,6 +7,7 @@ from typing import Any
 
 import sympy as sp
 
+from symsde.inputs import front_door
 from symsde.sde import SDE, gradient
 
 __all__ = ["ItoDifferential", "ito_lemma"]
@@ -36,6 +37,7 @@ class ItoDifferential:
         return (self.diffusion * self.diffusion.T).applyfunc(sp.expand)
 
 
+@front_door("f", sde="sde")
 def ito_lemma(sde: SDE, f: Any) -> ItoDifferential:
     """Ito's lemma for :math:`Y = f(X)` (or :math:`f(X, t)` if the SDE has a time symbol).
 

@@ -25,6 +25,7 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from symsde.errors import InputError
+from symsde.inputs import front_door, is_stationary_density
 from symsde.sde import SDE
 
 __all__ = [
@@ -414,6 +415,7 @@ class DensityFunction:
         return out[0] if single and not flat else out
 
 
+@front_door("density", keep=is_stationary_density, symbols=("state",))
 def lambdify_density(
     density: Any,
     state: Sequence[sp.Symbol] | sp.Symbol | None = None,
@@ -533,6 +535,7 @@ def _as_symbols(items: Any, what: str) -> tuple[sp.Symbol, ...]:
     return out
 
 
+@front_door("loss", symbols=("params", "data_symbols"))
 def lambdify_loss(
     loss: sp.Expr,
     params: Sequence[sp.Symbol] | sp.Symbol,

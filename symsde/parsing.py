@@ -11,6 +11,7 @@ whose message says what was found and what to write instead.
 from __future__ import annotations
 
 import ast
+import keyword
 import math
 import re
 import unicodedata
@@ -64,6 +65,11 @@ MAX_EXPONENT = 64
 MAX_DECIMAL_EXPONENT = 100
 #: Largest number of digits an exact numeric power may produce.
 MAX_RESULT_DIGITS = 2000
+#: The same limit in bits.
+MAX_RESULT_BITS = int(MAX_RESULT_DIGITS / math.log10(2)) + 1
+#: Largest argument of exp, sinh, cosh whose value SymPy may turn into an exact number.
+MAX_EXP_ARGUMENT = MAX_RESULT_DIGITS * math.log(10)
+_GROWING = frozenset({"exp", "sinh", "cosh"})
 #: Largest number of terms an expression may have once multiplied out (``expand``).
 MAX_TERMS = 20_000
 
@@ -103,6 +109,9 @@ def parse_name(name: str, what: str = "name") -> str:
         raise _fail(f"{what} {name!r} may not contain double underscores")
     if name in _RESERVED:
         raise _fail(f"{what} {name!r} is reserved (a function or constant); choose another name")
+    if keyword.iskeyword(name):
+        raise _fail(f"{what} {name!r} is a Python keyword, which no expression can use; "
+                    f"choose another name (e.g. {name}_1)")
     return name
 
 
@@ -174,10 +183,12 @@ def _check_text(text: str, what: str) -> str:
 
 
 class _Builder:
-    def __init__(self, symbols: Mapping[str, sp.Symbol], what: str, text: str) -> None:
+    def __init__(self, symbols: Mapping[str, sp.Symbol], what: str, text: str,
+                 unknown_hint: str | None = None) -> None:
         self.symbols = symbols
         self.what = what
         self.text = text
+        self.unknown_hint = unknown_hint
         self.nodes = 0
         self.element: ast.AST | None = None  # the list entry being built
 
@@ -193,7 +204,7 @@ class _Builder:
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None:
             raise self.err(self._describe(node))
-        return method(node, depth + 1)
+        return self._bounded(method(node, depth + 1))
 
     def _describe(self, node: ast.AST) -> str:
         kind = type(node).__name__
@@ -257,14 +268,13 @@ class _Builder:
             raise self.err("unknown name 'e'; for Euler's number write E or exp(1)")
         if n.lower() in {"nan", "inf", "infinity", "oo"}:
             raise self.err(f"{n} is not a finite number; give a finite value such as 1 or 0.5")
-        if not self.symbols:
+        if not self.symbols and self.unknown_hint is None:
             raise self.err(
                 f"unknown name {n!r}; a number is expected here, e.g. 0.5, 1/3, sqrt(2) or pi/4"
             )
         known = ", ".join(sorted(self.symbols)) or "none declared"
-        raise self.err(
-            f"unknown name {n!r}; declare it with --state or --param (known names: {known})"
-        )
+        hint = self.unknown_hint or "declare it with --state or --param"
+        raise self.err(f"unknown name {n!r}; {hint} (known names: {known})")
 
     # -- operators --------------------------------------------------------------------------
     def _BinOp(self, node: ast.BinOp, depth: int) -> sp.Expr:
@@ -290,18 +300,23 @@ class _Builder:
                 raise self.err("division by zero")
             return lhs / rhs
         if isinstance(op, ast.Pow):
-            if rhs.is_number and (not rhs.is_finite or abs(rhs) > MAX_EXPONENT):
+            if rhs.is_number and self._magnitude(rhs, "the exponent") > MAX_EXPONENT + 1e-9:
                 raise self.err(f"exponent {rhs} is too large (the limit is {MAX_EXPONENT})")
-            if lhs.is_zero and rhs.is_number and rhs.is_negative:
-                raise self.err("0 to a negative power is undefined")
+            if lhs.is_zero:
+                if not rhs.is_number:
+                    raise self.err(f"0**({rhs}) is undefined where {rhs} <= 0 and 0 "
+                                   "elsewhere; write 0 or the case you mean")
+                if not self._nonnegative(rhs):
+                    raise self.err("0 to a negative power is undefined")
             if lhs.is_Rational and rhs.is_Integer:
-                digits = abs(int(rhs)) * (len(str(abs(lhs.p))) + len(str(lhs.q)))
+                bits = max(lhs.p.bit_length(), lhs.q.bit_length())
+                digits = int(abs(int(rhs)) * bits * math.log10(2)) + 1
                 if digits > MAX_RESULT_DIGITS:
                     raise self.err(
                         f"the power {lhs}**{rhs} has about {digits} digits; the limit is "
                         f"{MAX_RESULT_DIGITS}"
                     )
-            return self._real(lhs**rhs, node)
+            return self._real(self._bounded(lhs**rhs), node)
         sym = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&",
                ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>"}.get(type(op), type(op).__name__)
         raise self.err(f"the operator {sym} is not allowed; use + - * / **")
@@ -338,7 +353,50 @@ class _Builder:
         if len(node.args) != 1:
             raise self.err(f"{name}() takes exactly one argument, got {len(node.args)}")
         arg = self._scalar(self.build(node.args[0], depth), f"argument of {name}")
-        return self._real(ALLOWED_FUNCTIONS[name](arg), node)
+        if name in _GROWING and arg.is_number:
+            size = self._magnitude(arg, f"the argument of {name}")
+            if size > MAX_EXP_ARGUMENT:
+                raise self.err(
+                    f"{name} of a number as large as {size:.3g} has about "
+                    f"{size / math.log(10):.3g} digits; the limit is {MAX_RESULT_DIGITS}")
+        return self._real(self._bounded(ALLOWED_FUNCTIONS[name](arg)), node)
+
+    def _magnitude(self, value: sp.Expr, what: str) -> float:
+        """|value| for a numeric expression, by evaluation (never by a symbolic comparison,
+        whose answer can depend on the order of terms, and so on PYTHONHASHSEED)."""
+        try:
+            v = sp.Abs(value).evalf(30)
+        except (ValueError, TypeError, ArithmeticError, RecursionError):
+            v = sp.nan
+        if not v.is_Number or not v.is_finite:
+            raise self.err(f"{what} {value} is not a finite real number")
+        return float(v) if v < 1e300 else math.inf
+
+    def _nonnegative(self, value: sp.Expr) -> bool:
+        try:
+            v = value.evalf(30)
+        except (ValueError, TypeError, ArithmeticError, RecursionError):
+            return False
+        return bool(v.is_Number and v.is_finite and v >= 0)
+
+    def _bounded(self, value: sp.Expr) -> sp.Expr:
+        """Refuse what SymPy built if its numbers or powers are too large.
+
+        SymPy rewrites as it builds (``exp(64*log(x))`` is ``x**64``, ``exp(64*log(10))``
+        is ``10**64``): the limits apply to the result, not only to what was typed.
+        """
+        if not isinstance(value, sp.Basic):
+            return value
+        for r in value.atoms(sp.Rational):
+            if max(r.p.bit_length(), r.q.bit_length()) > MAX_RESULT_BITS:
+                raise self.err(f"a number in the expression has more than {MAX_RESULT_DIGITS} "
+                               "digits once SymPy evaluates it; give smaller numbers")
+        for p in value.atoms(sp.Pow):
+            e = p.exp
+            if e.is_Number and abs(e) > MAX_EXPONENT:
+                raise self.err(f"the expression becomes {p.base}**({e}) (SymPy rewrites it so); "
+                               f"exponents are limited to {MAX_EXPONENT}")
+        return value
 
     def _real(self, value: sp.Expr, node: ast.AST) -> sp.Expr:
         """Reject numbers that are not real, e.g. sqrt(-1) or log(-2)."""
@@ -429,14 +487,32 @@ def _parse_tree(text: str, what: str) -> ast.Expression:
 
 def _symbols_map(symbols: Mapping[str, sp.Symbol] | list[sp.Symbol]) -> dict[str, sp.Symbol]:
     if isinstance(symbols, Mapping):
-        return dict(symbols)
-    return {s.name: s for s in symbols}
+        out = dict(symbols)
+        bad = next((v for v in out.values() if not isinstance(v, sp.Expr)), None)
+        if bad is not None or not all(isinstance(k, str) for k in out):
+            raise _fail("symbols must map names (str) to SymPy symbols or numbers, got "
+                        f"{bad!r}")
+        return out
+    if isinstance(symbols, (str, sp.Basic)):
+        symbols = [symbols]
+    try:
+        items = list(symbols)
+    except TypeError:
+        raise _fail(f"symbols must be a list of SymPy symbols, got {symbols!r}") from None
+    for s in items:
+        if not isinstance(s, sp.Symbol):
+            shown = f"the string {s!r}" if isinstance(s, str) else repr(s)
+            raise _fail(f"symbols must be SymPy symbols, got {shown}; use e.g. "
+                        "sympy.Symbol('x', real=True)")
+    return {s.name: s for s in items}
 
 
 def parse_expression(
     text: str,
     symbols: Mapping[str, sp.Symbol] | list[sp.Symbol],
     what: str = "expression",
+    *,
+    unknown_hint: str | None = None,
 ) -> sp.Expr:
     """Parse a scalar expression over the given symbols, without evaluating code.
 
@@ -453,7 +529,7 @@ def parse_expression(
     """
     text = _check_text(text, what)
     tree = _parse_tree(text, what)
-    value = _Builder(_symbols_map(symbols), what, text).build(tree.body)
+    value = _Builder(_symbols_map(symbols), what, text, unknown_hint).build(tree.body)
     if isinstance(value, list):
         raise _fail(f"{what} must be a single expression, not a list")
     _check_size(value, what)
@@ -464,6 +540,8 @@ def parse_matrix(
     text: str,
     symbols: Mapping[str, sp.Symbol] | list[sp.Symbol],
     what: str = "expression",
+    *,
+    unknown_hint: str | None = None,
 ) -> sp.Expr | list[Any]:
     """Parse a scalar, a list or a nested list of expressions.
 
@@ -478,7 +556,7 @@ def parse_matrix(
     """
     text = _check_text(text, what)
     tree = _parse_tree(text, what)
-    value = _Builder(_symbols_map(symbols), what, text).build(tree.body)
+    value = _Builder(_symbols_map(symbols), what, text, unknown_hint).build(tree.body)
     if isinstance(value, list):
         for row in value:
             if isinstance(row, list) and any(isinstance(e, list) for e in row):

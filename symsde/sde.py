@@ -19,6 +19,7 @@ from typing import Any
 import sympy as sp
 
 from symsde.errors import InvalidSDEError
+from symsde.inputs import front_door
 
 __all__ = ["SDE", "divergence", "gradient"]
 
@@ -202,6 +203,8 @@ class SDE:
     -2*x**4 + 3*x**2 + 1
     """
 
+    @front_door("drift", "diffusion", "loss", "learning_rate", optional=("loss", "learning_rate"),
+                state="state", symbols=("time",))
     def __init__(
         self,
         state: Sequence[sp.Symbol] | sp.Symbol,
@@ -238,6 +241,8 @@ class SDE:
 
     # -- construction helpers -------------------------------------------------------------
     @classmethod
+    @front_door("drift", "diffusion_matrix", "loss", "learning_rate",
+                optional=("loss", "learning_rate"), state="state", symbols=("time",))
     def from_diffusion_matrix(
         cls, state: Sequence[sp.Symbol] | sp.Symbol, drift: Any, diffusion_matrix: Any, **kw: Any
     ) -> SDE:
@@ -303,6 +308,7 @@ class SDE:
         return sde
 
     @classmethod
+    @front_door("loss", "sigma", state="state")
     def langevin(
         cls, loss: sp.Expr, state: Sequence[sp.Symbol] | sp.Symbol, sigma: Any
     ) -> SDE:
@@ -324,6 +330,7 @@ class SDE:
         return cls(st, -gradient(loss, st), sigma, loss=loss)
 
     @classmethod
+    @front_door("loss", "learning_rate", "noise", state="state")
     def sgd(
         cls,
         loss: sp.Expr,

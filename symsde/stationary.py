@@ -36,6 +36,7 @@ from symsde.errors import (
     NotNormalizableError,
     SymbolicTimeoutError,
 )
+from symsde.inputs import results_are_ours
 from symsde.sde import SDE, gradient
 
 __all__ = ["METHODS", "StationaryDensity", "stationary_density"]
@@ -624,6 +625,7 @@ def _gibbs_temperature(sde: SDE, U: sp.Expr) -> tuple[bool | None, sp.Expr | Non
     return True, T0
 
 
+@results_are_ours("deriving the stationary density")
 def stationary_density(
     sde: SDE,
     *,

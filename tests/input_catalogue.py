@@ -35,6 +35,8 @@ class Case:
     exit: int
     fragment: str
     api: str | None = None
+    #: The class of issue 15 (second adversarial round) the case belongs to, if any.
+    round2: int | None = None
 
 
 ST = ("stationary", "--state", "x")
@@ -324,13 +326,13 @@ CASES: list[Case] = [
     Case("num-paths-one", "numeric", _sim("--paths", "1"),
          2, "--paths must be a whole number >= 2", "InvalidSimulationError"),
     Case("num-paths-memory", "numeric", _sim("--paths", "1e13"),
-         2, "would need about 80 TB of memory", "InvalidSimulationError"),
+         2, "TB of memory", "InvalidSimulationError"),
     Case("num-paths-memory-2d", "numeric",
          ("simulate", "--state", "x,y", "--drift", "[-x, -y]", "--diffusion", "1", "--paths",
-          "1e14", "--steps", "1"), 2, "the final states alone take 1.6 PB",
+          "1e14", "--steps", "1"), 2, "PB of memory",
          "InvalidSimulationError"),
     Case("num-steps-absurd", "numeric", _sim("--steps", "1e30"),
-         2, "path-steps, more than the limit"),
+         2, "on one core, more than the limit of 30 minutes"),
     Case("num-seed-negative", "numeric", _sim("--seed", "-1"),
          2, "--seed must be a whole number >= 0", "InvalidSimulationError"),
     Case("num-verify-seed-negative", "numeric", ("verify", "langevin", "--seed", "-1"),
@@ -395,6 +397,80 @@ CASES: list[Case] = [
          2, "--output: the folder"),
     Case("files-output-is-folder", "files",
          _st("--drift", "[-x]", "--diffusion", "1", "--output", "."), 2, "is a folder"),
+    # -- round two (issue 15): one or more cases per class ---------------------------------
+    # class 1 (strings in the Python API) has its own tests: tests/test_inputs.py
+    # 2: names that generated code uses
+    *[Case(f"r2-name-{n}", "parse", _sim("--state", n, "--drift", f"-{n}"), 2, "is reserved",
+           "ParseError", 2) for n in ("e", "arctan", "arcsin", "arccos", "mpf", "select", "pi")],
+    Case("r2-name-keyword", "parse", _sim("--state", "if", "--drift", "-x"), 2,
+         "Python keyword", "ParseError", 2),
+    # 3: one deadline for every option; sizes after SymPy's rewriting
+    Case("r2-dt-tower", "size",
+         _sim("--dt", "exp(64*log(exp(64*log(exp(64*log(exp(64*log(10))))))))",
+              "--timeout", "2"), 2, "has about", "ParseError", 3),
+    Case("r2-x0-tower", "size", _sim("--x0", "exp(exp(exp(exp(1))))", "--timeout", "2"),
+         2, "exp of a number as large as", "ParseError", 3),
+    Case("r2-param-tower", "size",
+         _sim("--diffusion", "s", "--param", "s=exp(64*log(exp(64*log(exp(64*log(9))))))"),
+         2, "digits", "ParseError", 3),
+    Case("r2-rewritten-exponent", "size", _st("--drift", "[-exp(65*log(x))]", "--diffusion",
+                                              "1"), 2, "SymPy rewrites it so", "ParseError", 3),
+    Case("r2-combined-exponent", "size", _st("--drift", "[-x**64*x**64]", "--diffusion", "1"),
+         2, "exponents are limited to 64", "ParseError", 3),
+    # 4: Dask addresses (a silent listener and a worker-less scheduler: test_dask_connect.py)
+    Case("r2-dask-ucx", "numeric", _sim("--backend", "dask", "--scheduler", "ucx://h:1"),
+         2, "ucx:// is not supported", None, 4),
+    Case("r2-dask-tls", "numeric", _sim("--backend", "dask", "--scheduler", "tls://h:1"),
+         2, "tls:// needs certificates", None, 4),
+    Case("r2-dask-no-port", "numeric", _sim("--backend", "dask", "--scheduler", "tcp://h"),
+         2, "not of the form tcp://host:port", None, 4),
+    # 5: measured guards
+    Case("r2-few-paths-many-steps", "numeric", _sim("--paths", "2", "--steps", "5e10"),
+         2, "days on one core", None, 5),
+    Case("r2-memory-compare", "numeric", _sim("--paths", "1e9", flags=("--compare-stationary",)),
+         2, "bytes per path with --compare-stationary", None, 5),
+    # 6: output files
+    Case("r2-output-empty", "files", _sim("--output", ""), 2, "--output is empty", None, 6),
+    Case("r2-plot-empty", "files", _sim("--plot", ""), 2, "--plot is empty", None, 6),
+    Case("r2-output-name-too-long", "files", _sim("--output", "n" * 300 + ".json"),
+         2, "too long", None, 6),
+    Case("r2-plot-missing-folder", "files", _sim("--plot", "no/such/folder/p.png"),
+         2, "--plot: the folder", None, 6),
+    # 7: numbers that used to escape as internal errors
+    Case("r2-dt-overflow", "numeric", _sim("--dt", "10*exp(700)"), 2,
+         "not a finite floating-point number", None, 7),
+    Case("r2-x0-overflow", "numeric", _sim("--x0", "exp(800)"), 2,
+         "not a finite floating-point number", None, 7),
+    Case("r2-param-overflow", "numeric", _sim("--diffusion", "s", "--param", "s=exp(900)"),
+         2, "not a finite floating-point number", None, 7),
+    Case("r2-x0-empty-list", "numeric", _sim("--x0", "[]"), 2, "--x0 is an empty list",
+         None, 7),
+    Case("r2-zero-to-symbolic-power", "parse", _st("--drift", "[-x]", "--diffusion", "0**x"),
+         2, "0**(x) is undefined", "ParseError", 7),
+    # 8: SymPy exceptions inside stationary_density
+    Case("r2-stationary-abs", "math", _st("--drift", "[abs(1 - x)]", "--diffusion", "1"),
+         1, "SymPy could not complete a step", "NoStationaryDensityError", 8),
+    Case("r2-stationary-acos-sqrt", "math", _st("--loss", "acos(sqrt(x))", "--diffusion", "1"),
+         1, "SymPy could not complete a step", "NoStationaryDensityError", 8),
+    Case("r2-stationary-sinh-asin", "math",
+         _st("--drift", "[sinh(asin(2*x))]", "--diffusion", "1"),
+         1, "SymPy could not complete a step", "NoStationaryDensityError", 8),
+    # 9: an unstable scheme
+    Case("r2-unstable-dt", "numeric", _sim("--dt", "2.5", "--steps", "100"),
+         1, "--dt 2.5 is unstable for this drift", None, 9),
+    Case("r2-unstable-dt-2d", "numeric",
+         ("simulate", "--state", "x,y", "--drift", "[-x, -10*y]", "--diffusion", "1",
+          "--x0", "[0, 0]", "--dt", "0.25", "--paths", "100", "--steps", "10"),
+         1, "use --dt below 0.2", None, 9),
+    # 10: small things
+    Case("r2-state-keyword-class", "parse", _st("--state", "class", "--drift", "[-x]",
+                                                "--diffusion", "1"), 2, "Python keyword",
+         "ParseError", 10),
+    # 11: limits that cannot kill the host (the stress tests: tests/test__timeout.py)
+    Case("r2-timeout-in-parsing", "timeout",
+         _st("--drift", "[-x]", "--diffusion", "1", "--timeout", "1e-9"),
+         1, "while deriving the stationary density",
+         "SymbolicTimeoutError", 11),
 ]
 
 KINDS = ("injection", "parse", "shape", "math", "numeric", "size", "timeout", "files")
@@ -403,3 +479,8 @@ KINDS = ("injection", "parse", "shape", "math", "numeric", "size", "timeout", "f
 def by_kind() -> dict[str, int]:
     """Number of cases of each kind."""
     return {k: sum(c.kind == k for c in CASES) for k in KINDS}
+
+
+def by_round2_class() -> dict[int, int]:
+    """Number of cases of each class of issue 15 (1 and 11 have their own test files)."""
+    return {k: sum(c.round2 == k for c in CASES) for k in range(1, 12)}

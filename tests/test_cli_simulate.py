@@ -133,7 +133,7 @@ def test_divergence_is_a_mathematical_failure(capsys: pytest.CaptureFixture[str]
         (["--drift", "x^2"], "did you mean x\\*\\*2"),
         (["--steps", "1.5"], "--steps must be a whole number"),
         (["--paths", "1"], "--paths must be a whole number >= 2"),
-        (["--paths", "1e13"], "would need about 80 TB of memory"),
+        (["--paths", "1e13"], "would need about 400 TB of memory \\(40 bytes per path\\)"),
         (["--method", "rk4"], "invalid choice"),
         (["--param", "x=1"], "is a state variable"),
     ],

@@ -1,0 +1,148 @@
+"""Measured memory and work guards, the stability check and the precision warning
+(issue 15, classes 5 and 9)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symsde import SDE
+from symsde.cli import main
+from symsde.errors import ResourceLimitError, UnstableRunError
+from symsde.guards import (
+    FIXED_BYTES,
+    check_resources,
+    check_scheme_stability,
+    memory_budget,
+    per_path_bytes,
+    precision_warning,
+    simulation_bytes,
+    simulation_seconds,
+)
+
+x, y = sp.symbols("x y", real=True)
+
+
+def peak_bytes(argv: list[str]) -> int:
+    """Peak traced memory of one in-process ``symsde`` command (NumPy buffers included)."""
+    tracemalloc.start()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()) as err:
+            code = main(argv)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert code in (0, 1), err.getvalue()  # 1: a short run fails the KS test; fine here
+    return peak
+
+
+CONFIGS = {
+    "1d euler": (["--state", "x", "--drift", "-x", "--diffusion", "1"], 1, False),
+    "1d milstein": (["--state", "x", "--drift", "-x", "--diffusion", "sqrt(1 + x**2)",
+                     "--method", "milstein"], 1, False),
+    "1d compare": (["--state", "x", "--drift", "-x", "--diffusion", "1",
+                    "--compare-stationary"], 1, True),
+    "2d euler": (["--state", "x,y", "--drift", "[-x, -y]", "--diffusion", "1", "--x0",
+                  "[0, 0]"], 2, False),
+    "2d compare": (["--state", "x,y", "--drift", "[-x, -y]", "--diffusion", "1", "--x0",
+                    "[0, 0]", "--compare-stationary"], 2, True),
+}
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_measured_bytes_per_path_stay_within_the_model(name: str, tmp_path: Path) -> None:
+    options, d, compare = CONFIGS[name]
+    base = ["simulate", *options, "--steps", "3", "--json"]
+    peak_bytes([*base, "--paths", "1000"])  # compile and import once
+    small, large = 60_000, 180_000
+    p1 = peak_bytes([*base, "--paths", str(small)])
+    p2 = peak_bytes([*base, "--paths", str(large)])
+    slope = (p2 - p1) / (large - small)
+    model = per_path_bytes(d, compare)
+    assert slope <= model, f"{name}: measured {slope:.1f} B/path > model {model} B/path"
+    # the model is not wildly pessimistic either (it would refuse runs that fit)
+    assert slope >= model / 8, f"{name}: measured {slope:.1f} B/path, model {model}"
+    assert p2 <= simulation_bytes(large, d, compare=compare)
+
+
+def test_the_old_eight_bytes_per_path_would_fail_the_measurement() -> None:
+    # the check above can fail: the old guard's 8 B/path is below what is measured
+    options, d, _ = CONFIGS["1d compare"]
+    base = ["simulate", *options, "--steps", "3", "--json"]
+    peak_bytes([*base, "--paths", "1000"])
+    slope = (peak_bytes([*base, "--paths", "150000"])
+             - peak_bytes([*base, "--paths", "50000"])) / 100_000
+    assert slope > 8 * d
+
+
+def test_the_largest_accepted_run_is_under_the_budget() -> None:
+    budget = memory_budget()
+    for d, compare in ((1, False), (1, True), (2, False), (2, True)):
+        per = per_path_bytes(d, compare)
+        most = int((budget - FIXED_BYTES) / per)
+        check_resources(most, 1, d, compare=compare)  # accepted
+        assert simulation_bytes(most, d, compare=compare) <= budget
+        with pytest.raises(ResourceLimitError, match="of memory"):
+            check_resources(int(most * 1.01) + 1, 1, d, compare=compare)
+
+
+def test_the_work_limit_counts_steps_for_few_paths() -> None:
+    # 2 paths x 5e10 steps: the per-step overhead (about 1e-5 s) makes it days, not minutes
+    assert simulation_seconds(2, 5 * 10**10, 1) > 100 * 3600
+    with pytest.raises(ResourceLimitError, match="days on one core"):
+        check_resources(2, 5 * 10**10, 1, compare=False)
+    check_resources(100_000, 1000, 1, compare=False)  # a default run is fine
+    # many paths: the per-path-step cost dominates
+    assert simulation_seconds(10**7, 10, 1) == pytest.approx(10 * (153 * 1e-5 + 10**7 * 1.5e-8))
+
+
+@pytest.mark.parametrize(("drift", "state", "dt", "bound"), [
+    ([-x], [x], 2.5, 2.0),                        # |1 - dt| <= 1  <=>  dt <= 2
+    ([-3 * x + 1], [x], 0.7, 2 / 3),
+    ([-x, -10 * y], [x, y], 0.25, 0.2),           # the fast eigenvalue sets the bound
+    ([-x + 2 * y, -2 * x - y], [x, y], 0.5, 0.4),  # eigenvalues -1 +- 2i: dt <= 2/5
+])
+def test_an_unstable_step_is_refused(drift: list[sp.Expr], state: list[sp.Symbol],
+                                     dt: float, bound: float) -> None:
+    sde = SDE(state, drift, 1)
+    with pytest.raises(UnstableRunError, match=f"below {bound:.3g}"):
+        check_scheme_stability(sde, dt)
+    check_scheme_stability(sde, bound * 0.99)  # just inside the bound: accepted
+    # the bound is the scheme's own: iterate the mean recursion m <- (I + J dt) m
+    J = np.array(sde.drift.jacobian(state).evalf(), dtype=float)
+    for step, grows in ((bound * 1.05, True), (bound * 0.95, False)):
+        A = np.eye(len(state)) + J * step
+        assert (np.max(np.abs(np.linalg.eigvals(A))) > 1) == grows
+
+
+def test_growth_of_an_unstable_sde_or_a_nonlinear_drift_is_not_refused() -> None:
+    check_scheme_stability(SDE([x], [x], 1), 5.0)  # the SDE itself grows
+    check_scheme_stability(SDE([x], [-x**3], 1), 5.0)  # not affine: no claim
+
+
+def test_the_cli_reports_the_unstable_scheme(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["simulate", "--state", "x", "--drift", "-x", "--diffusion", "1", "--dt",
+                 "2.5", "--steps", "100", "--paths", "100"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "--dt 2.5 is unstable" in err and "below 2" in err
+
+
+def test_precision_loss_is_warned(capsys: pytest.CaptureFixture[str]) -> None:
+    sde = SDE([x], [-x], 1)
+    assert precision_warning(sde, [1e3], 0.01) is None
+    note = precision_warning(sde, [1e20], 0.01)
+    assert note is not None and "rounding" in note
+    # the warning is right: at 1e20 a step of the noise (0.1) is lost entirely
+    assert np.float64(1e20) + 0.1 == np.float64(1e20)
+    code = main(["simulate", "--state", "x", "--drift", "-x", "--diffusion", "1", "--x0",
+                 "1e20", "--steps", "5", "--paths", "100"])
+    _, err = capsys.readouterr()
+    assert code == 0 and "symsde: warning: --x0 1e+20 is so large" in err

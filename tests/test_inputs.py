@@ -1,0 +1,208 @@
+"""The one front door of the Python API (issue 15, classes 1, 2, 8, 10)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+import sympy.parsing.sympy_parser as sympy_parser
+
+from symsde import SDE, ito_lemma, stationary_density
+from symsde.confirm import density_cdf, ks_test
+from symsde.errors import (
+    InputError,
+    NoStationaryDensityError,
+    ParseError,
+    SymsdeError,
+)
+from symsde.inputs import RESERVED_NAMES, as_entries, as_expression, check_name
+from symsde.parsing import parse_expression
+
+x = sp.Symbol("x", real=True)
+y = sp.Symbol("y", real=True)
+PAYLOAD = "__import__('os').system('touch {marker}')"
+#: Strings these tests hand to the API (SymPy itself sympifies constant strings of its own,
+#: e.g. unit names when sympy.physics loads; those are not user data).
+USER: set[str] = set()
+
+
+def u(text: str) -> str:
+    USER.add(text)
+    return text
+
+
+@pytest.fixture
+def no_eval(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A string of ours reaching SymPy's evaluating parser (or sympify) fails the test."""
+    original_parse = sympy_parser.parse_expr
+    original = sp.sympify
+
+    def refuse(a: object, *args: object, **kwargs: object) -> object:
+        if isinstance(a, str) and (a in USER or "__" in a):
+            raise AssertionError(f"a string reached sympy's parser: {a!r}")
+        return original_parse(a, *args, **kwargs)
+
+    def strict_sympify(a: object, *args: object, **kwargs: object) -> object:
+        if isinstance(a, str) and (a in USER or "__" in a):
+            raise AssertionError(f"a string reached sympify: {a!r}")
+        return original(a, *args, **kwargs)
+
+    monkeypatch.setattr(sympy_parser, "parse_expr", refuse)
+    monkeypatch.setattr(sp, "sympify", strict_sympify)
+
+
+def _calls(payload: str) -> dict[str, object]:
+    sde = SDE([x], [-x], 1)
+    u(payload)
+    return {
+        "SDE drift": lambda: SDE([x], payload, 1),
+        "SDE diffusion": lambda: SDE([x], [-x], payload),
+        "SDE list entry": lambda: SDE([x], [payload], 1),
+        "SDE loss": lambda: SDE([x], [-x], 1, loss=payload),
+        "SDE learning rate": lambda: SDE([x], [-x], 1, learning_rate=payload),
+        "langevin loss": lambda: SDE.langevin(payload, [x], 1),
+        "langevin sigma": lambda: SDE.langevin(x**2, [x], payload),
+        "sgd loss": lambda: SDE.sgd(payload, [x], 1, 1),
+        "sgd eta": lambda: SDE.sgd(x**2, [x], payload, 1),
+        "sgd noise": lambda: SDE.sgd(x**2, [x], 1, payload),
+        "from_diffusion_matrix D": lambda: SDE.from_diffusion_matrix([x], [-x], payload),
+        "from_diffusion_matrix drift": lambda: SDE.from_diffusion_matrix([x], payload, 1),
+        "ito_lemma": lambda: ito_lemma(sde, payload),
+        "density_cdf": lambda: density_cdf(payload, x),
+        "ks_test": lambda: ks_test(np.zeros(10), payload, x),
+    }
+
+
+@pytest.mark.parametrize("name", list(_calls("")))
+def test_no_api_entry_runs_a_string(name: str, tmp_path: Path, no_eval: None) -> None:
+    marker = tmp_path / "M"
+    call = _calls(PAYLOAD.format(marker=marker))[name]
+    with pytest.raises(ParseError):
+        call()  # type: ignore[operator]
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("payload", ["open(chr(77), chr(119))", "x.__class__", "[].pop()",
+                                     "lambda: 1", "(1).__class__.__base__"])
+def test_other_payloads_are_refused(payload: str, no_eval: None) -> None:
+    for call in _calls(payload).values():
+        with pytest.raises(SymsdeError):
+            call()  # type: ignore[operator]
+
+
+def test_strings_are_parsed_over_the_known_symbols(no_eval: None) -> None:
+    s = sp.Symbol("sigma", positive=True)
+    sde = SDE([x], u("x - x**3"), s * sp.sqrt(1 + x**2))
+    assert sde.drift[0] == x - x**3
+    # the parsed x is the state symbol itself (same assumptions), sigma from the diffusion
+    assert SDE([x], u("-sigma*x"), s).drift[0] == -s * x
+    assert SDE.langevin(u("x**4/4 - x**2/2"), [x], s).drift[0] == x - x**3
+    assert SDE.sgd(u("x**2/2"), [x], u("1/10"), 1).diffusion_matrix[0, 0] == sp.Rational(1, 10)
+    d = ito_lemma(SDE([x], [-x], 1), u("x**2"))
+    assert sp.expand(d.drift[0] - (1 - 2 * x**2)) == 0  # 2x(-x) + (1/2) 2
+    F = density_cdf(u("exp(-x**2/2)"), x)
+    assert abs(float(F(np.array([0.0]))[0]) - 0.5) < 1e-9
+
+
+def test_unknown_names_say_how_to_declare_them() -> None:
+    with pytest.raises(ParseError, match=r"unknown name 'sigma'.*sympy.Symbol.*known names: x"):
+        SDE([x], [-x], "sigma")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (None, "drift is None"),
+    ({}, "drift is {} \\(dict\\)"),
+    (sp.Eq(x, 1), "condition"),
+    (sp.sin, "function sin"),
+    (float("nan"), "not a finite number"),
+    (1 + 2j, "complex"),
+    (True, "drift is True"),
+    ([[[x]]], "nested more than two levels"),
+])
+def test_wrong_types_are_input_errors(value: object, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        SDE([x], value, 1)
+
+
+def test_numbers_become_exact_sympy_numbers() -> None:
+    from fractions import Fraction
+
+    assert as_expression(3) == sp.Integer(3)
+    assert as_expression(Fraction(1, 3)) == sp.Rational(1, 3)
+    assert as_expression(np.float64(0.5)) == sp.Float(0.5)
+    assert as_entries(np.array([1.0, 2.0])) == [sp.Float(1.0), sp.Float(2.0)]
+    with pytest.raises(InputError, match="digits"):
+        as_expression(10**1500)
+
+
+@pytest.mark.parametrize("name", ["e", "pi", "E", "I", "arctan", "arcsin", "arccos", "mpf",
+                                  "select", "lambda", "if", "numpy", "exp"])
+def test_reserved_state_names_are_refused(name: str) -> None:
+    assert name in RESERVED_NAMES or name in {"lambda", "if"}
+    with pytest.raises(ParseError, match=r"reserved|keyword"):
+        SDE([sp.Symbol(name, real=True)], [-sp.Symbol(name, real=True)], 1)
+
+
+def test_the_reserved_names_come_from_the_printers() -> None:
+    # a name is reserved because a printer writes it: check a few against the printers
+    from sympy.printing.numpy import NumPyPrinter
+    from sympy.printing.pycode import MpmathPrinter
+
+    assert "arctan" in NumPyPrinter().doprint(sp.atan(x))
+    assert "mpf" in MpmathPrinter().doprint(sp.Rational(1, 3) * x)
+    assert {"arctan", "mpf", "select"} <= RESERVED_NAMES
+    # ordinary names are free
+    for name in ("x", "y", "theta", "sigma_1", "velocity", "eta"):
+        assert check_name(name) == name
+
+
+def test_the_api_raises_ours_not_attribute_errors() -> None:
+    with pytest.raises(InputError, match="sde must be an SDE"):
+        stationary_density("x")  # type: ignore[arg-type]
+    with pytest.raises(ParseError, match="symbols must be SymPy symbols, got the string 'x'"):
+        parse_expression("x", ["x"])  # type: ignore[list-item]
+    with pytest.raises(InputError, match="drift is None"):
+        SDE([x], None, 1)
+    with pytest.raises(InputError, match="sde must be an SDE"):
+        ito_lemma("x", x)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="state is the string"):
+        SDE("x", [-x], 1)
+
+
+@pytest.mark.parametrize(("drift", "diffusion"), [
+    (sp.Abs(1 - x), 1),
+    (sp.sinh(sp.asin(2 * x)), 1),
+    (-x * sp.sign(x) + sp.Abs(x) - sp.Abs(x - 1), 1),
+])
+def test_stationary_density_lets_only_our_errors_out(drift: sp.Expr, diffusion: object) -> None:
+    # a clear answer of ours (exit 1), or a density; anything else fails the test
+    with contextlib.suppress(SymsdeError):
+        stationary_density(SDE([x], [drift], diffusion))
+
+
+def test_stationary_density_maps_sympy_failures() -> None:
+    loss = sp.acos(sp.sqrt(x))
+    with pytest.raises(NoStationaryDensityError, match="SymPy could not complete"):
+        stationary_density(SDE.langevin(loss, [x], 1))
+
+
+def test_the_package_never_calls_sympify_on_a_string_from_the_api(no_eval: None,
+                                                                  tmp_path: Path) -> None:
+    # the whole public path with string inputs, under the strict sympify of ``no_eval``
+    os.chdir(tmp_path)
+    sde = SDE([x, y], u("[-x, -2*y]"), u("[1, 1]"))
+    st = stationary_density(sde)
+    assert st.method in ("potential", "gaussian-lyapunov")
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_no_eval_guard_would_catch_a_sympify(no_eval: None) -> None:
+    # the guard itself can fail: a string of ours given to sympify is caught
+    with pytest.raises(AssertionError, match="reached sympify"):
+        sp.sympify(u("x + 1"))
+    with pytest.raises(AssertionError, match="reached sympy's parser"):
+        sympy_parser.parse_expr(u("x + 2"))
