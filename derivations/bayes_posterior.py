@@ -30,6 +30,7 @@ from functools import cache, lru_cache
 import numpy as np
 import sympy as sp
 
+from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate, stationary_density
 from symsde.confirm import mean_test, variance_test
 from symsde.experiment import Experiment
@@ -99,6 +100,23 @@ def derivation() -> Derivation:
         summary="Bayes' rule with conditionally independent examples gives the posterior "
                 "exp(-n L)/Z; Langevin samples it when sigma^2 = 2/n (the notes' 1/(2n) "
                 "is an erratum).",
+        # The notes' notation -> this derivation's objects. The conditional densities are
+        # names of single quantities (the parser cannot read "|"); sigma^2 is one symbol.
+        # The index i is not listed: the parser cannot read \sum_i, \prod_i (no range), so
+        # E34 and E35 are transcribed by hand, and the transcription's rendering back to
+        # the notes' names replaces a one-letter symbol's name inside commands (\Phi).
+        symbols={r"\Phi": Phi, "n": n, "C": C, "Z": Z, r"\sigma^2": s2,
+                 "p": prior, r"\mathcal{L}": L,
+                 r"p(\Phi|\text{Train})": posterior(Phi),
+                 r"p(\text{Train}|\Phi)": lik_train(Phi),
+                 r"p(\text{Train})": evidence,
+                 r"p(x_1, \dots, x_n)": p_x,
+                 r"P_\Phi(y_1, \dots, y_n|x_1, \dots, x_n)": lik_data(Phi),
+                 r"P_{\Phi}(y_1, \dots, y_n|x_1, \dots, x_n)": lik_data(Phi),
+                 r"P(y_1, \dots, y_n|x_1, \dots, x_n)": P_y,
+                 r"P_{\Phi}(y_i|x_i)": lik(i, Phi),
+                 r"p_{\text{Langevin}}(\Phi)": p_lang(Phi, s2)},
+        catalogue=CATALOGUE,
     )
     d.note("E28", SLIDE, "Train = (x_1, y_1), ..., (x_n, y_n) names the data set.")
     d.note("E30", SLIDE, "Restates the data-set notation of E28.")
@@ -135,7 +153,6 @@ def derivation() -> Derivation:
         check=FollowsFrom(Given(lik_train(Phi), p_x * lik_data(Phi),
                                 "the inputs are drawn from p(x_1..x_n), which does not "
                                 "depend on Phi")),
-        equations=("E29",),
     )
     d.step(
         "bayes-cancel",
@@ -149,6 +166,25 @@ def derivation() -> Derivation:
                                 "dPhi")),
         equations=("E29", "E31"),
     )
+    # prod_i P_Phi(y_i|x_i), written exp(sum_i ln P_Phi(y_i|x_i)) (the likelihoods are
+    # positive): the numeric witness evaluates sums, not products.
+    prod_lik = sp.exp(sp.Sum(sp.log(lik(i, Phi)), (i, 1, n)))
+    d.step(
+        "posterior-product",
+        Claim(posterior(Phi), prior(Phi) * prod_lik / P_y),
+        "The examples are independent given Phi, so the labels' likelihood is the product "
+        "of the examples' likelihoods; the denominator does not depend on Phi.",
+        slide=SLIDE,
+        check=FollowsFrom(Given(
+            lik_data(Phi), prod_lik,
+            "the examples are conditionally independent given Phi: "
+            "P_Phi(y_1..y_n|x_1..x_n) = prod_i P_Phi(y_i|x_i)")),
+        reading="E32 and E33 state a proportionality in Phi (a \\propto sign, with the product "
+                "over the n examples); the step states the equation with its Phi-free "
+                "factor 1/P(y_1..y_n|x_1..x_n), and writes the product of the positive "
+                "likelihoods as exp(sum_i ln P_Phi(y_i|x_i)).",
+        equations=("E32", "E33"),
+    )
     # -- conditional independence and logarithms (E32-E34) ---------------------------------
     d.step(
         "log-bayes",
@@ -157,7 +193,8 @@ def derivation() -> Derivation:
         "Take logarithms; the denominator P(y_1..y_n | x_1..x_n) gives a Phi-free term.",
         slide=SLIDE,
         check=FollowsFrom(ApplyBoth(sp.log, "both sides are positive: the prior and the "
-                                            "likelihoods are positive densities")),
+                                            "likelihoods are positive densities"),
+                          source="bayes-cancel"),
     )
     d.define("log-constant", C, -sp.log(P_y), "C collects the Phi-free terms.", slide=SLIDE)
     log_lik_sum = sp.Sum(sp.log(lik(i, Phi)), (i, 1, n))
@@ -171,10 +208,8 @@ def derivation() -> Derivation:
             sp.log(lik_data(Phi)), log_lik_sum,
             "the examples are conditionally independent given Phi: P_Phi(y_1..y_n|x_1..x_n)"
             " = prod_i P_Phi(y_i|x_i), whose logarithm is sum_i ln P_Phi(y_i|x_i)")),
-        reading="E32 and E33 say that p(Phi|Train) is proportional to p(Phi) prod_i "
-                "P_Phi(y_i|x_i); the step states it in logarithms, where the Phi-free "
-                "factor is the term C of E34.",
-        equations=("E32", "E33", "E34"),
+        equations=("E34",),
+        transcription=Claim(sp.log(posterior(Phi)), log_lik_sum + sp.log(prior(Phi)) + C),
     )
     # -- the loss and the Gibbs form (E35-E37) ----------------------------------------------
     d.define("loss", L(Phi),
@@ -182,9 +217,8 @@ def derivation() -> Derivation:
              "Define the loss as the average negative log-likelihood of the examples plus "
              "the prior term -(1/n) ln p(Phi).",
              slide=SLIDE, equations=("E35",),
-             reading="E35's second line writes the average over the n examples as the "
-                     "empirical expectation E_{(x,y)~Train}; the definition uses the "
-                     "average.")
+             transcription=Claim(L(Phi), sp.Sum(-sp.log(lik(i, Phi)), (i, 1, n)) / n
+                                 - sp.log(prior(Phi)) / n))
     d.define("normaliser", Z, sp.exp(-C), "Z = exp(-C) normalises the posterior.",
              slide=SLIDE)
     d.step(
@@ -201,7 +235,11 @@ def derivation() -> Derivation:
              "The Langevin stationary density derived in derivations.langevin (step "
              "gibbs-density) for this loss, at noise level sigma^2; Z_Langevin(sigma^2) = "
              "int exp(-2L/sigma^2) dPhi normalises it.",
-             slide=SLIDE, equations=("E38",))
+             slide=SLIDE, equations=("E38",),
+             reading="E38 writes Z for the Langevin density's own normaliser "
+                     "int exp(-2L/sigma^2) dPhi, a function of sigma^2 (here "
+                     "Z_Langevin(sigma^2)), not the posterior's Z of E36-E37; the two agree "
+                     "only at sigma^2 = 2/n (step log-ratio-zero).")
     sde = SDE.langevin(L(Phi), [Phi], sigma)
     d.step(
         "langevin-stationary",
@@ -209,7 +247,6 @@ def derivation() -> Derivation:
         "It is stationary for the Langevin SDE dPhi = -L'(Phi) dt + sigma dB of this loss: "
         "the Fokker-Planck right-hand side vanishes on it.",
         slide=SLIDE, check=Computed(label="SDE.langevin(L, sigma).fokker_planck(p)"),
-        equations=("E38",),
     )
     # -- comparing the two densities (E39) --------------------------------------------------
     d.step(
@@ -289,13 +326,16 @@ def derivation() -> Derivation:
     )
     d.step(
         "langevin-equals-posterior",
-        Claim(p_lang(Phi, 1 / (2 * n)), posterior(Phi)),
+        Claim(p_lang(Phi, s2), posterior(Phi)),
         "With the matched noise level the Langevin stationary density is the posterior.",
         slide=SLIDE,
         check=FollowsFrom(MultiplyBoth(posterior(Phi))),
         corrected=Claim(p_lang(Phi, 2 / n), posterior(Phi)),
-        erratum="At the notes' sigma^2 = 1/(2n) the Langevin density is proportional to "
-                "exp(-4nL), not to the posterior exp(-nL); at sigma^2 = 2/n the two agree.",
+        erratum="E39 as written, p_Langevin(Phi) = p(Phi|Train) for the Langevin density of "
+                "E38 at the noise level sigma^2 the notes set to 1/(2n), is false: the two "
+                "densities agree only at sigma^2 = 2/n (step matching-noise); at the notes' "
+                "1/(2n) the Langevin density is proportional to exp(-4nL), not to the "
+                "posterior exp(-nL) (step notes-value-too-sharp).",
         equations=("E39",),
     )
     return d

@@ -44,6 +44,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate
 from symsde.confirm import mean_test
 from symsde.experiment import Experiment
@@ -54,6 +55,7 @@ from symsde.proof import (
     Derivation,
     DivideBoth,
     FollowsFrom,
+    Instantiate,
     Rearrange,
     Rule,
     RuleMisuseError,
@@ -116,7 +118,14 @@ def derivation() -> Derivation:
                    witness=_witness(x, dt, p),
                    summary="Mass transfer across a point under one diffusion step gives the "
                            "flow -(1/2) sigma^2 p'; the multi-dimensional statement is "
-                           "corrected.")
+                           "corrected.",
+                   # The notes' notation -> this derivation's objects: p_x is the density
+                   # p, Phi and phi the standard normal CDF and density, "Diffusion flow"
+                   # the 1-D flow J (defined below).
+                   symbols={"x": x, "z": z, "u": u, r"\sigma": sigma, r"\Delta t": dt,
+                            "p_x": p, r"\Phi": normal_cdf, r"\phi": normal_pdf,
+                            r"\alpha": alpha_, r"\text{Diffusion flow}": J},
+                   catalogue=CATALOGUE)
     d.note("E54", SLIDE, "The pure diffusion step being analysed; it defines the process.")
 
     # -- the mass moving down across x (E55-E57) --------------------------------------------
@@ -129,6 +138,13 @@ def derivation() -> Derivation:
         check=Computed(how=lambda e: sp.simplify(
             sp.integrate(e.function, *e.limits, conds="none").rewrite(sp.erfc)),
             label="integrate the step's density"),
+        # Stated under the integral (the display as written) the witness needs a quadrature
+        # inside a quadrature: tried, it timed out (30 s) on this machine.
+        reading="E55 writes the identity under the integral int_0^oo p_x(x + z) (...) dz, "
+                "with the probability p_eps(sigma eps sqrt(dt) <= -z) of an event (which the "
+                "LaTeX reader cannot parse); the step states the identity inside the "
+                "integral, P(sigma eps sqrt(dt) <= -z) = Phi(-z/(sigma sqrt(dt))) for every "
+                "z >= 0, which makes the integrals of E55 equal.",
         equations=("E55",),
     )
     down_z = sp.Integral(p(x + z) * Phi(-z / scale), (z, 0, sp.oo))
@@ -140,6 +156,9 @@ def derivation() -> Derivation:
         slide=SLIDE,
         check=Computed(how=lambda e: e.transform(z, (scale * u, u)),
                        label="change of variables z = sigma sqrt(dt) u"),
+        reading="E56 and E57 are expressions, not equations: E56 the mass above x that "
+                "one step carries below x, E57 the same mass after the change of "
+                "variables u = z/(sigma sqrt(dt)); the step states E56 = E57.",
         equations=("E56", "E57"),
     )
 
@@ -163,23 +182,37 @@ def derivation() -> Derivation:
         Claim(p(x + h), p(x) + h * dp + R(x, h)),
         "Taylor's theorem to first order, with its remainder.",
         slide=SLIDE, check=FollowsFrom(Rearrange()),
-        reading="E58 writes only the first-order terms inside the integral; the remainder "
-                "is kept here and vanishes in the limit dt -> 0 (step diffusion-flow-1d).",
+        reading="E58 is an expression, not an equation: the mass E57 with p_x(x + "
+                "sigma sqrt(dt) u) replaced by its first-order Taylor polynomial. The step "
+                "states Taylor's theorem with the remainder that the display drops; the "
+                "remainder vanishes in the limit dt -> 0 (step diffusion-flow-1d).",
         equations=("E58",),
     )
-    # p_0, p_1 stand for p(x), p'(x): constants in u, so these steps are linearity.
-    p0, p1 = sp.symbols("p_0 p_1", real=True)
+    # p_0, p_1 stand for p(x), p'(x): constants in u, so these steps are linearity (and
+    # the witness need not differentiate p at every quadrature node). No assumptions: the
+    # identities hold for any values, and step split-down-at-p instantiates them.
+    p0, p1 = sp.symbols("p_0 p_1")
     I0 = sp.Integral(Phi(-u), half_line)
     I1 = sp.Integral(u * Phi(-u), half_line)
     down_first = scale * sp.Integral((p0 + scale * u * p1) * Phi(-u), half_line)
     up_first = scale * sp.Integral((p0 - scale * u * p1) * Phi(-u), half_line)
-    first_order = "p_0 and p_1 stand for p(x) and p'(x), which do not depend on u."
     d.step(
         "split-down",
         Claim(down_first, scale * p0 * I0 + sigma**2 * dt * p1 * I1),
         "The first-order terms of the downward mass split, by linearity, into a p term and a "
         "p' term.",
-        slide=SLIDE, check=Computed(label="integrate"), reading=first_order,
+        slide=SLIDE, check=Computed(label="integrate"),
+    )
+    at_p = ((p0, p(x)), (p1, dp))
+    d.step(
+        "split-down-at-p",
+        Claim(down_first.subs(dict(at_p)),
+              scale * p(x) * I0 + sigma**2 * dt * dp * I1),
+        "At p_0 = p(x), p_1 = p'(x): the split of the first-order downward mass as the notes "
+        "write it.",
+        slide=SLIDE,
+        check=FollowsFrom(Instantiate(at_p, "split-down is an identity in p_0 and p_1, "
+                                            "which are not fixed by anything")),
         equations=("E59",),
     )
     d.step(
@@ -187,7 +220,12 @@ def derivation() -> Derivation:
         Claim(up_first, scale * p0 * I0 - sigma**2 * dt * p1 * I1),
         "For the upward mass the expansion of p(x - sigma sqrt(dt) u) flips the sign of the "
         "p' term.",
-        slide=SLIDE, check=Computed(label="integrate"), reading=first_order,
+        slide=SLIDE, check=Computed(label="integrate"),
+        reading="E60 continues with '=' a left side it does not display: the first-order "
+                "mass moving up across x ('a similar analysis shows that the mass transfer "
+                "from lower values to higher values is'), sigma sqrt(dt) int_0^oo (p_x(x) - "
+                "sigma sqrt(dt) u p_x'(x)) Phi(-u) du; the step states that equation, with "
+                "p_0, p_1 for p_x(x), p_x'(x) (instantiated as in split-down-at-p).",
         equations=("E60",),
     )
     d.step(
@@ -195,7 +233,11 @@ def derivation() -> Derivation:
         Claim(up_first - down_first, -2 * sigma**2 * dt * p1 * I1),
         "Upward minus downward: the p terms cancel and the p' terms add.",
         slide=SLIDE, check=FollowsFrom(Combine("split-down", "subtract")),
-        reading=first_order, equations=("E61", "E62"),
+        reading="E61 continues with '=' a left side it does not display and E62 is an "
+                "expression: both give the net first-order mass moving up across x, 'the "
+                "second minus the first'; the step states net mass = that expression, with "
+                "p_0, p_1 for p_x(x), p_x'(x).",
+        equations=("E61", "E62"),
     )
 
     # -- the flow per unit time (E63) -------------------------------------------------------
@@ -207,7 +249,6 @@ def derivation() -> Derivation:
         "Name the coefficient: the net transfer is -alpha sigma^2 p'(x) dt, proportional to "
         "dt.",
         slide=SLIDE, check=FollowsFrom(Substitute("alpha", reverse=True)),
-        reading=first_order, equations=("E63",),
     )
 
     # -- alpha = 1/2 (E64) ------------------------------------------------------------------
@@ -226,7 +267,6 @@ def derivation() -> Derivation:
         Claim(sp.Integral(u**2 * normal_pdf(-u), half_line), sp.Rational(1, 2)),
         "Half the second moment of the standard normal.",
         slide=SLIDE, check=Computed(label="integrate"),
-        equations=("E64",),
     )
     d.step(
         "alpha-half",
@@ -244,7 +284,6 @@ def derivation() -> Derivation:
         "With alpha = 1/2 the first-order net transfer is -(1/2) sigma^2 p'(x) dt.",
         slide=SLIDE,
         check=FollowsFrom(Substitute("alpha-half"), source="net-alpha"),
-        reading=first_order,
     )
     d.step(
         "net-per-time",
@@ -252,7 +291,6 @@ def derivation() -> Derivation:
         "Dividing by dt gives the flow per unit time, to first order.",
         slide=SLIDE,
         check=FollowsFrom(DivideBoth(dt, "the time step is positive")),
-        reading=first_order,
     )
     # For a quadratic p the even Taylor terms cancel in the net transfer, so the witness
     # tests the flow's coefficient exactly at every dt on the way to the limit.
@@ -282,7 +320,6 @@ def derivation() -> Derivation:
         "The same flow is the Fokker-Planck current of the pure diffusion dx = sigma dB, "
         "as the notes remark.",
         slide=SLIDE, check=Computed(label="SDE([x], [0], sigma).current(p)"),
-        equations=("E65",),
     )
     _multidimensional_steps(d, eta)
     return d
@@ -421,6 +458,11 @@ def _multidimensional_steps(d: Derivation, eta: sp.Symbol) -> None:
         corrected=Claim(sgd.current(p(x, y), evaluate=False), -eta * Sigma * grad_p / 2),
         erratum="The notes write -(1/2) Sigma grad p for the SGD SDE, dropping the learning "
                 "rate: the diffusion matrix of dPhi = -g dt + sqrt(eta) sigma dB is eta Sigma.",
+        reading="E66 is the d-dimensional statement (here d = 2): its 'Diffusion flow' is the "
+                "current carried by the noise of the SGD SDE, a vector (not the 1-D flow J of "
+                "E63 and E65, which the symbol table names so), Sigma a 2 x 2 covariance and "
+                "nabla_x p_x the gradient; the step's claim is E66 as written, current = "
+                "-(1/2) Sigma grad p, which the check refutes.",
         equations=("E66",),
         witness=Witness(functions={p: bump}, ranges={a: (2, 3), c: (2, 3), b: (-1, 1)}),
     )
