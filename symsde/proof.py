@@ -56,8 +56,8 @@ __all__ = [
     "StepResult",
     "Value",
     "Verdict",
-    "check_equation",
     "Witness",
+    "check_equation",
 ]
 
 Verdict = Literal["holds", "fails", "erratum"]
