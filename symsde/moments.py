@@ -22,7 +22,8 @@ from typing import Any
 
 import sympy as sp
 
-from symsde.errors import InputError, MathematicalError
+from symsde._timeout import time_limit
+from symsde.errors import InputError, MathematicalError, SymbolicTimeoutError
 from symsde.sde import SDE
 
 __all__ = ["MomentEquations", "moment_equations"]
@@ -101,8 +102,8 @@ def _cumulant_closure(k: int, n: int, m: dict[int, sp.Expr]) -> sp.Expr:
     return mu[k]
 
 
-def moment_equations(sde: SDE, x0: Any, time: sp.Symbol, *, order: int = 2
-                     ) -> MomentEquations:
+def moment_equations(sde: SDE, x0: Any, time: sp.Symbol, *, order: int = 2,
+                     seconds: float = 60.0) -> MomentEquations:
     """Mean, covariance and moment ODEs of an SDE started at :math:`X_0 = x_0`.
 
     Parameters
@@ -115,6 +116,9 @@ def moment_equations(sde: SDE, x0: Any, time: sp.Symbol, *, order: int = 2
         The time variable of the answer.
     order : int
         The highest total degree of the moments in ``odes`` (at least 2).
+    seconds : float
+        Time budget for the closed form (matrix exponentials); after it ``mean`` and
+        ``covariance`` are ``None`` and ``closure`` says so (the ``odes`` stay exact).
 
     Returns
     -------
@@ -185,7 +189,14 @@ def moment_equations(sde: SDE, x0: Any, time: sp.Symbol, *, order: int = 2
     initial = {a: _mono(tuple(start), a) for a in basis[1:]}
     mean = cov = None
     if closed:
-        sol = _solve_linear(basis[1:], rhs_of, fn, initial, time)
+        try:
+            with time_limit(seconds, "solving the moment equations in closed form"):
+                sol = _solve_linear(basis[1:], rhs_of, fn, initial, time)
+        except SymbolicTimeoutError:
+            closure = (f"exact, but the closed-form solution took longer than {seconds} s; "
+                       "solve the linear system in odes numerically")
+            closed = False
+    if closed:
         unit = [tuple(1 if j == i else 0 for j in range(d)) for i in range(d)]
         mean = sp.Matrix([sol[u] for u in unit])
         cov = sp.zeros(d, d)
