@@ -8,7 +8,13 @@ An SDE here is the object of the notes' slide *A General SDE*,
 
 with drift :math:`\\mu` (a column of :math:`d` expressions), diffusion coefficient
 :math:`G` (a :math:`d \\times m` matrix) and diffusion matrix :math:`D = G G^\\top`.
-All calculus is Ito calculus.
+All calculus is Ito calculus: ``drift`` is always the Ito drift, and every function of
+symsde (generator, Fokker-Planck operator, stationary densities, moments, transition
+densities, simulation) reads the SDE in the Ito sense. A Stratonovich SDE
+:math:`dX = a\\,dt + G \\circ dB` enters through :meth:`SDE.from_stratonovich`, which adds
+the noise-induced drift; :attr:`SDE.stratonovich_drift` converts back.
+
+The state space is :attr:`SDE.domain` (see :mod:`symsde.domains`).
 """
 
 from __future__ import annotations

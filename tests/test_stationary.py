@@ -634,3 +634,15 @@ def test_gibbs_false_has_a_witness() -> None:
     L, U = st.sde.loss, st.potential
     r = [sp.N((sp.diff(L, x) / sp.diff(U, x)).subs(x, p[0]), 20) for p in (p1, p2)]
     assert abs(r[0] - r[1]) > 1e-3
+
+
+def test_numeric_normaliser_resolves_a_far_sharp_peak() -> None:
+    # Found by the pre-return quadrature check: the peak of exp(-8 L) sits at x ~ -6;
+    # reference by mpmath with break points around it (40 digits).
+    L = x**4 / 4 + 2 * x**3 - x**2 / 2
+    st = stationary_density(SDE.langevin(L, [x], sp.Rational(1, 2)), integration_seconds=1)
+    f = sp.lambdify([x], sp.exp(-8 * L), modules="mpmath")
+    with mpmath.workdps(40):
+        ref = mpmath.quad(f, [-INF, -12, -8, -6.5, -6, -5.5, -4, -2, 0, 1, INF])
+    assert close(st.normalizer, ref, 1e-30)
+    assert not close(st.normalizer * (1 + sp.Float(1e-6)), ref, 1e-30)
