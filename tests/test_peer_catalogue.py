@@ -145,6 +145,7 @@ def case_cir_feller_violated_regular() -> None:
 
 
 def case_cir_feller_holds_entrance() -> None:
+    # [KT] 15.6, [CIR]: Feller condition 2 kappa theta >= sigma^2; law Gamma(3, 1).
     # Same, 2 kappa theta >= sigma^2: 0 is an entrance boundary, oo natural.
     st = stationary_density(SDE([x], [3 - x], [[sp.sqrt(2 * x)]]))
     assert close_fn(st.density, stats.gamma(a=3, scale=1).pdf, x, HALF)
@@ -173,11 +174,13 @@ def case_gbm_declined_positive() -> None:
 
 
 def case_gbm_declined_real_line() -> None:
+    # [MMA-GBM]: no StationaryDistribution; D = sigma^2 x^2 splits the line at 0.
     with pytest.raises(NotNormalizableError, match="geometric Brownian motion: no stationary"):
         stationary_density(SDE([x], [mu_r * x], [[s * x]]))
 
 
 def case_cir_whole_line_declined() -> None:
+    # [MMA-CIR]: the CIR state space is (0, oo); D = sigma^2 x < 0 on the other half.
     with pytest.raises(NoStationaryDensityError, match=r"negative .* it lives on \(0, oo\)"):
         stationary_density(SDE([x], [k * (th - x)], [[s * sp.sqrt(x)]],
                                sp.Interval(-sp.oo, sp.oo)))
@@ -193,12 +196,14 @@ def case_wright_fisher_u_shaped() -> None:
 
 
 def case_wright_fisher_symmetric() -> None:
+    # [KT] 15.7 Wright's formula: mutation rates 1 give Beta(2, 2).
     st = stationary_density(SDE([x], [1 - 2 * x], [[sp.sqrt(x * (1 - x))]]))
     assert close_fn(st.density, stats.beta(2, 2).pdf, x, UNIT)
     assert [b.kind for b in st.boundaries] == ["entrance", "entrance"]
 
 
 def case_wright_fisher_symbolic() -> None:
+    # [KT] 15.7 Wright's formula with symbolic rates: Beta(2 g2, 2 g1).
     g1, g2 = sp.symbols("g1 g2", positive=True)
     st = stationary_density(SDE([x], [g2 * (1 - x) - g1 * x], [[sp.sqrt(x * (1 - x))]]))
     assert close_fn(st.density, stats.beta(2 * 0.3, 2 * 1.7).pdf, x, UNIT, {g2: 0.3, g1: 1.7})
@@ -226,6 +231,7 @@ def case_brownian_motion_declined() -> None:
 
 
 def case_unstable_ou_declined() -> None:
+    # [G] 4.4.4: the OU process with theta < 0 has no stationary law.
     with pytest.raises(NotNormalizableError):
         stationary_density(SDE([x], [x], 1))
 
@@ -246,6 +252,7 @@ def case_strat_gbm_to_ito() -> None:
 
 
 def case_ito_gbm_to_strat() -> None:
+    # [O] sec. 6.1: the Stratonovich drift of Ito GBM is (mu - sigma^2/2) X.
     assert same(SDE([xp], [mu * xp], [[s * xp]]).stratonovich_drift[0],
                 mu * xp - s**2 * xp / 2)
 
@@ -270,6 +277,7 @@ def case_strat_2d_noncommutative() -> None:
 
 
 def case_strat_ou_multiplicative() -> None:
+    # [G] 4.3.6: dX = -X dt + X o dW is Ito dX = -X/2 dt + X dW (by hand).
     sde = SDE.from_stratonovich([x], [-x], [[x]])
     assert same(sde.drift[0], -x / 2)
 
@@ -351,6 +359,7 @@ def case_moments_jacobi_mean() -> None:
 
 
 def case_moments_double_well_gaussian_closure() -> None:
+    # [SDP] MEM.sde-style moment equations; closure as in [G] 5.x cumulant expansion.
     # dX = (X - X^3) dt + dW: with Gaussian closure E X^3 = 3 m1 m2 - 2 m1^3 and
     # E X^4 = 3 m2^2 - 2 m1^4 (cumulants 3, 4 zero; by hand).
     me = moment_equations(SDE([x], [x - x**3], 1), [x0], t)
@@ -362,6 +371,7 @@ def case_moments_double_well_gaussian_closure() -> None:
 
 
 def case_moments_declined_non_polynomial() -> None:
+    # [SDP]: moment equations need polynomial coefficients; a clear refusal.
     with pytest.raises(MathematicalError, match="not a polynomial"):
         moment_equations(SDE([x], [-sp.sin(x)], 1), [x0], t)
 
@@ -407,6 +417,7 @@ def case_transition_bm_drift() -> None:
 
 
 def case_transition_declined_double_well() -> None:
+    # [MMA] ItoProcess gives no closed PDF for a double well either; a clear refusal.
     with pytest.raises(MathematicalError, match="no closed-form transition density"):
         transition_density(SDE([x], [x - x**3], 1), [x0], t)
 
