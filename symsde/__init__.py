@@ -4,6 +4,8 @@ The public surface:
 
 - :class:`SDE`: an Ito SDE with its generator, Fokker-Planck operator and current;
 - :func:`stationary_density`: zero-current and Gaussian stationary densities;
+- :func:`moment_equations`: means, covariances and moment ODEs as functions of time;
+- :func:`transition_density`: Gaussian, log-normal and CIR transition densities, checked;
 - :func:`ito_lemma`: the SDE of a function of the state;
 - :func:`simulate`, :func:`simulate_sgd`: vectorised simulation on all cores, with schemes
   derived from the SDE (:mod:`symsde.schemes`; :mod:`symsde.confirm` compares the samples
@@ -18,6 +20,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from symsde.boundaries import Boundary as Boundary
     from symsde.ito import ItoDifferential as ItoDifferential
     from symsde.ito import ito_lemma as ito_lemma
     from symsde.passage import FirstPassageResult as FirstPassageResult
@@ -27,7 +30,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from symsde.simulation import simulate as simulate
     from symsde.simulation import simulate_sgd as simulate_sgd
     from symsde.stationary import StationaryDensity as StationaryDensity
+    from symsde.moments import MomentEquations as MomentEquations
+    from symsde.moments import moment_equations as moment_equations
     from symsde.stationary import stationary_density as stationary_density
+    from symsde.transition import TransitionDensity as TransitionDensity
+    from symsde.transition import transition_density as transition_density
 
 # The public names are imported on first use, so that ``import symsde.cli`` (the console
 # script) is quick and a Ctrl-C while SymPy loads reaches the command line's handler.
@@ -37,6 +44,9 @@ _EXPORTS = {
     "simulate_sgd": "symsde.simulation", "StationaryDensity": "symsde.stationary",
     "stationary_density": "symsde.stationary",
     "FirstPassageResult": "symsde.passage", "first_passage_time": "symsde.passage",
+    "Boundary": "symsde.boundaries", "MomentEquations": "symsde.moments",
+    "moment_equations": "symsde.moments", "TransitionDensity": "symsde.transition",
+    "transition_density": "symsde.transition",
 }
 
 
@@ -55,6 +65,7 @@ def __dir__() -> list[str]:
 
 __version__ = "0.1.0"
 
-__all__ = ["SDE", "FirstPassageResult", "ItoDifferential", "SimulationResult",
-           "StationaryDensity", "__version__", "first_passage_time", "ito_lemma", "simulate",
-           "simulate_sgd", "stationary_density"]
+__all__ = ["SDE", "Boundary", "FirstPassageResult", "ItoDifferential", "MomentEquations",
+           "SimulationResult", "StationaryDensity", "TransitionDensity", "__version__",
+           "first_passage_time", "ito_lemma", "moment_equations", "simulate", "simulate_sgd",
+           "stationary_density", "transition_density"]

@@ -8,7 +8,13 @@ An SDE here is the object of the notes' slide *A General SDE*,
 
 with drift :math:`\\mu` (a column of :math:`d` expressions), diffusion coefficient
 :math:`G` (a :math:`d \\times m` matrix) and diffusion matrix :math:`D = G G^\\top`.
-All calculus is Ito calculus.
+All calculus is Ito calculus: ``drift`` is always the Ito drift, and every function of
+symsde (generator, Fokker-Planck operator, stationary densities, moments, transition
+densities, simulation) reads the SDE in the Ito sense. A Stratonovich SDE
+:math:`dX = a\\,dt + G \\circ dB` enters through :meth:`SDE.from_stratonovich`, which adds
+the noise-induced drift; :attr:`SDE.stratonovich_drift` converts back.
+
+The state space is :attr:`SDE.domain` (see :mod:`symsde.domains`).
 """
 
 from __future__ import annotations
@@ -169,6 +175,16 @@ def _check_symmetric_psd(D: sp.Matrix, what: str = "diffusion matrix D") -> None
                 )
 
 
+def _noise_induced_drift(G: sp.Matrix, state: Sequence[sp.Symbol]) -> sp.Matrix:
+    """:math:`c_i = \\tfrac12 \\sum_{k,j} G_{jk}\\,\\partial_j G_{ik}`."""
+    d, m = G.shape
+    return sp.Matrix([
+        sp.expand(sp.Add(*[G[j, k] * sp.diff(G[i, k], state[j])
+                           for k in range(m) for j in range(d)]) / 2)
+        for i in range(d)
+    ])
+
+
 class SDE:
     """An Ito SDE :math:`dX = \\mu(X)\\,dt + G(X)\\,dB`.
 
@@ -182,6 +198,9 @@ class SDE:
         The diffusion coefficient :math:`G`: a scalar means :math:`g I_d`, a list of
         :math:`d` entries a diagonal matrix, a nested list or Matrix a :math:`d \\times m`
         matrix.
+    domain : sympy.Interval or ProductSet, optional
+        The state space: an interval in one dimension, a product of intervals (or a list
+        of them) otherwise. Without it, :attr:`domain` is inferred (see there).
     time : sympy.Symbol, optional
         The time symbol if drift or diffusion depend on time.
     loss : sympy.Expr, optional
@@ -210,6 +229,7 @@ class SDE:
         state: Sequence[sp.Symbol] | sp.Symbol,
         drift: Any,
         diffusion: Any,
+        domain: Any = None,
         *,
         time: sp.Symbol | None = None,
         loss: sp.Expr | None = None,
@@ -238,6 +258,12 @@ class SDE:
                     "positive semi-definite)"
                 )
         self._D: sp.Matrix | None = None
+        self._domain_arg = None
+        if domain is not None:
+            from symsde.domains import normalize_domain
+
+            self._domain_arg = normalize_domain(domain, self.state)
+        self._domain: tuple[sp.Interval, ...] | None = None
 
     # -- construction helpers -------------------------------------------------------------
     @classmethod
@@ -310,7 +336,8 @@ class SDE:
     @classmethod
     @front_door("loss", "sigma", state="state")
     def langevin(
-        cls, loss: sp.Expr, state: Sequence[sp.Symbol] | sp.Symbol, sigma: Any
+        cls, loss: sp.Expr, state: Sequence[sp.Symbol] | sp.Symbol, sigma: Any,
+        domain: Any = None,
     ) -> SDE:
         """The Langevin SDE :math:`d\\Phi = -\\nabla L\\,dt + \\sigma\\,dB`.
 
@@ -327,7 +354,7 @@ class SDE:
         """
         st = _as_state(state)
         loss = sp.sympify(loss)
-        return cls(st, -gradient(loss, st), sigma, loss=loss)
+        return cls(st, -gradient(loss, st), sigma, domain, loss=loss)
 
     @classmethod
     @front_door("loss", "learning_rate", "noise", state="state")
@@ -337,6 +364,7 @@ class SDE:
         state: Sequence[sp.Symbol] | sp.Symbol,
         learning_rate: Any,
         noise: Any,
+        domain: Any = None,
     ) -> SDE:
         """The SGD SDE :math:`d\\Phi = -\\nabla L\\,dt + \\sqrt{\\eta}\\,\\sigma(\\Phi)\\,dB`.
 
@@ -354,7 +382,52 @@ class SDE:
         loss = sp.sympify(loss)
         eta = sp.sympify(learning_rate)
         noise_m = _as_diffusion(noise, len(st))
-        return cls(st, -gradient(loss, st), sp.sqrt(eta) * noise_m, loss=loss, learning_rate=eta)
+        return cls(st, -gradient(loss, st), sp.sqrt(eta) * noise_m, domain, loss=loss,
+                   learning_rate=eta)
+
+    @classmethod
+    def from_stratonovich(
+        cls, state: Sequence[sp.Symbol] | sp.Symbol, drift: Any, diffusion: Any,
+        domain: Any = None, **kw: Any,
+    ) -> SDE:
+        """The Ito SDE equivalent to the Stratonovich SDE :math:`dX = a\\,dt + G \\circ dB`.
+
+        .. math::
+
+            \\mu_i = a_i + \\tfrac12 \\sum_{k=1}^{m} \\sum_{j=1}^{d}
+                G_{jk}\\,\\partial_j G_{ik}
+
+        (the noise-induced drift; Oksendal, *Stochastic Differential Equations*, eq. (6.1.3);
+        Gardiner, *Handbook of Stochastic Methods*, sec. 4.3.6). The formula needs no
+        commutativity of the noise columns. The returned SDE, like every :class:`SDE`, is
+        in Ito form; :attr:`stratonovich_drift` gives :math:`a` back.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> x = sp.Symbol("x", positive=True); mu, s = sp.symbols("mu sigma", positive=True)
+        >>> SDE.from_stratonovich([x], [mu * x], [[s * x]]).drift
+        Matrix([[mu*x + sigma**2*x/2]])
+        """
+        st = _as_state(state)
+        a = _as_column(drift, len(st))
+        G = _as_diffusion(diffusion, len(st))
+        return cls(st, a + _noise_induced_drift(G, st), G, domain, **kw)
+
+    @property
+    def stratonovich_drift(self) -> sp.Matrix:
+        """The drift :math:`a = \\mu - \\tfrac12 \\sum_{j,k} G_{jk}\\partial_j G_{\\cdot k}`
+        of the same process written as a Stratonovich SDE :math:`dX = a\\,dt + G\\circ dB`.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> x = sp.Symbol("x", positive=True); mu, s = sp.symbols("mu sigma", positive=True)
+        >>> SDE([x], [mu * x], [[s * x]]).stratonovich_drift
+        Matrix([[mu*x - sigma**2*x/2]])
+        """
+        return (self.drift - _noise_induced_drift(self.diffusion, self.state)).applyfunc(
+            sp.expand)
 
     # -- basic attributes ------------------------------------------------------------------
     @property
@@ -383,6 +456,49 @@ class SDE:
         if self.loss is not None:
             free |= self.loss.free_symbols
         return frozenset(free - set(self.state) - ({self.time} if self.time else set()))
+
+    @property
+    def domain(self) -> sp.Interval | sp.ProductSet:
+        """The state space.
+
+        The ``domain=`` argument if given; otherwise each coordinate's interval from its
+        symbol's assumptions (``positive=True`` gives :math:`(0, \\infty)`) and, in one
+        dimension, the interval between consecutive real zeros of :math:`D` on which
+        :math:`D > 0` (an :class:`~symsde.errors.InvalidSDEError` asks for ``domain=``
+        when there are several). See :mod:`symsde.domains`.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> x = sp.Symbol("x", real=True)
+        >>> SDE([x], [(1 - 2 * x) / 8], [[sp.sqrt(x * (1 - x))]]).domain
+        Interval.open(0, 1)
+        >>> SDE([sp.Symbol("r", positive=True)], [1], 1).domain
+        Interval.open(0, oo)
+        """
+        parts = self.domain_intervals
+        return parts[0] if len(parts) == 1 else sp.ProductSet(*parts)
+
+    @property
+    def domain_intervals(self) -> tuple[sp.Interval, ...]:
+        """:attr:`domain` as one interval per state variable."""
+        if self._domain is None:
+            from symsde.domains import assumption_interval, infer_domain_1d
+
+            if self._domain_arg is not None:
+                self._domain = self._domain_arg
+            else:
+                parts = tuple(assumption_interval(s) for s in self.state)
+                if self.dim == 1:
+                    parts = (infer_domain_1d(self.state[0], self.diffusion_matrix[0, 0],
+                                             parts[0]),)
+                self._domain = parts
+        return self._domain
+
+    @property
+    def domain_given(self) -> bool:
+        """True when the domain came from the ``domain=`` keyword."""
+        return self._domain_arg is not None
 
     @property
     def is_constant_diffusion(self) -> bool:
@@ -468,6 +584,8 @@ class SDE:
             self.state,
             self.drift.subs(*args, **kw),
             self.diffusion.subs(*args, **kw),
+            None if self._domain_arg is None
+            else [iv.subs(*args, **kw) for iv in self._domain_arg],
             time=self.time,
             loss=None if self.loss is None else self.loss.subs(*args, **kw),
             learning_rate=None
@@ -491,6 +609,7 @@ class SDE:
             and self.drift == other.drift
             and self.diffusion == other.diffusion
             and self.time == other.time
+            and self._domain_arg == other._domain_arg
         )
 
     def __hash__(self) -> int:

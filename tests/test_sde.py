@@ -475,3 +475,84 @@ def test_operators_on_each_case(case: str) -> None:
     wrong = sum(mu[i] * sp.diff(fn, X[i]) for i in range(d)) + sum(
         D[i, j] * sp.diff(fn, X[i], X[j]) for i in range(d) for j in range(d)) / 4
     assert not is_zero(sde.generator(fn) - wrong)
+
+
+# -- Stratonovich (issue 12) ----------
+# Independent characterisation: the generator of the Stratonovich SDE dX = a dt + G o dB is
+# A f = a . grad f + 1/2 sum_k L_k L_k f with L_k = (column k of G) . grad (Hormander form;
+# Ikeda-Watanabe, ch. V.1), so sde.generator(f) must equal it for every test function f.
+def _hormander_generator(a: sp.Matrix, G: sp.Matrix, X: list[sp.Symbol], f: sp.Expr
+                         ) -> sp.Expr:
+    def L(k: int, g: sp.Expr) -> sp.Expr:
+        return sp.Add(*[G[i, k] * sp.diff(g, X[i]) for i in range(len(X))])
+
+    first = sp.Add(*[a[i] * sp.diff(f, X[i]) for i in range(len(X))])
+    return sp.expand(first + sp.Add(*[L(k, L(k, f)) for k in range(G.shape[1])]) / 2)
+
+
+NONCOMMUTATIVE = (
+    # columns (y, 1) and (1, x*y): their Lie bracket is non-zero.
+    sp.Matrix([[y, 1], [x * y, sp.sin(x)]]),
+    sp.Matrix([[1 + x**2, 0, y], [x, sp.exp(y), 1]]),
+)
+
+
+@pytest.mark.parametrize("G", NONCOMMUTATIVE)
+def test_from_stratonovich_matches_hormander_generator(G: sp.Matrix) -> None:
+    a = sp.Matrix([-x + y, x * y - y**3])
+    sde = SDE.from_stratonovich([x, y], a, G)
+    for f in (x, y, x**2 * y, sp.cos(x) + y**3):
+        assert sp.simplify(sde.generator(f) - _hormander_generator(a, G, [x, y], f)) == 0
+    # ... and the round trip gives the Stratonovich drift back.
+    assert (sde.stratonovich_drift - a).applyfunc(sp.simplify) == sp.zeros(2, 1)
+
+
+def test_noncommutative_example_really_is_noncommutative() -> None:
+    G = NONCOMMUTATIVE[0]
+    c1, c2 = G[:, 0], G[:, 1]
+    bracket = c2.jacobian([x, y]) * c1 - c1.jacobian([x, y]) * c2
+    assert bracket.applyfunc(sp.simplify) != sp.zeros(2, 1)
+
+
+def test_stratonovich_drift_of_a_wrong_conversion_fails_the_check() -> None:
+    # Negative control: forgetting the noise-induced drift breaks the generator identity.
+    G = NONCOMMUTATIVE[0]
+    a = sp.Matrix([-x, -y])
+    naive = SDE([x, y], a, G)
+    assert sp.simplify(naive.generator(x**2) - _hormander_generator(a, G, [x, y], x**2)) != 0
+
+
+def test_gbm_stratonovich_both_ways() -> None:
+    # Oksendal, SDE, ex. 5.1.1 and sec. 6.1: dX = mu X dt + s X o dB is Ito with mu + s^2/2.
+    xp = sp.Symbol("x", positive=True)
+    mu, s = sp.symbols("mu s", real=True)
+    assert SDE.from_stratonovich([xp], [mu * xp], [[s * xp]]).drift[0] == sp.expand(
+        (mu + s**2 / 2) * xp)
+    assert SDE([xp], [mu * xp], [[s * xp]]).stratonovich_drift[0] == sp.expand(
+        (mu - s**2 / 2) * xp)
+
+
+# -- domains ----------
+def test_domain_from_keyword_assumptions_and_zeros_of_d() -> None:
+    assert SDE([x], [-x], 1, sp.Interval(0, 1)).domain == sp.Interval(0, 1)
+    assert SDE([x], [-x], 1).domain == sp.Interval(-sp.oo, sp.oo)
+    r = sp.Symbol("r", positive=True)
+    assert SDE([r], [-r], 1).domain == sp.Interval.open(0, sp.oo)
+    assert SDE([x], [1 - x], [[sp.sqrt(x)]]).domain == sp.Interval.open(0, sp.oo)
+    assert SDE([x], [0], [[sp.sqrt(1 - x**2)]]).domain == sp.Interval.open(-1, 1)
+    both = SDE([x, y], [-x, -y], 1, sp.Interval(0, 1) * sp.Interval(-1, 1))
+    assert both.domain == sp.ProductSet(sp.Interval(0, 1), sp.Interval(-1, 1))
+    # subs keeps the domain
+    th = sp.Symbol("th", positive=True)
+    assert SDE([x], [-x], 1, sp.Interval(0, th)).subs(th, 2).domain == sp.Interval(0, 2)
+
+
+@pytest.mark.parametrize("bad, phrase", [("0..1", "not an interval"),
+                                         (sp.FiniteSet(1), "not an interval"),
+                                         ([sp.Interval(0, 1), sp.FiniteSet(2)],
+                                          "positive length"),
+                                         ([sp.Interval(0, 1)] * 3, "one interval per")])
+def test_bad_domain_is_a_clear_input_error(bad: object, phrase: str) -> None:
+    with pytest.raises(InvalidSDEError, match=phrase):
+        SDE([x, y] if isinstance(bad, list) else [x],
+            [-x, -y] if isinstance(bad, list) else [-x], 1, bad)

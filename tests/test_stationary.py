@@ -400,7 +400,7 @@ NOT_NORMALIZABLE: dict[str, tuple[Callable[[], SDE], str]] = {
     "saddle": (lambda: SDE.langevin(x**2 - y**2, [x, y], 1), "not positive definite"),
     "flat valley": (lambda: SDE.langevin((x + y) ** 2 / 2, [x, y], 1), "not positive definite"),
     "quartic flat in y": (lambda: SDE.langevin(x**4, [x, y], 1), "does not decay"),
-    "GBM": (lambda: SDE([x], [-x], [[x]]), "blows up"),
+    "GBM": (lambda: SDE([x], [-x], [[x]]), "geometric Brownian motion: no stationary density"),
     "unstable linear": (lambda: SDE([x, y], [x + y, -2 * y], 1), "does not confine"),
     "parameter sign unknown": (
         lambda: SDE.langevin(sp.Symbol("k", real=True) * x**2, [x], 1),
@@ -438,9 +438,9 @@ NO_DENSITY: dict[str, tuple[Callable[[], SDE], str | None, str]] = {
     "time dependent": (
         lambda: SDE([x], [-sp.Symbol("t", real=True) * x], 1, time=sp.Symbol("t", real=True)),
         None, "depend on time"),
-    "positive state": (lambda: SDE([sp.Symbol("r", positive=True)],
-                                   [-sp.Symbol("r", positive=True)], 1), None,
-                       "real=True"),
+    "positive state in 2-D": (lambda: SDE([sp.Symbol("r", positive=True), y],
+                                          [-sp.Symbol("r", positive=True), -y], 1), None,
+                              "real=True"),
     "forced zero-flux in 2-D": (lambda: SDE([x, y], [-x, -y], 1), "zero-flux-1d",
                                 "needs a one-dimensional state"),
     "forced potential on rotation": (lambda: SDE([x, y], [-x - y, x - y], 1), "potential",
@@ -484,3 +484,165 @@ def test_to_dict_has_the_cli_keys() -> None:
     assert all(isinstance(d[k], str) for k in ("density", "unnormalized", "potential",
                                                 "normalizer", "temperature"))
     assert stationary_density(SDE([x], [-x], 1)).to_dict()["temperature"] is None
+
+
+# -- state spaces with boundaries (issue 12) ----------
+# Expected laws by hand: Wright-Fisher / Jacobi -> Beta (Karlin-Taylor, 2nd course, 15.7),
+# CIR -> Gamma(2 kappa theta / sigma^2, rate 2 kappa / sigma^2) (Cox, Ingersoll, Ross 1985).
+def beta_pdf(u: sp.Expr, p: sp.Expr, q: sp.Expr) -> sp.Expr:
+    return u ** (p - 1) * (1 - u) ** (q - 1) * sp.gamma(p + q) / (sp.gamma(p) * sp.gamma(q))
+
+
+def agrees_at(expr: sp.Expr, reference: sp.Expr, var: sp.Symbol, points: list[sp.Expr],
+              subs: dict[sp.Symbol, sp.Expr] | None = None, rel: float = 1e-20) -> bool:
+    for p in points:
+        a = sp.N(expr.subs(subs or {}).subs(var, p), 40)
+        b = sp.N(reference.subs(subs or {}).subs(var, p), 40)
+        if not abs(a - b) <= rel * abs(b):
+            return False
+    return True
+
+
+INSIDE = [sp.Rational(k, 10) for k in (1, 3, 5, 7, 9)]
+
+
+@pytest.mark.parametrize("g", [sp.Rational(1, 8), sp.Rational(1, 2), 3])
+def test_wright_fisher_beta_including_u_shaped(g: sp.Expr) -> None:
+    # dX = (g(1 - X) - g X) dt + sqrt(X(1 - X)) dW: Beta(2g, 2g) on (0, 1).
+    st = stationary_density(SDE([x], [g * (1 - x) - g * x], [[sp.sqrt(x * (1 - x))]]))
+    assert st.domain == sp.Interval.open(0, 1)
+    assert agrees_at(st.density, beta_pdf(x, 2 * g, 2 * g), x, INSIDE)
+    kinds = {sp.Rational(1, 8): "regular", sp.Rational(1, 2): "entrance", 3: "entrance"}
+    assert [b.kind for b in st.boundaries] == [kinds[g]] * 2
+
+
+def test_wright_fisher_symbolic_parameters() -> None:
+    g1, g2 = sp.symbols("g1 g2", positive=True)
+    st = stationary_density(SDE([x], [g2 * (1 - x) - g1 * x], [[sp.sqrt(x * (1 - x))]]))
+    vals = {g1: sp.Rational(1, 5), g2: sp.Rational(7, 3)}
+    assert agrees_at(st.density, beta_pdf(x, 2 * g2, 2 * g1), x, INSIDE, vals)
+    # Wrong parameters swapped must not agree (negative control of agrees_at).
+    assert not agrees_at(st.density, beta_pdf(x, 2 * g1, 2 * g2), x, INSIDE, vals)
+    left = st.boundaries[0]
+    assert left.kind is None and {k for _, k in left.cases} == {"regular", "entrance"}
+
+
+def test_cir_gamma_law_and_feller_condition() -> None:
+    k, th, s = sp.symbols("kappa theta sigma", positive=True)
+    st = stationary_density(SDE([x], [k * (th - x)], [[s * sp.sqrt(x)]]))
+    assert st.domain == sp.Interval.open(0, sp.oo)
+    shape, rate = 2 * k * th / s**2, 2 * k / s**2
+    gamma_pdf = rate**shape * x ** (shape - 1) * sp.exp(-rate * x) / sp.gamma(shape)
+    vals = {k: 2, th: sp.Rational(3, 4), s: sp.Rational(6, 5)}
+    assert agrees_at(st.density, gamma_pdf, x, [sp.Rational(1, 3), 1, 4], vals)
+    # Feller: 0 is entrance iff 2 kappa theta >= sigma^2 (Feller 1951), else regular.
+    for val, kind in ((vals, "entrance"), ({k: 1, th: sp.Rational(1, 4), s: 1}, "regular")):
+        st_num = stationary_density(SDE([x], [(k * (th - x)).subs(val)],
+                                        [[(s * sp.sqrt(x)).subs(val)]]))
+        assert st_num.boundaries[0].kind == kind
+        assert st_num.boundaries[1].kind == "natural"
+
+
+def test_jacobi_beta_law() -> None:
+    # dX = kappa(theta - X) dt + sigma sqrt(X(1 - X)) dW: Beta(2 kappa theta/sigma^2,
+    # 2 kappa (1 - theta)/sigma^2).
+    st = stationary_density(SDE([x], [2 * (sp.Rational(1, 3) - x)], [[sp.sqrt(x * (1 - x))]]))
+    assert agrees_at(st.density, beta_pdf(x, sp.Rational(4, 3), sp.Rational(8, 3)), x, INSIDE)
+
+
+def test_positive_state_reflects_at_a_regular_end() -> None:
+    r = sp.Symbol("r", positive=True)
+    st = stationary_density(SDE([r], [-r], 1))
+    assert is_zero(st.density - 2 * sp.exp(-(r**2)) / sp.sqrt(sp.pi))
+    assert st.boundaries[0].kind == "regular"
+    assert "reflecting" in st.boundaries[0].condition
+
+
+def test_feller_classification_of_infinite_ends() -> None:
+    # Cubic drift in: oo is an entrance boundary; cubic drift out: exit (explosion).
+    # (Karlin-Taylor 15.6: N finite for -x^3, Sigma finite for +x^3; OU: natural.)
+    st = stationary_density(SDE([x], [-(x**3)], 1))
+    assert [b.kind for b in st.boundaries] == ["entrance", "entrance"]
+    from symsde.boundaries import classify_boundaries
+
+    lo, hi = classify_boundaries(-(x**4) / 2, sp.Integer(1), x, sp.Interval(-sp.oo, sp.oo))
+    assert (lo.kind, hi.kind) == ("exit", "exit")
+
+
+GBM_MU = sp.Symbol("mu", real=True)
+
+
+@pytest.mark.parametrize("state", [x, sp.Symbol("x", positive=True)])
+def test_gbm_message_is_about_the_process(state: sp.Symbol) -> None:
+    with pytest.raises(NotNormalizableError) as info:
+        stationary_density(SDE([state], [GBM_MU * state], [[sigma * state]]))
+    msg = str(info.value)
+    assert msg.startswith("geometric Brownian motion:")
+    assert "for any value of the parameters" in msg
+    assert "declare" not in msg
+
+
+def test_cir_on_the_whole_line_names_the_missing_half_line() -> None:
+    with pytest.raises(NoStationaryDensityError) as info:
+        stationary_density(SDE([x], [1 - x], [[sp.sqrt(x)]], sp.Interval(-sp.oo, sp.oo)))
+    assert "D = x is negative" in str(info.value)
+    assert "(0, oo)" in str(info.value)
+
+
+def test_ambiguous_domain_asks_for_domain_keyword() -> None:
+    # D = x^2 (1 - x^2)... positive on (-1, 0) and (0, 1): two candidate state spaces.
+    sde = SDE([x], [-x], [[x * sp.sqrt(1 - x**2)]])
+    with pytest.raises(InputError, match="domain="):
+        _ = sde.domain
+
+
+def test_wrong_normaliser_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The check before returning: a closed form that disagrees with quadrature is refused.
+    import symsde.stationary as stmod
+
+    monkeypatch.setattr(stmod, "_beta_gamma_normalizer", lambda U, x, iv: -sp.pi)
+    with pytest.raises(NotNormalizableError, match="not a finite positive number"):
+        stationary_density(SDE([x], [(1 - 2 * x) / 8], [[sp.sqrt(x * (1 - x))]]))
+    monkeypatch.setattr(stmod, "_beta_gamma_normalizer", lambda U, x, iv: sp.Integer(7))
+    with pytest.raises(NotNormalizableError, match="quadrature"):
+        stationary_density(SDE([x], [(1 - 2 * x) / 8], [[sp.sqrt(x * (1 - x))]]))
+
+
+def test_non_stationary_candidate_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import symsde.stationary as stmod
+
+    monkeypatch.setattr(stmod, "_zero_flux_1d", lambda sde: x**2 / 2)  # true U is x**2
+    with pytest.raises(NoStationaryDensityError, match="Fokker-Planck"):
+        stationary_density(SDE([x], [-x], 1))
+
+
+# -- Gibbs detection independent of SymPy's form ----------
+def test_gibbs_log_cosh_with_sigma_sqrt2() -> None:
+    # L = 2 log cosh(x/2), sigma = sqrt(2): p ∝ exp(-2L/sigma^2) = exp(-L), T = sigma^2/2 = 1.
+    st = stationary_density(SDE.langevin(2 * sp.log(sp.cosh(x / 2)), [x], sp.sqrt(2)))
+    assert st.is_gibbs is True
+    assert st.temperature == 1
+    assert st.gibbs_witness["max_error"] < 1e-30
+    assert agrees_at(st.density, sp.cosh(x / 2) ** -2 / 4, x, [-2, -sp.Rational(1, 2), 1, 3])
+
+
+def test_gibbs_false_has_a_witness() -> None:
+    st = stationary_density(SDE.sgd(DOUBLE_WELL, [x], sp.Rational(1, 2), sp.sqrt(1 + x**2)))
+    assert st.is_gibbs is False
+    w = st.gibbs_witness
+    p1, p2 = w["points"]
+    L, U = st.sde.loss, st.potential
+    r = [sp.N((sp.diff(L, x) / sp.diff(U, x)).subs(x, p[0]), 20) for p in (p1, p2)]
+    assert abs(r[0] - r[1]) > 1e-3
+
+
+def test_numeric_normaliser_resolves_a_far_sharp_peak() -> None:
+    # Found by the pre-return quadrature check: the peak of exp(-8 L) sits at x ~ -6;
+    # reference by mpmath with break points around it (40 digits).
+    L = x**4 / 4 + 2 * x**3 - x**2 / 2
+    st = stationary_density(SDE.langevin(L, [x], sp.Rational(1, 2)), integration_seconds=1)
+    f = sp.lambdify([x], sp.exp(-8 * L), modules="mpmath")
+    with mpmath.workdps(40):
+        ref = mpmath.quad(f, [-INF, -12, -8, -6.5, -6, -5.5, -4, -2, 0, 1, INF])
+    assert close(st.normalizer, ref, 1e-30)
+    assert not close(st.normalizer * (1 + sp.Float(1e-6)), ref, 1e-30)
