@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from functools import cache, lru_cache
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -69,6 +70,30 @@ def langevin_noise_for_posterior(n: sp.Expr) -> sp.Expr:
     return sol
 
 
+#: The notes' data set, as the LaTeX reader names it.
+TRAIN = sp.Symbol("Train")
+
+
+class _Conditional:
+    """The notes' conditional density p(a|b), for the symbol table: which density of this
+    derivation it is depends on a and b; ``notes_names`` says how the notes write each."""
+
+    def __init__(self, table: dict[tuple[Any, Any], Any]) -> None:
+        self.table = table
+        self.notes_names = {v: f"p({sp.latex(a)}|\\text{{{b}}})" if b == TRAIN
+                            else f"p(\\text{{{a}}}|{sp.latex(b)})"
+                            for (a, b), v in table.items()}
+
+    def __call__(self, a: Any, b: Any) -> Any:
+        if (a, b) not in self.table:
+            raise ValueError(f"no conditional density p({a}|{b}) in this derivation")
+        return self.table[(a, b)]
+
+
+def _conditional(table: dict[tuple[Any, Any], Any]) -> _Conditional:
+    return _Conditional(table)
+
+
 @cache
 def derivation() -> Derivation:
     """Build the Bayesian-posterior derivation (cached)."""
@@ -107,8 +132,11 @@ def derivation() -> Derivation:
         # the notes' names replaces a one-letter symbol's name inside commands (\Phi).
         symbols={r"\Phi": Phi, "n": n, "C": C, "Z": Z, r"\sigma^2": s2,
                  "p": prior, r"\mathcal{L}": L,
-                 r"p(\Phi|\text{Train})": posterior(Phi),
-                 r"p(\text{Train}|\Phi)": lik_train(Phi),
+                 # the reader reads p(a|b) as one function of (a, b): which density it is
+                 # depends on a and b
+                 "p(|)": _conditional({(Phi, TRAIN): posterior(Phi),
+                                       (TRAIN, Phi): lik_train(Phi)}),
+                 r"\text{Train}": TRAIN,
                  r"p(\text{Train})": evidence,
                  r"p(x_1, \dots, x_n)": p_x,
                  r"P_\Phi(y_1, \dots, y_n|x_1, \dots, x_n)": lik_data(Phi),
@@ -140,6 +168,9 @@ def derivation() -> Derivation:
                                                "positive density under the model"),
                           source="joint"),
         equations=("E29",),
+        # The reader parses p(a|b) as one conditional-density function of (a, b); typed by
+        # hand in this derivation's names, E29 is this step's claim.
+        transcription=Claim(posterior(Phi), prior(Phi) * lik_train(Phi) / evidence),
         no_independent_witness="Bayes' rule is the definition of the conditional density "
                                "with the joint written as prior times likelihood; unfolded, "
                                "its two sides are one expression",
@@ -164,7 +195,8 @@ def derivation() -> Derivation:
                                 "the inputs' density p(x_1..x_n) does not depend on Phi, "
                                 "so it is a factor of p(Train) = int p(Phi) p(Train|Phi) "
                                 "dPhi")),
-        equations=("E29", "E31"),
+        equations=("E31",),
+        transcription=Claim(posterior(Phi), prior(Phi) * lik_data(Phi) / P_y),
     )
     # prod_i P_Phi(y_i|x_i), written exp(sum_i ln P_Phi(y_i|x_i)) (the likelihoods are
     # positive): the numeric witness evaluates sums, not products.

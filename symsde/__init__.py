@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from symsde.boundaries import Boundary as Boundary
     from symsde.ito import ItoDifferential as ItoDifferential
     from symsde.ito import ito_lemma as ito_lemma
+    from symsde.moments import MomentEquations as MomentEquations
+    from symsde.moments import moment_equations as moment_equations
     from symsde.passage import FirstPassageResult as FirstPassageResult
     from symsde.passage import first_passage_time as first_passage_time
     from symsde.sde import SDE as SDE
@@ -30,8 +32,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from symsde.simulation import simulate as simulate
     from symsde.simulation import simulate_sgd as simulate_sgd
     from symsde.stationary import StationaryDensity as StationaryDensity
-    from symsde.moments import MomentEquations as MomentEquations
-    from symsde.moments import moment_equations as moment_equations
     from symsde.stationary import stationary_density as stationary_density
     from symsde.transition import TransitionDensity as TransitionDensity
     from symsde.transition import transition_density as transition_density

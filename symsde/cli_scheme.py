@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sympy as sp
+if TYPE_CHECKING:
+    import sympy as sp
 
 from symsde.errors import InputError
 
@@ -53,11 +54,15 @@ def add_scheme_parser(sub: Any, parser_class: type) -> None:
 
 
 def _paren(e: sp.Expr) -> str:
+    import sympy as sp
+
     return f"({sp.sstr(e)})" if e.is_Add else sp.sstr(e)
 
 
 def cmd_scheme(args: argparse.Namespace) -> int:
     """Run ``symsde scheme``; returns the exit code."""
+    import sympy as sp
+
     from symsde._timeout import time_limit
     from symsde.cli import _subs, _symbols
     from symsde.parsing import parse_matrix

@@ -19,6 +19,8 @@ DISPLAY = {
     "N1": r"\frac{1}{2}\sigma^2\frac{\nabla_{\Phi} p}{p} = -\nabla_{\Phi}\mathcal{L}",
     "N2": r"\nabla_{\Phi} \left(\frac{1}{2}\sigma^2 \ln p \right)"
           r" = \nabla_{\Phi}(-\mathcal{L})",
+    # A sum without its range: the reader cannot parse it.
+    "N3": r"\frac{1}{n} \sum_i \sigma^2 = \sigma^2",
 }
 
 
@@ -45,16 +47,35 @@ def test_a_declared_reading_is_accepted_and_reported() -> None:
     assert _one(claim, "N1", reading="reads sigma^2/2 as sigma^2") == "reading"
 
 
-def test_a_hand_transcription_must_match_the_display_token_by_token() -> None:
+def test_a_display_the_reader_reads_is_compared_directly() -> None:
     claim = Claim(sp.Derivative(sigma**2 / 2 * sp.log(p(x)), x), sp.Derivative(-L(x), x))
-    good = claim
-    assert _one(claim, "N2", transcription=good) == "transcribed"
-    # A transcription with a different number (1/3 for 1/2) does not match the display.
-    wrong_tokens = Claim(sp.Derivative(sigma**2 / 3 * sp.log(p(x)), x),
-                         sp.Derivative(-L(x), x))
-    assert _one(claim, "N2", transcription=wrong_tokens) == "differs"
-    # Without any transcription the unreadable display is reported as unread.
-    assert _one(claim, "N2") == "unread"
+    assert _one(claim, "N2") == "same"
+
+
+def test_a_hand_transcription_must_match_the_display_token_by_token() -> None:
+    i, n = sp.Symbol("i", integer=True), sp.Symbol("n", integer=True, positive=True)
+    claim = Claim(sp.Sum(sigma**2, (i, 1, n)) / n, sigma**2)
+    assert _one(claim, "N3") == "unread"  # without a transcription
+    assert _one(claim, "N3", transcription=claim) == "transcribed"
+    # A transcription with another number (sigma^3) does not match the display.
+    wrong_tokens = Claim(sp.Sum(sigma**3, (i, 1, n)) / n, sigma**3)
+    assert _one(claim, "N3", transcription=wrong_tokens) == "differs"
+    # One that matches the display but is not the step's claim does not pass either.
+    other = Claim(sp.Sum(sigma**2, (i, 1, n)) / n, 2 * sigma**2)
+    assert _one(claim, "N3", transcription=other) == "differs"
+
+
+def test_true_statements_about_different_constants_are_not_the_same_claim() -> None:
+    u = sp.Symbol("u", real=True)
+    alpha = sp.Symbol("alpha", positive=True)
+    d = Derivation("n", "n", symbols={r"\alpha": alpha},
+                   catalogue={"A": r"\alpha = \frac{1}{2}"})
+    d.define("a", alpha, 2 * sp.Integral(u * sp.exp(-u**2) , (u, 0, sp.oo)) / 2, "r",
+             slide="S")
+    d.step("s", Claim(sp.Integral(u**3 * sp.exp(-u**2), (u, 0, sp.oo)), sp.Rational(1, 2)),
+           "r", slide="S", check=Computed(), equations=("A",))
+    (form,) = d.verify().notes()["s"]
+    assert form.status == "differs"  # both are true, but they are different claims
 
 
 @pytest.mark.parametrize("name", derivations.REGISTRY)

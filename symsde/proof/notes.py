@@ -23,13 +23,14 @@ with the step that names the equation. Each comparison ends in one of:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
-from symsde.proof.kernel import Claim, DerivationResult, StepContext, StepResult, is_zero
+from symsde.proof.kernel import Claim, DerivationResult, StepContext, StepResult
 
 __all__ = ["NotesForm", "compare_step", "compare_with_notes"]
 
@@ -51,21 +52,52 @@ class NotesForm:
         return self.status in ACCEPTED
 
 
-def _says_the_same(a: Claim, b: Claim, ctx: StepContext) -> bool:
-    """``a`` and ``b`` state one relation: equal differences, opposite ones, or multiples."""
-    da = ctx.unfold(a.difference)
-    db = ctx.unfold(b.difference)
-    if isinstance(da, sp.MatrixBase) or isinstance(db, sp.MatrixBase):
-        if getattr(da, "shape", None) != getattr(db, "shape", None):
-            return False
-        return is_zero(da - db)[0] or is_zero(da + db)[0]
-    if is_zero(da - db)[0] or is_zero(da + db)[0]:
+def _zero(e: Any) -> bool:
+    """``e`` is 0 by algebra alone: integrals, sums and limits are NOT evaluated, so two
+    true statements about different constants are not "the same claim"."""
+    e = sp.sympify(e)
+    if e == 0:
         return True
-    try:
-        ratio = sp.simplify((da / db).doit())
-    except Exception:
-        return False
-    return bool(ratio.is_number and ratio.is_finite and ratio != 0)
+    for simplifier in (sp.expand, sp.cancel, lambda t: sp.simplify(t, doit=False)):
+        try:
+            e = simplifier(e)
+        except Exception:
+            continue
+        if e == 0:
+            return True
+    return False
+
+
+def _says_the_same(a: Claim, b: Claim, ctx: StepContext) -> bool:
+    """``a`` and ``b`` state one relation: equal differences, opposite ones, or multiples.
+
+    Compared first as written, then with the derivation's definitions unfolded; a level
+    at which both reduce to 0 (a definition read against itself) decides nothing.
+    """
+    for unfolding in (False, True):
+        da = ctx.unfold(a.difference) if unfolding else a.difference
+        db = ctx.unfold(b.difference) if unfolding else b.difference
+        if isinstance(da, sp.MatrixBase) or isinstance(db, sp.MatrixBase):
+            if getattr(da, "shape", None) != getattr(db, "shape", None):
+                return False
+            if all(_zero(x) for x in da) and all(_zero(x) for x in db):
+                continue
+            if all(_zero(x) for x in da - db) or all(_zero(x) for x in da + db):
+                return True
+            continue
+        if sp.expand(da) == sp.expand(db) or sp.expand(da) == -sp.expand(db):
+            return True
+        if _zero(da) and _zero(db):
+            continue
+        if _zero(da - db) or _zero(da + db):
+            return True
+        try:
+            ratio = sp.simplify(da / db, doit=False)
+        except Exception:
+            continue
+        if ratio.is_number and ratio.is_finite and ratio != 0:
+            return True
+    return False
 
 
 def _parts(latex: str) -> list[str]:
@@ -83,8 +115,17 @@ def _token_differences(part: str, transcription: Claim, symbols: Mapping[str, An
     from symsde.latex import prepass, tokens
 
     text = sp.latex(sp.Eq(transcription.lhs, transcription.rhs, evaluate=False))
-    for key, obj in sorted(symbols.items(), key=lambda kv: -len(sp.latex(kv[1]))):
-        text = text.replace(sp.latex(obj), f" {key} ")
+    names: dict[str, str] = {}
+    for key, obj in symbols.items():
+        if isinstance(obj, (sp.Basic, sp.FunctionClass)):
+            names[sp.latex(obj)] = key
+        # A callable entry (p(a|b) read as one function) says how its values are written.
+        for value, written in getattr(obj, "notes_names", {}).items():
+            names[sp.latex(value)] = written
+    for rendered, key in sorted(names.items(), key=lambda kv: -len(kv[0])):
+        # Whole names only: the symbol i must not be found inside \Phi or \right.
+        pattern = r"(?<![\\A-Za-z])" + re.escape(rendered) + r"(?![A-Za-z])"
+        text = re.sub(pattern, lambda _m, k=key: f" {k} ", text)
     return tokens(prepass(part)).differences(tokens(prepass(text)))
 
 
