@@ -52,13 +52,30 @@ class NotesForm:
         return self.status in ACCEPTED
 
 
+_OPAQUE = (sp.Integral, sp.Sum, sp.Limit, sp.Product)
+_ATOMS: dict[sp.Basic, sp.Symbol] = {}
+
+
+def _opaque(e: Any) -> Any:
+    """Integrals, sums and limits as opaque symbols (one per distinct node), so that algebra
+    neither evaluates them nor (in SymPy's term ordering) calls evalf on them."""
+    def atom(node: sp.Basic) -> sp.Symbol:
+        if node not in _ATOMS:
+            _ATOMS[node] = sp.Symbol(f"_op{len(_ATOMS)}")
+        return _ATOMS[node]
+
+    # Derivatives are carried out (shallowly: an integral inside stays as it is).
+    e = e.replace(lambda t: isinstance(t, sp.Derivative), lambda t: t.doit(deep=False))
+    return e.replace(lambda t: isinstance(t, _OPAQUE), atom)
+
+
 def _zero(e: Any) -> bool:
     """``e`` is 0 by algebra alone: integrals, sums and limits are NOT evaluated, so two
     true statements about different constants are not "the same claim"."""
-    e = sp.sympify(e)
+    e = _opaque(sp.sympify(e))
     if e == 0:
         return True
-    for simplifier in (sp.expand, sp.cancel, lambda t: sp.simplify(t, doit=False)):
+    for simplifier in (sp.expand, sp.cancel):
         try:
             e = simplifier(e)
         except Exception:
@@ -92,7 +109,7 @@ def _says_the_same(a: Claim, b: Claim, ctx: StepContext) -> bool:
         if _zero(da - db) or _zero(da + db):
             return True
         try:
-            ratio = sp.simplify(da / db, doit=False)
+            ratio = sp.cancel(_opaque(da) / _opaque(db))
         except Exception:
             continue
         if ratio.is_number and ratio.is_finite and ratio != 0:
