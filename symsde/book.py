@@ -218,9 +218,9 @@ def step_check_markdown(r: StepResult) -> str:
     """The check's description as MyST: an ODE it solves is typeset, not printed by sstr."""
     check = r.step.check
     text = str(check.describe())
-    ode = getattr(check, "_ode", None)
-    if callable(ode):
-        eq = ode()
+    raw = getattr(check, "ode", None)
+    if raw is not None:
+        eq = raw if isinstance(raw, sp.Equality) else sp.Eq(raw, 0)
         printed = sp.sstr(eq)
         if printed in text:
             before, after = text.split(printed, 1)

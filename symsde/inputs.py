@@ -263,8 +263,10 @@ def _check_state(state: Any, what: str = "state") -> None:
         if isinstance(s, str):
             raise InputError(f"{what} entry {s!r} is a string; give SymPy symbols, e.g. "
                              f"sympy.Symbol({s!r}, real=True)")
-        if isinstance(s, sp.Symbol) and not isinstance(s, sp.Dummy):
-            check_name(s.name, "state variable")
+        # A SymPy symbol is never confused with e or pi: generated code renames every
+        # symbol to an internal name (symsde.kernels, symsde.fused). Names typed as text
+        # are checked where they are read (check_name, used by the command line).
+        del s
 
 
 def is_stationary_density(value: Any) -> bool:

@@ -75,8 +75,6 @@ class StationaryDensity:
     domain : sympy.Interval or ProductSet
         The state space the density lives on (:attr:`SDE.domain <symsde.sde.SDE.domain>`);
         :math:`Z` integrates over it.
-    boundaries : tuple of Boundary or None
-        Feller's classification of the two ends in one dimension (see :attr:`boundaries`).
     mean, covariance : sympy.Matrix or None
         The stationary mean and covariance when the density is Gaussian (any method
         whose potential is a quadratic with invertible Hessian), else ``None``.

@@ -86,6 +86,7 @@ def test_a_failing_step_gives_exit_code_one(monkeypatch: pytest.MonkeyPatch,
     broken.step("wrong", Claim((x + 1) ** 2, x**2 + 1), "r", slide="S", check=Identity())
     monkeypatch.setattr(registry, "derivation_names", lambda: ("broken",))
     monkeypatch.setattr(registry, "load_module", lambda name: None)
+    monkeypatch.setattr(registry, "part", lambda name: None)
     monkeypatch.setattr(registry, "_build", lambda name: broken)
     assert main(["verify"]) == 1
     assert "FAILS broken::wrong" in capsys.readouterr().out
@@ -119,6 +120,7 @@ def test_verify_runs_confirmations_and_fails_when_one_fails(
     module = types.SimpleNamespace(derivation=lambda: d, confirm=lambda seed: _fake_experiment(ok))
     monkeypatch.setattr(registry, "derivation_names", lambda: ("fake",))
     monkeypatch.setattr(registry, "load_module", lambda name: module)
+    monkeypatch.setattr(registry, "part", lambda name: None)
     monkeypatch.setattr(registry, "_build", lambda name: d)
     assert main(["verify", "fake"]) == (0 if ok else 1)
     out = capsys.readouterr().out
@@ -145,6 +147,7 @@ def _fake_registry(monkeypatch: pytest.MonkeyPatch, d) -> None:
     module = types.SimpleNamespace(derivation=lambda: d)
     monkeypatch.setattr(registry, "derivation_names", lambda: (d.name,))
     monkeypatch.setattr(registry, "load_module", lambda name: module)
+    monkeypatch.setattr(registry, "part", lambda name: None)
     monkeypatch.setattr(registry, "_build", lambda name: d)
 
 

@@ -63,8 +63,11 @@ def test_every_step_names_a_slide_of_the_notes_or_says_it_goes_beyond() -> None:
 def test_coverage_of_displayed_equations_is_complete() -> None:
     cov = coverage(load())
     assert cov.unknown == ()
-    assert cov.missing == (), f"not covered: {cov.missing}"
-    assert len(cov.covered) == cov.total == len(EQUATIONS)
+    # E29 (Bayes' rule) is checked, but Bayes' rule is the definition of the conditional
+    # density unfolded, so its witness evaluates one expression twice: it does not count.
+    assert cov.missing == ("E29",), f"not covered: {cov.missing}"
+    assert cov.weak == ("E29",)
+    assert len(cov.covered) == cov.total - 1 == len(EQUATIONS) - 1
 
 
 def test_notation_says_why_it_is_not_a_claim() -> None:

@@ -245,13 +245,17 @@ def api_call(argv: tuple[str, ...]) -> None:
                 # Check afresh, as a new process does. A verify cut short by the limit caches
                 # steps that failed for lack of time (Derivation.verify keeps its last
                 # result): put the previous result back so that later tests see the truth.
-                previous = d._result
+                previous = dict(d._results)
                 try:
                     d.verify(refresh=True)
                 finally:
-                    d._result = previous
+                    d._results.clear()
+                    d._results.update(previous)
             return
-        state = [sp.Symbol(parse_name(n, "state name"), real=True)
+        # Names typed as text are checked as the command line checks them.
+        from symsde.inputs import check_name
+
+        state = [sp.Symbol(check_name(parse_name(n, "state name"), "state name"), real=True)
                  for n in opts["--state"].split(",")]
         table: dict[str, Any] = {s.name: s for s in state}
         for item in opts["--param"]:

@@ -716,7 +716,8 @@ def judge(step: Step, context: StepContext, witness: Witness, seed: int = 0,
         witness_points=w.points, detail="; ".join(details),
         seconds=time.perf_counter() - t0, corrected_residual=corrected_residual,
         independent_witness=w.independent and not step.no_independent_witness,
-        premise_sensitive=sensitive, witness_note="" if w.independent else note,
+        premise_sensitive=sensitive,
+        witness_note="" if (w.independent and not step.no_independent_witness) else note,
     )
 
 
