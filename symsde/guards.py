@@ -31,6 +31,7 @@ from typing import Any
 import sympy as sp
 
 from symsde.errors import ResourceLimitError, UnstableRunError
+from symsde.simulation import _fmt_bytes as _bytes
 
 __all__ = [
     "BYTES_PER_PATH",
@@ -136,14 +137,6 @@ def check_resources(paths: int, steps: int, d: int, *, compare: bool) -> None:
             f"--steps {steps} x --paths {paths} would take about {_duration(secs)} on one "
             f"core, more than the limit of {_duration(MAX_SECONDS)}; reduce --steps or "
             "--paths")
-
-
-def _bytes(b: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if b < 1000 or unit == "PB":
-            return f"{b:.3g} {unit}"
-        b /= 1000
-    return f"{b:.3g} PB"  # pragma: no cover
 
 
 def _duration(seconds: float) -> str:
