@@ -70,6 +70,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -81,7 +82,6 @@ from symsde.latex import LatexReadError, parse_latex_equation, parse_latex_expr,
 
 __all__ = [
     "ClaimResult",
-    "SymsdeClaimError",
     "check_claim",
     "read_sde",
     "setup",
@@ -257,95 +257,98 @@ def check_claim(text: str, symbols: str | Mapping[str, Any] = "", *, sde: Any = 
 
 
 # -- Sphinx ---------------------------------------------------------------------------------------
-try:  # Sphinx is needed only to build a book
-    from docutils import nodes
-    from docutils.parsers.rst import directives
-    from sphinx.directives.patches import MathDirective
-    from sphinx.errors import SphinxError
-    from sphinx.util.docutils import SphinxDirective
-except ImportError:  # pragma: no cover - without Sphinx only check_claim and read_sde work
-    SphinxError = Exception  # type: ignore[misc,assignment]
-    MathDirective = SphinxDirective = object  # type: ignore[misc,assignment]
-
-
-class SymsdeClaimError(SphinxError):  # type: ignore[misc,valid-type]
-    """A claim on a page is false or unreadable: the build stops."""
-
-    category = "symsde claim failed"
+# Sphinx and docutils are needed only to build a book (the ``book`` extra); the directive
+# classes are made when Sphinx loads the extension, so this module imports without them.
 
 
 def _where(directive: Any) -> str:
     return f"{directive.env.docname} (line {directive.lineno})"
 
 
-class SDEDirective(SphinxDirective):  # type: ignore[misc,valid-type]
-    """``symsde-sde NAME``: declare an SDE on the page and display it."""
+@functools.cache
+def _directives() -> tuple[type, type, type]:
+    """The claim error and the two directive classes, made on first use of Sphinx."""
+    from docutils import nodes
+    from docutils.parsers.rst import directives
+    from sphinx.directives.patches import MathDirective
+    from sphinx.errors import SphinxError
+    from sphinx.util.docutils import SphinxDirective
 
-    has_content = True
-    required_arguments = 1
-    option_spec: ClassVar[dict[str, Any]] = {"symbols": directives.unchanged,
-                                             "label": directives.unchanged}
+    class SymsdeClaimError(SphinxError):
+        """A claim on a page is false or unreadable: the build stops."""
 
-    def run(self) -> list[Any]:
-        name = self.arguments[0]
-        text = "\n".join(self.content)
-        try:
-            sde = read_sde(text, self.options.get("symbols", ""))
-        except LatexReadError as e:
-            raise SymsdeClaimError(f"{_where(self)}: SDE {name!r}: {e}") from None
-        self.env.temp_data.setdefault("symsde_sdes", {})[name] = sde
-        latex = r" \\ ".join(ln.strip() for ln in self.content if ln.strip())
-        if len(self.content) > 1:
-            latex = r"\begin{aligned}" + latex.replace("=", "&=", 1) + r"\end{aligned}"
-        node = nodes.math_block(latex, latex, docname=self.env.docname, number=None,
-                                label=self.options.get("label"), nowrap=False)
-        self.set_source_info(node)
-        return [nodes.container("", node, classes=["symsde-sde"])]
+        category = "symsde claim failed"
+
+    class SDEDirective(SphinxDirective):
+        """``symsde-sde NAME``: declare an SDE on the page and display it."""
+
+        has_content = True
+        required_arguments = 1
+        option_spec: ClassVar[dict[str, Any]] = {"symbols": directives.unchanged,
+                                                 "label": directives.unchanged}
+
+        def run(self) -> list[Any]:
+            name = self.arguments[0]
+            text = "\n".join(self.content)
+            try:
+                sde = read_sde(text, self.options.get("symbols", ""))
+            except LatexReadError as e:
+                raise SymsdeClaimError(f"{_where(self)}: SDE {name!r}: {e}") from None
+            self.env.temp_data.setdefault("symsde_sdes", {})[name] = sde
+            latex = r" \\ ".join(ln.strip() for ln in self.content if ln.strip())
+            if len(self.content) > 1:
+                latex = r"\begin{aligned}" + latex.replace("=", "&=", 1) + r"\end{aligned}"
+            node = nodes.math_block(latex, latex, docname=self.env.docname, number=None,
+                                    label=self.options.get("label"), nowrap=False)
+            self.set_source_info(node)
+            return [nodes.container("", node, classes=["symsde-sde"])]
 
 
-class ClaimDirective(MathDirective):  # type: ignore[misc,valid-type]
-    """``symsde-claim``: a LaTeX equation checked when the page is built."""
+    class ClaimDirective(MathDirective):
+        """``symsde-claim``: a LaTeX equation checked when the page is built."""
 
-    option_spec: ClassVar[dict[str, Any]] = {
-        **MathDirective.option_spec,
-        "symbols": directives.unchanged,
-        "sde": directives.unchanged,
-        "kind": lambda arg: directives.choice(arg, KINDS),
-    }
+        option_spec: ClassVar[dict[str, Any]] = {
+            **MathDirective.option_spec,
+            "symbols": directives.unchanged,
+            "sde": directives.unchanged,
+            "kind": lambda arg: directives.choice(arg, KINDS),
+        }
 
-    def run(self) -> list[Any]:
-        text = " ".join(ln.strip() for ln in self.content if ln.strip())
-        if self.arguments and self.arguments[0]:
-            text = f"{self.arguments[0]} {text}".strip()
-        if "label" not in self.options and "name" not in self.options:
-            n = self.env.new_serialno("symsde-claim")
-            self.options["label"] = f"claim-{self.env.docname.replace('/', '-')}-{n}"
-        label = self.options.get("label") or self.options.get("name")
-        sde = None
-        if "sde" in self.options:
-            sde = self.env.temp_data.get("symsde_sdes", {}).get(self.options["sde"])
-            if sde is None:
-                raise SymsdeClaimError(f"{_where(self)}: claim {label!r} names the SDE "
-                                       f"{self.options['sde']!r}, which is not declared "
-                                       "above it on the page (symsde-sde)")
-        try:
-            res = check_claim(text, self.options.get("symbols", ""), sde=sde,
-                              kind=self.options.get("kind", "equation"),
-                              seed=int(self.config.symsde_seed))
-        except LatexReadError as e:
-            raise SymsdeClaimError(f"{_where(self)}: claim {label!r} cannot be read: "
-                                   f"{e}") from None
-        if not res.ok:
-            raise SymsdeClaimError(
-                f"{_where(self)}: claim {label!r} is false: {text}; residual "
-                f"{sp.sstr(res.residual)} ({res.summary()}). {res.detail}".strip())
-        self.env.temp_data.setdefault("symsde_claims", []).append(label)
-        out = super().run()
-        badge = nodes.inline("", "checked", classes=["symsde-badge", "sd-badge",
-                                                     "sd-bg-success", "sd-bg-text-success"])
-        note = nodes.paragraph("", "", badge, nodes.Text(" " + res.summary()),
-                               classes=["symsde-claim-check"])
-        return [nodes.container("", *out, note, classes=["symsde-claim"])]
+        def run(self) -> list[Any]:
+            text = " ".join(ln.strip() for ln in self.content if ln.strip())
+            if self.arguments and self.arguments[0]:
+                text = f"{self.arguments[0]} {text}".strip()
+            if "label" not in self.options and "name" not in self.options:
+                n = self.env.new_serialno("symsde-claim")
+                self.options["label"] = f"claim-{self.env.docname.replace('/', '-')}-{n}"
+            label = self.options.get("label") or self.options.get("name")
+            sde = None
+            if "sde" in self.options:
+                sde = self.env.temp_data.get("symsde_sdes", {}).get(self.options["sde"])
+                if sde is None:
+                    raise SymsdeClaimError(f"{_where(self)}: claim {label!r} names the SDE "
+                                           f"{self.options['sde']!r}, which is not declared "
+                                           "above it on the page (symsde-sde)")
+            try:
+                res = check_claim(text, self.options.get("symbols", ""), sde=sde,
+                                  kind=self.options.get("kind", "equation"),
+                                  seed=int(self.config.symsde_seed))
+            except LatexReadError as e:
+                raise SymsdeClaimError(f"{_where(self)}: claim {label!r} cannot be read: "
+                                       f"{e}") from None
+            if not res.ok:
+                raise SymsdeClaimError(
+                    f"{_where(self)}: claim {label!r} is false: {text}; residual "
+                    f"{sp.sstr(res.residual)} ({res.summary()}). {res.detail}".strip())
+            self.env.temp_data.setdefault("symsde_claims", []).append(label)
+            out = super().run()
+            badge = nodes.inline("", "checked", classes=["symsde-badge", "sd-badge",
+                                                         "sd-bg-success", "sd-bg-text-success"])
+            note = nodes.paragraph("", "", badge, nodes.Text(" " + res.summary()),
+                                   classes=["symsde-claim-check"])
+            return [nodes.container("", *out, note, classes=["symsde-claim"])]
+
+    return SymsdeClaimError, SDEDirective, ClaimDirective
 
 
 _CSS = """
@@ -367,9 +370,17 @@ def _add_css(app: Any) -> None:
 
 def setup(app: Any) -> dict[str, Any]:
     """Register ``symsde-claim`` and ``symsde-sde`` (Sphinx extension entry point)."""
+    _, sde_directive, claim_directive = _directives()
     app.add_config_value("symsde_seed", 0, "env")
-    app.add_directive("symsde-claim", ClaimDirective)
-    app.add_directive("symsde-sde", SDEDirective)
+    app.add_directive("symsde-claim", claim_directive)
+    app.add_directive("symsde-sde", sde_directive)
     app.connect("builder-inited", _add_css)
     app.add_css_file("symsde-claims.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def __getattr__(name: str) -> Any:
+    # ``SymsdeClaimError`` subclasses Sphinx's error, so it exists only once Sphinx is there.
+    if name == "SymsdeClaimError":
+        return _directives()[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
