@@ -59,6 +59,16 @@ def _seed_arg(text: str) -> int:
     return value
 
 
+def _workers_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"workers is a whole number from 1 to 64, got {text!r}")
+    return value
+
+
 def _add_output_options(p: argparse.ArgumentParser, timings: bool) -> None:
     p.add_argument("--output", metavar="FILE",
                    help="also write the JSON document to FILE, atomically (all or nothing)")
@@ -95,6 +105,9 @@ def _build_parser() -> argparse.ArgumentParser:
     v.add_argument("--timeout", type=_timeout_arg, default=DEFAULT_TIMEOUT,
                    help="give up on a derivation whose symbolic checks take longer than this "
                         f"many seconds (default {DEFAULT_TIMEOUT:g})")
+    v.add_argument("--workers", type=_workers_arg, default=None,
+                   help="processes verifying derivations side by side (default: one per "
+                        "core; 1 verifies in this process)")
     _add_output_options(v, timings=True)
 
     s = sub.add_parser("show", help="print one derivation")
@@ -593,19 +606,15 @@ def _print_experiments(experiments: Sequence[Any]) -> None:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from symsde.registry import coverage, derivation_names, load, load_module
+    from symsde.registry import coverage, derivation_names, load_module, verify_parts
 
     _check_output_target(args.output, "--output")
     t0 = time.perf_counter()
     names = args.names or list(derivation_names())
     for name in names:
         load_module(name)  # every name is checked before any work
-    derivs, results = [], []
-    for name in names:
-        with time_limit(args.timeout, f"verifying the derivation {name}"):
-            (d,) = load([name])
-            results.append(d.verify(seed=args.seed))
-        derivs.append(d)
+    results = verify_parts(names, seed=args.seed, timeout=args.timeout, workers=args.workers)
+    derivs = [r.derivation for r in results]
     symbolic_seconds = time.perf_counter() - t0
     experiments = [] if args.symbolic_only else _run_experiments(names, args.seed)
     errata = [

@@ -15,14 +15,21 @@ never imports a lecture by name.
 from __future__ import annotations
 
 import importlib
+import multiprocessing
+import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from types import ModuleType
+from typing import Any
 
+import sympy as sp
+
+from symsde._timeout import time_limit
 from symsde.errors import InputError
-from symsde.proof import Derivation
+from symsde.proof import Derivation, DerivationResult, StepResult
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -35,6 +42,7 @@ __all__ = [
     "load",
     "load_module",
     "part",
+    "verify_parts",
 ]
 
 #: The entry-point group through which lectures register (a contract).
@@ -142,6 +150,81 @@ def load(names: Sequence[str] | None = None) -> list[Derivation]:
     for n in chosen:
         part(n)  # validate every name before building any
     return [_build(n) for n in chosen]
+
+
+# What a worker process sends back for each step (the Step itself is rebuilt here).
+_STEP_FIELDS = ("verdict", "residual", "witness_error", "witness_points", "detail", "seconds",
+                "corrected_residual", "independent_witness", "premise_sensitive",
+                "witness_note")
+
+
+def _verify_in_worker(name: str, seed: int, timeout: float | None) -> tuple[Any, ...]:
+    if timeout is None:
+        res = load([name])[0].verify(seed=seed)
+    else:
+        with time_limit(timeout, f"verifying the derivation {name}"):
+            res = load([name])[0].verify(seed=seed)
+    return (res.seconds, [r.step.id for r in res.steps],
+            [tuple(getattr(r, f) for f in _STEP_FIELDS) for r in res.steps])
+
+
+def _cost(d: Derivation) -> int:
+    """A rough work estimate: integrals and limits dominate the witness's time."""
+    return sum(1 + 20 * sum(1 for e in (s.claim.lhs, s.claim.rhs)
+                            if isinstance(e, sp.Basic) and e.has(sp.Integral, sp.Limit))
+               for s in d.steps)
+
+
+def _workers(requested: int | None, n: int) -> int:
+    if requested is not None:
+        return max(1, min(requested, n))
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, n))
+
+
+def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None = None,
+                 workers: int | None = None) -> list[DerivationResult]:
+    """Verify the named parts, in worker processes when there are several cores.
+
+    Each part is verified whole in one process (under ``timeout`` seconds); the verdicts
+    come back to this process and are cached on its own :class:`Derivation` objects, so
+    a later ``d.verify(seed=seed)`` (coverage, the notes' comparison) costs nothing.
+    The results are the same as verifying here: every step is judged by the same code with
+    the same seed. ``workers=1`` verifies in this process.
+
+    Examples
+    --------
+    >>> [r.derivation.name for r in verify_parts(["langevin"], workers=1)]
+    ['langevin']
+    """
+    derivs = load(names)
+    n = _workers(workers, len(derivs))
+    todo = [d for d in derivs if seed not in d._results]
+    if n > 1 and len(todo) > 1:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["sympy", "mpmath", "symsde.proof"])
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+            futures = {d.name: pool.submit(_verify_in_worker, d.name, seed, timeout)
+                       for d in sorted(todo, key=_cost, reverse=True)}
+            for d in todo:
+                seconds, ids, rows = futures[d.name].result()
+                if ids != [st.id for st in d.steps]:  # pragma: no cover - a non-deterministic build
+                    raise RuntimeError(f"the derivation {d.name} was built differently in a "
+                                       "worker process; verify it with workers=1")
+                steps = [StepResult(st, **dict(zip(_STEP_FIELDS, row, strict=True)))
+                         for st, row in zip(d.steps, rows, strict=True)]
+                d._results[seed] = DerivationResult(d, steps, seconds, seed)
+    out = []
+    for d in derivs:
+        if timeout is None or seed in d._results:
+            out.append(d.verify(seed=seed))
+        else:
+            with time_limit(timeout, f"verifying the derivation {d.name}"):
+                out.append(d.verify(seed=seed))
+    return out
 
 
 @dataclass(frozen=True)

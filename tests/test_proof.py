@@ -327,3 +327,41 @@ def test_check_equation_checks_one_equation_with_an_independent_witness() -> Non
     assert ok.ok and ok.independent_witness
     bad = check_equation(sp.Integral(sp.exp(-x**2), (x, -sp.oo, sp.oo)), sp.pi)
     assert not bad.ok and bad.residual != 0
+
+
+# -- the numeric disproof used before symbolic work ----------------------------------------------
+def test_nonzero_somewhere_never_flags_an_identity() -> None:
+    from symsde.proof.kernel import nonzero_somewhere
+
+    x, y = sp.symbols("x y", positive=True)
+    n = sp.Symbol("n", integer=True, positive=True)
+    z = sp.Symbol("z")
+    f = sp.Function("f")
+    identities = [
+        sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1,
+        sp.sqrt(x**2) - x,                                   # needs x > 0: sampled so
+        sp.log(x * y) - sp.log(x) - sp.log(y),
+        sp.diff(sp.log(f(x)), x) - sp.diff(f(x), x) / f(x),  # needs f > 0: instance is
+        (-1) ** (2 * n) - 1,                                 # needs n integer
+        sp.exp(z) * sp.exp(-z) - 1,
+        sp.Integral(sp.exp(-x**2 * y), (x, 0, sp.oo)) - sp.sqrt(sp.pi / y) / 2,
+    ]
+    for e in identities:
+        assert not nonzero_somewhere(e, integrals=True), e
+
+
+def test_nonzero_somewhere_finds_false_identities() -> None:
+    from symsde.proof.kernel import is_zero, nonzero_somewhere
+
+    x, y = sp.symbols("x y", positive=True)
+    f = sp.Function("f")
+    false = [
+        sp.sin(x) ** 2 - sp.cos(x) ** 2 - 1,
+        sp.diff(f(x), x) - f(x),
+        sp.Integral(sp.exp(-x**2 * y), (x, 0, sp.oo)) - sp.sqrt(sp.pi / y),
+    ]
+    for e in false:
+        assert nonzero_somewhere(e, integrals=True), e
+        assert is_zero(e, expect_nonzero=True)[0] is False
+    # Without integrals=True an integral is left to the symbolic route ("not shown").
+    assert not nonzero_somewhere(false[2])

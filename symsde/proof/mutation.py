@@ -28,6 +28,7 @@ from typing import Any
 import sympy as sp
 
 from symsde.proof.kernel import (
+    EXPECT_FAILURE,
     Claim,
     Derivation,
     FollowsFrom,
@@ -38,6 +39,7 @@ from symsde.proof.kernel import (
     _symbolic,
     _witness,
     is_zero,
+    numeric_value,
 )
 
 __all__ = ["CLASSES", "OPERATORS", "Mutant", "MutationReport", "expression_mutants",
@@ -165,6 +167,15 @@ class MutationReport:
 def _judge_claim(step: Step, claim: Claim, ctx: StepContext, d: Derivation, seed: int,
                  tag: str) -> tuple[bool, str]:
     """(killed, by): does the step fail when its effective claim is ``claim``?"""
+    token = EXPECT_FAILURE.set(True)
+    try:
+        return _judge_expected_failure(step, claim, ctx, d, seed, tag)
+    finally:
+        EXPECT_FAILURE.reset(token)
+
+
+def _judge_expected_failure(step: Step, claim: Claim, ctx: StepContext, d: Derivation,
+                            seed: int, tag: str) -> tuple[bool, str]:
     sym = _symbolic(step.check, claim, ctx)
     if not sym.ok:
         return True, "symbolic"
@@ -194,6 +205,10 @@ def _equivalent(claim: Claim, base: Claim, ctx: StepContext) -> bool:
         return True
     if isinstance(b, sp.MatrixBase):
         return _same(a, -b)
+    # A ratio that takes two different values is not a constant: no symbolic work needed.
+    r0, r1 = (numeric_value(a / b, k) for k in (0, 1))
+    if r0 is not None and r1 is not None and abs(r0 - r1) > 1e-10 * max(abs(r0), abs(r1), 1):
+        return False
     try:
         ratio = sp.simplify((a / b).doit())
     except Exception:
@@ -304,7 +319,11 @@ def _mutate_premises(d: Derivation, report: MutationReport, seed: int) -> None:
                                 if s in ctx.previous and s not in ctx.definition_steps)
         for k, wrong in enumerate(_premise_mutants(premise)):
             ctx2 = dataclasses.replace(ctx, previous={**ctx.previous, src_id: wrong})
-            sym = _symbolic(st.check, r.effective_claim, ctx2)
+            token = EXPECT_FAILURE.set(True)
+            try:
+                sym = _symbolic(st.check, r.effective_claim, ctx2)
+            finally:
+                EXPECT_FAILURE.reset(token)
             report.mutants.append(Mutant(d.name, st.id, "premise", f"premise-{k + 1}",
                                          wrong.text(), not sym.ok, "symbolic" if not sym.ok
                                          else ""))

@@ -45,11 +45,11 @@ __all__ = [
 ]
 
 #: Digits used by the numeric witness.
-WITNESS_DIGITS = 50
+WITNESS_DIGITS = 30
 #: Default number of points per claim (typical points, one of size 10, one near 0).
 WITNESS_POINTS = 8
-#: Largest relative disagreement a witness accepts (10 digits of slack below 50).
-WITNESS_TOLERANCE = mpmath.mpf("1e-40")
+#: Largest relative disagreement a witness accepts (10 digits of slack below 30).
+WITNESS_TOLERANCE = mpmath.mpf("1e-20")
 #: Distances 10**-k from the limit point at which a limit's argument is evaluated.
 LIMIT_STEPS = (10, 20, 30, 40)
 #: Largest error accepted at the closest of those points.
