@@ -140,7 +140,7 @@ def _build_parser() -> argparse.ArgumentParser:
                     help=f"seconds of symbolic work before giving up (default {DEFAULT_TIMEOUT:g})")
     _add_output_options(st, timings=False)
     _add_simulate_parser(sub)
-    cli_mutate.add_parser(sub, _seed_arg)
+    cli_mutate.add_parser(sub, _seed_arg, _workers_arg)
     cli_scheme.add_scheme_parser(sub, _ExpressionArgsParser)
     return p
 

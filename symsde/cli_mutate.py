@@ -13,7 +13,7 @@ from typing import Any
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(sub: Any, seed_arg: Any) -> None:
+def add_parser(sub: Any, seed_arg: Any, workers_arg: Any) -> None:
     m = sub.add_parser("mutate", help="alter every part of every step; each must fail")
     m.add_argument("names", nargs="*", metavar="NAME", help="derivations (default all)")
     m.add_argument("--json", action="store_true", help="machine-readable output")
@@ -22,16 +22,18 @@ def add_parser(sub: Any, seed_arg: Any) -> None:
                    help="only this class of mutants (repeatable; default all)")
     m.add_argument("--seed", type=seed_arg, default=0,
                    help="seed of the numeric witnesses (default 0)")
+    m.add_argument("--workers", type=workers_arg, default=None,
+                   help="processes mutating derivations side by side (default: one per "
+                        "core; 1 works in this process)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from symsde.proof.mutation import run_mutations
-    from symsde.registry import derivation_names, load, load_module
+    from symsde.registry import derivation_names, load_module, mutate_parts
 
     names = args.names or list(derivation_names())
     for name in names:
         load_module(name)  # every name is checked before any work
-    report = run_mutations(load(names), args.classes or None, seed=args.seed)
+    report = mutate_parts(names, args.classes or None, seed=args.seed, workers=args.workers)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
     else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ import sympy as sp
 from symsde._timeout import time_limit
 from symsde.errors import InputError
 from symsde.proof import Derivation, DerivationResult, StepResult
+from symsde.proof.mutation import MutationReport, run_mutations
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -41,6 +43,7 @@ __all__ = [
     "lectures",
     "load",
     "load_module",
+    "mutate_parts",
     "part",
     "verify_parts",
 ]
@@ -185,6 +188,12 @@ def _workers(requested: int | None, n: int) -> int:
     return max(1, min(cpus, n))
 
 
+def _pool(n: int) -> ProcessPoolExecutor:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["sympy", "mpmath", "symsde.proof"])
+    return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+
+
 def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None = None,
                  workers: int | None = None) -> list[DerivationResult]:
     """Verify the named parts, in worker processes when there are several cores.
@@ -204,9 +213,7 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
     n = _workers(workers, len(derivs))
     todo = [d for d in derivs if seed not in d._results]
     if n > 1 and len(todo) > 1:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sympy", "mpmath", "symsde.proof"])
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        with _pool(n) as pool:
             futures = {d.name: pool.submit(_verify_in_worker, d.name, seed, timeout)
                        for d in sorted(todo, key=_cost, reverse=True)}
             for d in todo:
@@ -225,6 +232,35 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
             with time_limit(timeout, f"verifying the derivation {d.name}"):
                 out.append(d.verify(seed=seed))
     return out
+
+
+def _mutate_in_worker(name: str, classes: tuple[str, ...] | None, seed: int) -> MutationReport:
+    return run_mutations(load([name]), classes, seed=seed)
+
+
+def mutate_parts(names: Sequence[str], classes: Sequence[str] | None = None, *, seed: int = 0,
+                 workers: int | None = None) -> MutationReport:
+    """:func:`symsde.proof.mutation.run_mutations` over the named parts, one process each.
+
+    The report lists the mutants part by part in the order of ``names`` whatever the
+    number of workers; ``workers=1`` works in this process.
+    """
+    derivs = load(names)
+    n = _workers(workers, len(derivs))
+    chosen = tuple(classes) if classes else None
+    if n == 1 or len(derivs) == 1:
+        return run_mutations(derivs, chosen, seed=seed)
+    t0 = time.perf_counter()
+    report = MutationReport()
+    with _pool(n) as pool:
+        futures = {d.name: pool.submit(_mutate_in_worker, d.name, chosen, seed)
+                   for d in sorted(derivs, key=_cost, reverse=True)}
+        for d in derivs:
+            part_report = futures[d.name].result()
+            report.mutants.extend(part_report.mutants)
+            report.equivalent.extend(part_report.equivalent)
+    report.seconds = time.perf_counter() - t0
+    return report
 
 
 @dataclass(frozen=True)
