@@ -92,3 +92,21 @@ def test_errata_same_mistake_counted_once() -> None:
 
 def test_errata_json_round_trip_is_plain_data() -> None:
     json.dumps(_doc())
+
+
+def test_book_renders_steps_through_the_one_renderer() -> None:
+    """symsde.book has no step renderer of its own: its steps are render_myst's."""
+    from symsde.book import steps_markdown
+    from symsde.proof import render
+
+    x = sp.Symbol("x")
+    d = Derivation("demo", "A demo")
+    d.step("sq", Claim((x + 1)**2, x**2 + 2*x + 1), "Expand the square.", slide="Demo",
+           check=Identity())
+    d.step("bad", Claim((x + 1)**2, x**2 + 1), "A wrong expansion.", slide="Demo",
+           check=Identity())
+    md = steps_markdown(d)
+    timing = re.compile(r"checked in [0-9.]+ s")   # two runs, two timings
+    assert timing.sub("", md) == timing.sub("", render.render_myst(d.verify(), {}))
+    # the failing step is rendered as failing, with the error admonition
+    assert "{bdg-danger}`fails`" in md and ":class: error symsde-step" in md
