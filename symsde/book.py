@@ -220,24 +220,82 @@ def summary_markdown(chapters: Sequence[str] = CHAPTERS) -> str:
 
 
 # -- figures ----------------------------------------------------------------------------------
-#: Matplotlib settings of every figure in the book. Figures are drawn at 100 dpi and at most
-#: 10 inches wide, so at the book's column width (about 730 px at a 1280 px window) they are
-#: shown at 70 % or more of their size: LEGEND_PT points (15.3 px at 100 dpi) stay above
-#: 10 px on screen. The browser check recomputes this from each image's displayed width.
-LEGEND_PT = 11
+#: Matplotlib settings of every figure in the book. On screen a legend's text is
+#: ``LEGEND_PT / 72 * shown / FIGURE_WIDTH_IN`` CSS pixels tall (the dpi cancels), so at a
+#: phone's column (about 335 px at a 390 px window) a FIGURE_WIDTH_IN-inch figure with
+#: LEGEND_PT-point legends shows them at about 10 px; at 1280 px the figure is shown at its
+#: own size (550 px, narrower than the column) and they are 16.7 px. Multi-panel figures
+#: stack their panels so that every panel has the full width. The browser check measures
+#: the real sizes: :func:`figure_png` writes each legend's font size in the figure's PNG.
+LEGEND_PT = 12
 FIGURE_DPI = 100
+FIGURE_WIDTH_IN = 5.5
 FIGURE_RC: dict[str, Any] = {
-    "figure.dpi": FIGURE_DPI, "font.size": 12, "legend.fontsize": LEGEND_PT,
-    "axes.titlesize": 12, "axes.labelsize": 12, "axes.grid": True, "grid.alpha": 0.3,
-    "figure.constrained_layout.use": True,
+    "figure.dpi": FIGURE_DPI, "savefig.dpi": FIGURE_DPI, "font.size": 12,
+    "legend.fontsize": LEGEND_PT, "axes.titlesize": 12, "axes.labelsize": 12,
+    "xtick.labelsize": 11, "ytick.labelsize": 11, "axes.grid": True, "grid.alpha": 0.3,
+    "figure.constrained_layout.use": True, "figure.figsize": (FIGURE_WIDTH_IN, 3.6),
 }
+#: The PNG text chunk in which :func:`figure_png` records the legend font sizes (pixels of
+#: the PNG, a JSON list); the browser check scales them to CSS pixels.
+LEGEND_PX_KEY = "symsde-legend-px"
+
+
+def legend_font_px(fig: Any) -> list[float]:
+    """The font size, in pixels of the figure drawn at its dpi, of every legend text of fig.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(dpi=100)
+    >>> _ = ax.plot([0, 1], label="a line")
+    >>> _ = ax.legend(fontsize=9)      # 9 pt at 100 dpi: 12.5 px
+    >>> legend_font_px(fig)
+    [12.5]
+    >>> plt.close(fig)
+    """
+    legends = [ax.get_legend() for ax in fig.axes] + list(fig.legends)
+    return [round(t.get_fontsize() * fig.dpi / 72, 2)
+            for lg in legends if lg is not None for t in lg.get_texts()]
+
+
+def figure_png(fig: Any) -> bytes:
+    """The figure as the PNG a page shows, its legend font sizes in a text chunk.
+
+    Cropped to its content (``bbox_inches="tight"``) at the figure's dpi, as the notebook's
+    inline backend would; the chunk :data:`LEGEND_PX_KEY` holds :func:`legend_font_px`.
+    """
+    import io
+    import json as _json
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight",
+                metadata={LEGEND_PX_KEY: _json.dumps(legend_font_px(fig))})
+    return buf.getvalue()
 
 
 def figure_style() -> None:
-    """Apply :data:`FIGURE_RC` (fonts, dpi, constrained layout) to matplotlib."""
+    """Apply :data:`FIGURE_RC` to matplotlib and show figures through :func:`figure_png`.
+
+    In a notebook, the figure display of matplotlib's inline backend is replaced by
+    :func:`figure_png` (same PNG, plus the legend sizes the browser check reads).
+    """
     import matplotlib.pyplot as plt
 
     plt.rcParams.update(FIGURE_RC)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the book extra
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    plt.close(plt.figure())  # the inline backend registers its formatters on first use
+    shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
 
 
 def legend_below(ax: Any, ncol: int = 1) -> Any:

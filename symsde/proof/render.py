@@ -500,6 +500,25 @@ def _visible(latex: str) -> str:
     return re.sub(r"[{}\s^_]", "", text)
 
 
+def _merge_repeats(notes: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """One entry per distinct display: the notes repeat a display on the next slide."""
+    out: list[tuple[str, str]] = []
+    for eid, latex in notes:
+        key = "".join(latex.split())
+        same = [i for i, (_, seen) in enumerate(out) if "".join(seen.split()) == key]
+        if same:
+            out[same[0]] = (f"{out[same[0]][0]} = {eid}", out[same[0]][1])
+        else:
+            out.append((eid, latex))
+    return out
+
+
+def _notes_are_the_claim(r: StepResult) -> bool:
+    """Every display of the notes this step names was read as the step's claim itself."""
+    forms = list(getattr(r, "notes", ()) or ())
+    return bool(forms) and all(n.status in ("same", "transcribed") for n in forms)
+
+
 def step_myst(r: StepResult, index: int, derivation: str = "",
               catalogue: Mapping[str, str] | None = None) -> str:
     """One step as a MyST admonition.
@@ -519,20 +538,27 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
     if label:
         out.append(f":name: {label}")
     out.append("")
-    notes = step_notes_form(r, catalogue)
+    notes = _merge_repeats(step_notes_form(r, catalogue))
     corrected = step_corrected_latex(r)
     claim_title = ("**The notes' claim, refuted**" if r.verdict == "erratum"
                    else "**Checked claim**")
     claim_block = [claim_title, *_math(step_claim_latex(r))]
     if r.verdict == "erratum" and corrected is not None:
         claim_block += ["**Corrected claim, which holds**", *_math(corrected)]
-    if notes:
+    # When the kernel read every display of the notes as this very claim, the notes' form
+    # is what the reader sees and the claim in SymPy's form joins the evidence, folded.
+    fold_claim = bool(notes) and r.verdict == "holds" and _notes_are_the_claim(r)
+    ids = ", ".join(e for e, _ in notes)
+    if fold_claim:
+        out.append(f"**The notes** ({ids}, slide *{escape_markdown(r.step.slide)}*)")
+        for _, latex in notes:
+            out += _math(latex)
+    elif notes:
         # side by side when both fit half the column; one above the other otherwise
         widest = max(len(_visible(x)) for x in [step_claim_latex(r), *(n for _, n in notes)])
         cols = "1 1 2 2" if widest <= SIDE_BY_SIDE_CHARS else "1 1 1 1"
         out += [f"::::{{grid}} {cols}", ":gutter: 2", ":class-container: symsde-step-grid", ""]
         out += [":::{grid-item}", ":class: symsde-notes-form", ""]
-        ids = ", ".join(e for e, _ in notes)
         out.append(f"**The notes** ({ids}, slide *{escape_markdown(r.step.slide)}*)")
         for _, latex in notes:
             out += _math(latex)
@@ -551,11 +577,18 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
         out += [f"**Erratum.** {reason_markdown(ev['erratum'])}", ""]
     if r.verdict == "fails":
         out += [f"**This step fails:** {escape_markdown(r.detail)}", ""]
-    out += [":::{dropdown} Evidence", ":class-container: symsde-evidence", ""]
-    rows = [("slide", f"*{escape_markdown(ev['slide'])}*"),
-            ("check", step_check_markdown(r)),
-            ("symbolic residual", f"`{ev['residual']}`"),
-            ("numeric witness", _witness_short(ev))]
+    out += [":::{dropdown} " + ("Checked claim and evidence" if fold_claim else "Evidence"),
+            ":class-container: symsde-evidence", ""]
+    if fold_claim:
+        out += ["The notes' display, read through the derivation's symbol table, is this "
+                "claim, which the kernel checked:", *_math(step_claim_latex(r))]
+    rows = [("slide", f"*{escape_markdown(ev['slide'])}*")]
+    if step_kind(r) == "definition":
+        rows.append(("check", "none: a definition introduces a name and claims nothing"))
+    else:
+        rows += [("check", step_check_markdown(r)),
+                 ("symbolic residual", f"`{ev['residual']}`"),
+                 ("numeric witness", _witness_short(ev))]
     out += ["| | |", "| --- | --- |"]
     out += [f"| {k} | {v} |" for k, v in rows]
     out += ["", ":::", "::::::"]
