@@ -4,8 +4,9 @@ Every page of the book is a MyST Markdown notebook executed at build time, and w
 shows comes from these helpers, so a page cannot show a result the code no longer gives:
 
 - :func:`show_steps` renders a derivation's steps from the :class:`~symsde.proof.Derivation`
-  object itself (each claim as SymPy's LaTeX, its verdict, reason, check and witness, and
-  the erratum with the corrected claim);
+  object itself, through the project's one renderer of proofs,
+  :func:`symsde.proof.render.render_myst` (the notes' display beside the checked claim, the
+  verdict, the reason, and the evidence folded);
 - :func:`show_trials` lists statistical comparisons of simulations with predictions and
   raises when one of them does not come out as required;
 - :func:`errata_markdown` turns the JSON of ``symsde verify --json`` into the errata page;
@@ -33,11 +34,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sympy as sp
-
 from derivations import REGISTRY as _REGISTRY
 from symsde.confirm import Confirmation
-from symsde.proof import Derivation, DerivationResult, StepResult
+from symsde.proof import Derivation, StepResult
+from symsde.proof.render import (
+    _math,
+    escape_markdown,
+    reason_markdown,
+    render_myst,
+    step_label,
+    step_myst,
+    tidy_latex,
+    verdict_badge,
+)
 
 __all__ = [
     "CHAPTERS",
@@ -51,6 +60,7 @@ __all__ = [
     "figure_style",
     "legend_below",
     "missing_markdown",
+    "reason_markdown",
     "run_cli",
     "run_confirm",
     "show",
@@ -58,9 +68,11 @@ __all__ = [
     "show_experiment",
     "show_steps",
     "show_trials",
+    "step_label",
     "step_markdown",
     "steps_markdown",
     "summary_markdown",
+    "tidy_latex",
     "trials_markdown",
     "verdict_badge",
     "verify_json",
@@ -69,22 +81,6 @@ __all__ = [
 #: The book's chapters: the registered derivation modules, in the order of the notes
 #: (the two beyond-the-notes modules come last in the registry too).
 CHAPTERS: tuple[str, ...] = tuple(_REGISTRY)
-
-_BADGES = {"holds": "success", "erratum": "warning", "fails": "danger"}
-_ADMONITION = {"holds": "tip", "erratum": "warning", "fails": "error"}
-# Characters that Markdown would read as markup in the steps' plain-text reasons.
-_SPECIAL = re.compile(r"([\\`*_\[\]<>$|~{}])")
-
-
-def escape_markdown(text: str) -> str:
-    """Backslash-escape the characters MyST would read as markup (``*``, ``_``, ``$`` ...)."""
-    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
-
-
-def verdict_badge(verdict: str) -> str:
-    """A sphinx-design badge for a verdict (``holds``, ``erratum`` or ``fails``)."""
-    return f"{{bdg-{_BADGES.get(verdict, 'secondary')}}}`{verdict}`"
-
 
 def show(markdown: str) -> None:
     """Display MyST Markdown in a notebook (rendered by myst-nb at build time)."""
@@ -119,388 +115,20 @@ def missing_markdown(name: str) -> str:
     )
 
 
-def _math(latex: str) -> list[str]:
-    return ["", "$$", latex, "$$", ""]
-
-
-# -- reading a step: the only place that knows the kernel's field names ---------------------------
-# The proof kernel is being reworked (definition steps, notes_form, reading); these accessors
-# are what the rendering below uses, so adapting the book to a new kernel touches only them.
-def step_id(r: StepResult) -> str:
-    """The step's id inside its derivation."""
-    return str(r.step.id)
-
-
-def tidy_latex(latex: str) -> str:
-    r"""SymPy's LaTeX nearer a textbook's: ``p{\left(x \right)}`` is ``p(x)``, ``\log`` is ``\ln``.
-
-    >>> tidy_latex(r"L{\left(\Phi \right)} + \log{\left(p{\left(x,y \right)} \right)}")
-    'L(\\Phi) + \\ln(p(x,y))'
-    """
-    prev = None
-    while prev != latex:
-        prev = latex
-        latex = re.sub(r"\{\\left\(((?:(?!\\left|\\right).)*?) ?\\right\)\}", r"(\1)", latex)
-    latex = re.sub(r"_\{([a-z]{3,}(?: [a-z]+)*)\}", r"_{\\text{\1}}", latex)
-    return latex.replace(r"\log", r"\ln")
-
-
-def step_claim_latex(r: StepResult) -> str:
-    """LaTeX of the claim the step checks (the notes' claim for an erratum)."""
-    return tidy_latex(str(r.step.claim.latex()))
-
-
-def step_corrected_latex(r: StepResult) -> str | None:
-    """LaTeX of the corrected claim of an erratum, else ``None``."""
-    c = r.step.corrected
-    return None if c is None else tidy_latex(str(c.latex()))
-
-
-def step_reason(r: StepResult) -> str:
-    """The step's reason, in words (plain text with pseudo-maths)."""
-    return str(r.step.reason)
-
-
-def step_kind(r: StepResult) -> str | None:
-    """The step's kind (definition, computed, rule, erratum) where the kernel has one."""
-    kind = getattr(r.step, "kind", None) or getattr(r, "kind", None)
-    return None if kind is None else str(kind)
-
-
-def step_notes_form(r: StepResult) -> list[tuple[str, str]]:
-    """The notes' own LaTeX for this step: ``[(equation id, latex)]``.
-
-    A kernel field ``notes_form`` wins; otherwise the catalogue's displays of the step's
-    equations.
-    """
-    compared = [(n.equation, n.latex) for n in getattr(r, "notes", ()) if n.latex]
-    if compared:  # the display each equation was compared with, as the kernel read it
-        return compared
-    eqs = tuple(getattr(r.step, "equations", ()) or ())
+def _catalogue() -> dict[str, str]:
+    """The notes' displays by equation id (the fallback of the steps' notes form)."""
     from derivations._catalogue import EQUATIONS
 
-    by_id = {eid: latex for eid, _, latex in EQUATIONS}
-    out: list[tuple[str, str]] = []
-    for e in eqs:
-        if e not in by_id:
-            continue
-        same = [i for i, (_, latex) in enumerate(out)
-                if "".join(latex.split()) == "".join(by_id[e].split())]
-        if same:   # the notes repeat a display on the next slide: show it once
-            out[same[0]] = (f"{out[same[0]][0]} = {e}", out[same[0]][1])
-        else:
-            out.append((e, by_id[e]))
-    return out
-
-
-def step_reading(r: StepResult) -> str | None:
-    """How the derivation reads an ambiguous display of the notes, where it says so."""
-    reading = getattr(r.step, "reading", None)
-    return None if not reading else str(reading)
-
-
-def step_evidence(r: StepResult) -> dict[str, Any]:
-    """The evidence of the verdict: check, residual, witness, independence, detail."""
-    return {
-        "slide": r.step.slide,
-        "equations": tuple(getattr(r.step, "equations", ()) or ()),
-        "check": r.step.check.describe(),
-        "residual": "0" if r.verdict != "fails" else sp.sstr(r.residual),
-        "witness_points": r.witness_points,
-        "witness_error": r.witness_error,
-        "independent": getattr(r, "independent_witness", None),
-        "detail": r.detail,
-        "erratum": getattr(r.step, "erratum", ""),
-    }
-
-
-def step_check_markdown(r: StepResult) -> str:
-    """The check's description as MyST: an ODE it solves is typeset, not printed by sstr."""
-    check = r.step.check
-    text = str(check.describe())
-    raw = getattr(check, "ode", None)
-    if raw is not None:
-        eq = raw if isinstance(raw, sp.Equality) else sp.Eq(raw, 0)
-        printed = sp.sstr(eq)
-        if printed in text:
-            before, after = text.split(printed, 1)
-            return (escape_markdown(before) + f" ${tidy_latex(sp.latex(eq))}$ "
-                    + reason_markdown(after))
-    return escape_markdown(text)
-
-
-def step_label(derivation: str, r: StepResult) -> str:
-    """The label of a step, citable from any page: ``step-<derivation>-<id>``.
-
-    >>> step_label("langevin", type("R", (), {"step": type("S", (), {"id": "zero_flux"})})())
-    'step-langevin-zero-flux'
-    """
-    return "step-" + re.sub(r"[^a-z0-9]+", "-", f"{derivation}-{step_id(r)}".lower()).strip("-")
-
-
-# -- reasons as maths ----------------------------------------------------------------------------
-_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eps", "zeta", "eta", "theta",
-          "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi",
-          "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi",
-          "Psi", "Omega"}
-_FUNCS = {"exp": r"\exp", "ln": r"\ln", "log": r"\log", "sqrt": "", "grad": r"\nabla",
-          "tr": r"\operatorname{tr}", "div": r"\nabla\cdot", "Var": r"\operatorname{Var}",
-          "Hess": r"\nabla^2", "infinity": r"\infty", "sin": r"\sin", "cos": r"\cos"}
-_DIFFERENTIAL = re.compile(r"d(t|B|W|x|X|u|Phi)")
-_ENGLISH_LETTERS = {"a", "A", "I"}
-_TOKEN = re.compile(r"(?P<name>[A-Za-z]+(?:_[A-Za-z0-9]+)?'*)|(?P<num>\d+(?:\.\d+)?)|"
-                    r"(?P<op>!=|->|<=|>=|[-+*/^=<>(),.'|~\[\]])|(?P<sp>\s+)|(?P<other>.)")
-_OP_LATEX = {"*": r"\,", "!=": r"\neq ", "->": r"\to ", "<=": r"\le ", ">=": r"\ge ",
-             ".": r"\cdot ", "|": r"\mid ", "~": r"\sim ", "[": "[", "]": "]"}
-
-
-def _base(name: str) -> str:
-    return name.split("_")[0].rstrip("'")
-
-
-def _is_atom(kind: str | None, val: str) -> bool:
-    if kind == "num":
-        return True
-    if kind != "name":
-        return False
-    b = _base(val)
-    return (b in _GREEK or b in _FUNCS or bool(re.fullmatch(r"[A-Za-z]", b))
-            or bool(_DIFFERENTIAL.fullmatch(b)))
-
-
-def _is_strong(kind: str | None, val: str) -> bool:
-    if kind == "op":
-        return val not in "(),.[]"
-    if kind == "name":
-        b = _base(val)
-        return (b in _GREEK or b in _FUNCS or bool(_DIFFERENTIAL.fullmatch(b))
-                or (len(b) == 1 and b not in _ENGLISH_LETTERS))
-    return False
-
-
-def _name_latex(val: str) -> str:
-    primes = len(val) - len(val.rstrip("'"))
-    base, _, sub = val.rstrip("'").partition("_")
-    if sub == "hat":
-        return rf"\hat{{{_name_latex(base)}}}" + "'" * primes
-    if base == "eps":
-        base = "epsilon"
-    m = _DIFFERENTIAL.fullmatch(base)
-    if m and base != "d":
-        out = "d" + _name_latex(m.group(1))
-    elif base in _GREEK:
-        out = "\\" + base
-    elif base in _FUNCS:
-        out = _FUNCS[base]
-    else:
-        out = base
-    if sub == "eps":
-        sub = "epsilon"
-    if sub:
-        out += "_{" + ("\\" + sub if sub in _GREEK else
-                       r"\infty" if sub == "infinity" else sub) + "}"
-    return out + "'" * primes
-
-
-def _closing(toks: list[tuple[str | None, str]], j: int) -> int:
-    depth = 0
-    for m in range(j, len(toks)):
-        if toks[m][0] == "op":
-            depth += {"(": 1, ")": -1}.get(toks[m][1], 0)
-        if depth == 0:
-            return m
-    return len(toks) - 1
-
-
-def _span_latex(toks: list[tuple[str | None, str]]) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(toks):
-        k, v = toks[i]
-        nxt = toks[i + 1][1] if i + 1 < len(toks) else ""
-        if k == "name" and v == "sqrt" and nxt == "(":
-            j = _closing(toks, i + 1)
-            out.append(r"\sqrt{" + _span_latex(toks[i + 2:j]) + "}")
-            i = j + 1
-            continue
-        if k == "op" and v == "^" and i + 1 < len(toks):
-            if nxt == "(":
-                j = _closing(toks, i + 1)
-                out.append("^{" + _span_latex(toks[i + 2:j]) + "}")
-                i = j + 1
-            elif nxt == "-" and i + 2 < len(toks):
-                out.append("^{-" + _span_latex([toks[i + 2]]) + "}")
-                i += 3
-            else:
-                out.append("^{" + _span_latex([toks[i + 1]]) + "}")
-                i += 2
-            continue
-        if k == "name":
-            out.append(_name_latex(v) + " ")
-        elif k == "op":
-            out.append(_OP_LATEX.get(v, v))
-        elif k == "sp":
-            out.append(" ")
-        else:
-            out.append(v)
-        i += 1
-    return re.sub(r"\s+", " ", "".join(out)).strip()
-
-
-def _balance(span: list[tuple[str | None, str]]) -> int:
-    return sum({"(": 1, ")": -1}.get(v, 0) for k, v in span if k == "op")
-
-
-def _trim(span: list[tuple[str | None, str]]) -> tuple[int, list[tuple[str | None, str]]]:
-    """Drop what cannot end or start a formula; returns (tokens dropped at the start, span)."""
-    head = 0
-    while span:
-        k, v = span[-1]
-        dangling = k == "sp" or (k == "op" and v in ",.:;([") or (
-            k == "name" and v in _ENGLISH_LETTERS)
-        if dangling or (_balance(span) < 0 and v == ")"):
-            span = span[:-1]
-        elif span[0][0] == "sp" or (_balance(span) > 0 and span[0][1] == "("):
-            span, head = span[1:], head + 1
-        else:
-            break
-    return head, span
-
-
-def reason_markdown(text: str) -> str:
-    """A step's plain-text reason as MyST, its pseudo-maths typeset as inline maths.
-
-    Greek names, single letters, powers, ``sqrt(...)``, ``exp``, ``grad`` and the operators
-    between them become ``$...$``; English words stay as they are.
-
-    Examples
-    --------
-    >>> reason_markdown("Divide both sides by p > 0.")
-    'Divide both sides by $p > 0$.'
-    >>> reason_markdown("moves Phi by -g(Phi) Delta t, a step of size sqrt(eta)")
-    'moves $\\\\Phi$ by $-g (\\\\Phi ) \\\\Delta t$, a step of size $\\\\sqrt{\\\\eta}$'
-    """
-    text = " ".join(str(text).split())
-    text = text.replace("i.e.", "\u2460").replace("e.g.", "\u2461").replace("**", "^")
-    text = re.sub(r"(?<=[A-Za-z]{2})-(?=[A-Za-z]{2})|(?<=\d)-(?=D\b)", "\u2011", text)
-    text = re.sub(r"'s\b", "\u2462", text)
-    toks = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
-    out: list[str] = []
-    i = 0
-    while i < len(toks):
-        k, v = toks[i]
-        if _is_atom(k, v) or (k == "op" and v in "(-"):
-            j = i
-            while j < len(toks) and (_is_atom(*toks[j]) or toks[j][0] in ("op", "sp")):
-                j += 1
-            head, span = _trim(toks[i:j])
-            if span and _balance(span) == 0 and any(_is_strong(*t) for t in span):
-                out += [escape_markdown(v2) for _, v2 in toks[i:i + head]]
-                out.append("$" + _span_latex(span) + "$")
-                i += head + len(span)
-                continue
-        out.append(" " if k == "sp" else _SPECIAL.sub(r"\\\1", v))
-        i += 1
-    return "".join(out).replace("\u2011", "-").replace("\u2460", "i.e.").replace(
-        "\u2461", "e.g.").replace("\u2462", "\u2019s")
-
-
-# -- steps ---------------------------------------------------------------------------------------
-def _witness_short(ev: Mapping[str, Any]) -> str:
-    err = ev["witness_error"]
-    err_text = "n/a" if err is None else f"{err:.0e}"
-    indep = {True: ", sides evaluated separately", False: ", not independent"}.get(
-        ev["independent"], "")
-    return f"{ev['witness_points']} points, largest relative error {err_text}{indep}"
-
-
-#: Formulas longer than this (in visible characters) put the notes above the claim.
-SIDE_BY_SIDE_CHARS = 22
-
-
-def _visible(latex: str) -> str:
-    """Roughly what a formula shows: LaTeX commands, braces and spaces removed."""
-    text = re.sub(r"\\(left|right|frac|mathcal|text|operatorname|quad|qquad|,)", "", latex)
-    text = re.sub(r"\\([A-Za-z]+)", "x", text)
-    return re.sub(r"[{}\s^_]", "", text)
+    return {eid: latex for eid, _, latex in EQUATIONS}
 
 
 def step_markdown(r: StepResult, index: int, derivation: str = "") -> str:
-    """One step as a MyST admonition.
-
-    The title has the step's number, id and verdict badge and the admonition a label
-    (:func:`step_label`) other pages cite with ``{ref}``. The notes' display (from the
-    catalogue) stands beside the checked claim, the reason follows as prose with its maths
-    typeset, and the evidence (check, residual, witness) is folded into a dropdown.
-    """
-    label = step_label(derivation, r) if derivation else None
-    title = f"Step {index} · `{step_id(r)}` · {verdict_badge(r.verdict)}"
-    kind = step_kind(r)
-    if kind:
-        title += f" · *{escape_markdown(kind)}*"
-    out = [f"::::::{{admonition}} {title}",
-           f":class: {_ADMONITION.get(r.verdict, 'note')} symsde-step"]
-    if label:
-        out.append(f":name: {label}")
-    out.append("")
-    notes = step_notes_form(r)
-    corrected = step_corrected_latex(r)
-    claim_title = ("**The notes' claim, refuted**" if r.verdict == "erratum"
-                   else "**Checked claim**")
-    claim_block = [claim_title, *_math(step_claim_latex(r))]
-    if r.verdict == "erratum" and corrected is not None:
-        claim_block += ["**Corrected claim, which holds**", *_math(corrected)]
-    if notes:
-        # side by side when both fit half the column; one above the other otherwise
-        widest = max(len(_visible(x)) for x in [step_claim_latex(r), *(n for _, n in notes)])
-        cols = "1 1 2 2" if widest <= SIDE_BY_SIDE_CHARS else "1 1 1 1"
-        out += [f"::::{{grid}} {cols}", ":gutter: 2", ":class-container: symsde-step-grid", ""]
-        out += [":::{grid-item}", ":class: symsde-notes-form", ""]
-        ids = ", ".join(e for e, _ in notes)
-        out.append(f"**The notes** ({ids}, slide *{escape_markdown(r.step.slide)}*)")
-        for _, latex in notes:
-            out += _math(latex)
-        out += [":::", "", ":::{grid-item}", ""]
-        out += claim_block
-        out += [":::", "::::", ""]
-    else:
-        out += claim_block
-    out.append(reason_markdown(step_reason(r)))
-    out.append("")
-    reading = step_reading(r)
-    if reading:
-        out += [f"*How the notes are read here.* {reason_markdown(reading)}", ""]
-    ev = step_evidence(r)
-    if r.verdict == "erratum" and ev["erratum"]:
-        out += [f"**Erratum.** {reason_markdown(ev['erratum'])}", ""]
-    if r.verdict == "fails":
-        out += [f"**This step fails:** {escape_markdown(r.detail)}", ""]
-    out += [":::{dropdown} Evidence", ":class-container: symsde-evidence", ""]
-    rows = [("slide", f"*{escape_markdown(ev['slide'])}*"),
-            ("check", step_check_markdown(r)),
-            ("symbolic residual", f"`{ev['residual']}`"),
-            ("numeric witness", _witness_short(ev))]
-    out += ["| | |", "| --- | --- |"]
-    out += [f"| {k} | {v} |" for k, v in rows]
-    out += ["", ":::", "::::::"]
-    return "\n".join(out) + "\n"
-
-
-def _counts(res: DerivationResult) -> str:
-    parts = [f"{len(res.steps)} steps", f"{res.count('holds')} hold",
-             f"{res.count('erratum')} errata", f"{res.count('fails')} fail"]
-    return ", ".join(parts) + f" (checked in {res.seconds:.1f} s when this page was built)"
-
-
-#: Said once per chapter instead of once per step.
-WITNESS_NOTE = ("Every step's evidence (folded under *Evidence*) names its check, the "
-                "symbolic residual, and the numeric witness: both sides evaluated by mpmath "
-                "at 50 significant digits at random points of a concrete model, with the "
-                "largest relative difference found.")
+    """One step as the book shows it: :func:`symsde.proof.render.step_myst`."""
+    return step_myst(r, index, derivation, _catalogue())
 
 
 def steps_markdown(d: Derivation) -> str:
-    """Every step of a derivation, verified now, as MyST Markdown.
+    """Every step of ``d``, verified now, as MyST: :func:`symsde.proof.render.render_myst`.
 
     Examples
     --------
@@ -510,25 +138,10 @@ def steps_markdown(d: Derivation) -> str:
     >>> d = Derivation("demo", "A demo")
     >>> _ = d.step("square", Claim((x + 1)**2, x**2 + 2*x + 1), "Expand the square.",
     ...            slide="Demo", check=Identity())
-    >>> md = steps_markdown(d)
-    >>> "{bdg-success}`holds`" in md, "= x^{2} + 2 x + 1" in md, ":name: step-demo-square" in md
-    (True, True, True)
+    >>> ":name: step-demo-square" in steps_markdown(d)
+    True
     """
-    res = d.verify()
-    res.notes()  # compare the steps with the notes, so each box shows the display it matched
-    out = [f"**`derivations.{d.name}`: {escape_markdown(d.title)}.** {_counts(res)}. "
-           + WITNESS_NOTE, ""]
-    for i, r in enumerate(res.steps, 1):
-        out.append(step_markdown(r, i, d.name))
-    if d.notation:
-        out.append("Displayed equations of the notes that define notation rather than "
-                   "claim something, and so have no check:")
-        out.append("")
-        for df in d.notation:
-            out.append(f"- {df.equation} (slide *{escape_markdown(df.slide)}*): "
-                       f"{reason_markdown(df.why_not_a_claim)}")
-        out.append("")
-    return "\n".join(out)
+    return render_myst(d.verify(), _catalogue())
 
 
 def show_steps(name: str, *, require_ok: bool = True, require_registered: bool = True) -> None:
@@ -607,24 +220,82 @@ def summary_markdown(chapters: Sequence[str] = CHAPTERS) -> str:
 
 
 # -- figures ----------------------------------------------------------------------------------
-#: Matplotlib settings of every figure in the book. Figures are drawn at 100 dpi and at most
-#: 10 inches wide, so at the book's column width (about 730 px at a 1280 px window) they are
-#: shown at 70 % or more of their size: LEGEND_PT points (15.3 px at 100 dpi) stay above
-#: 10 px on screen. The browser check recomputes this from each image's displayed width.
-LEGEND_PT = 11
+#: Matplotlib settings of every figure in the book. On screen a legend's text is
+#: ``LEGEND_PT / 72 * shown / FIGURE_WIDTH_IN`` CSS pixels tall (the dpi cancels), so at a
+#: phone's column (about 335 px at a 390 px window) a FIGURE_WIDTH_IN-inch figure with
+#: LEGEND_PT-point legends shows them at about 10 px; at 1280 px the figure is shown at its
+#: own size (550 px, narrower than the column) and they are 16.7 px. Multi-panel figures
+#: stack their panels so that every panel has the full width. The browser check measures
+#: the real sizes: :func:`figure_png` writes each legend's font size in the figure's PNG.
+LEGEND_PT = 12
 FIGURE_DPI = 100
+FIGURE_WIDTH_IN = 5.5
 FIGURE_RC: dict[str, Any] = {
-    "figure.dpi": FIGURE_DPI, "font.size": 12, "legend.fontsize": LEGEND_PT,
-    "axes.titlesize": 12, "axes.labelsize": 12, "axes.grid": True, "grid.alpha": 0.3,
-    "figure.constrained_layout.use": True,
+    "figure.dpi": FIGURE_DPI, "savefig.dpi": FIGURE_DPI, "font.size": 12,
+    "legend.fontsize": LEGEND_PT, "axes.titlesize": 12, "axes.labelsize": 12,
+    "xtick.labelsize": 11, "ytick.labelsize": 11, "axes.grid": True, "grid.alpha": 0.3,
+    "figure.constrained_layout.use": True, "figure.figsize": (FIGURE_WIDTH_IN, 3.6),
 }
+#: The PNG text chunk in which :func:`figure_png` records the legend font sizes (pixels of
+#: the PNG, a JSON list); the browser check scales them to CSS pixels.
+LEGEND_PX_KEY = "symsde-legend-px"
+
+
+def legend_font_px(fig: Any) -> list[float]:
+    """The font size, in pixels of the figure drawn at its dpi, of every legend text of fig.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(dpi=100)
+    >>> _ = ax.plot([0, 1], label="a line")
+    >>> _ = ax.legend(fontsize=9)      # 9 pt at 100 dpi: 12.5 px
+    >>> legend_font_px(fig)
+    [12.5]
+    >>> plt.close(fig)
+    """
+    legends = [ax.get_legend() for ax in fig.axes] + list(fig.legends)
+    return [round(t.get_fontsize() * fig.dpi / 72, 2)
+            for lg in legends if lg is not None for t in lg.get_texts()]
+
+
+def figure_png(fig: Any) -> bytes:
+    """The figure as the PNG a page shows, its legend font sizes in a text chunk.
+
+    Cropped to its content (``bbox_inches="tight"``) at the figure's dpi, as the notebook's
+    inline backend would; the chunk :data:`LEGEND_PX_KEY` holds :func:`legend_font_px`.
+    """
+    import io
+    import json as _json
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight",
+                metadata={LEGEND_PX_KEY: _json.dumps(legend_font_px(fig))})
+    return buf.getvalue()
 
 
 def figure_style() -> None:
-    """Apply :data:`FIGURE_RC` (fonts, dpi, constrained layout) to matplotlib."""
+    """Apply :data:`FIGURE_RC` to matplotlib and show figures through :func:`figure_png`.
+
+    In a notebook, the figure display of matplotlib's inline backend is replaced by
+    :func:`figure_png` (same PNG, plus the legend sizes the browser check reads).
+    """
     import matplotlib.pyplot as plt
 
     plt.rcParams.update(FIGURE_RC)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the book extra
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    plt.close(plt.figure())  # the inline backend registers its formatters on first use
+    shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
 
 
 def legend_below(ax: Any, ncol: int = 1) -> Any:

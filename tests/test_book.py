@@ -92,3 +92,47 @@ def test_errata_same_mistake_counted_once() -> None:
 
 def test_errata_json_round_trip_is_plain_data() -> None:
     json.dumps(_doc())
+
+
+def test_book_renders_steps_through_the_one_renderer() -> None:
+    """symsde.book has no step renderer of its own: its steps are render_myst's."""
+    from symsde.book import steps_markdown
+    from symsde.proof import render
+
+    x = sp.Symbol("x")
+    d = Derivation("demo", "A demo")
+    d.step("sq", Claim((x + 1)**2, x**2 + 2*x + 1), "Expand the square.", slide="Demo",
+           check=Identity())
+    d.step("bad", Claim((x + 1)**2, x**2 + 1), "A wrong expansion.", slide="Demo",
+           check=Identity())
+    md = steps_markdown(d)
+    timing = re.compile(r"checked in [0-9.]+ s")   # two runs, two timings
+    assert timing.sub("", md) == timing.sub("", render.render_myst(d.verify(), {}))
+    # the failing step is rendered as failing, with the error admonition
+    assert "{bdg-danger}`fails`" in md and ":class: error symsde-step" in md
+
+
+def _notes_demo(notes_latex: str) -> str:
+    x = sp.Symbol("x")
+    d = Derivation("demo", "A demo", symbols={"x": x},
+                   catalogue={"E1": notes_latex, "E2": notes_latex})
+    d.step("square", Claim((x + 1)**2, x**2 + 2*x + 1), "Expand the square.", slide="Demo",
+           check=Identity(), equations=("E1", "E2"))
+    return steps_markdown(d)
+
+
+def test_claim_folds_when_the_notes_say_the_same() -> None:
+    """The notes' display is shown once; the claim joins the folded evidence only when the
+    kernel read the display as the step's claim."""
+    md = _notes_demo(r"(x + 1)^2 = x^2 + 2x + 1")
+    assert "(E1 = E2, slide *Demo*)" in md                 # a repeated display, shown once
+    assert md.count("(x + 1)^2 = x^2 + 2x + 1") == 1
+    head, folded = md.split(":::{dropdown} Checked claim and evidence", 1)
+    assert "x^{2} + 2 x + 1" not in head and "x^{2} + 2 x + 1" in folded
+
+
+def test_claim_stays_visible_when_the_notes_differ() -> None:
+    md = _notes_demo(r"(x + 1)^2 = x^2 + 1")                 # not the step's claim
+    assert "Checked claim and evidence" not in md
+    head = md.split(":::{dropdown} Evidence", 1)[0]
+    assert "**Checked claim**" in head and "x^{2} + 2 x + 1" in head

@@ -18,8 +18,10 @@ And for each page at a 1280 px desktop window and a 390 px phone window:
   article column unless it sits in a box that scrolls (a long equation scrolls sideways
   inside its box; a code block scrolls, it is not clipped);
 - every figure of a notebook cell is a numbered ``<figure>`` with a caption and real alt
-  text (not a file name), and at 1280 px its legend text, drawn at
-  ``symsde.book.LEGEND_PT`` points at ``FIGURE_DPI``, is at least 9 px on screen;
+  text (not a file name), and its legend text is at least 9 CSS pixels tall on screen at
+  both widths: the font size of every legend text, measured by matplotlib when the figure
+  was drawn (``symsde.book.figure_png`` writes it into the PNG), times the image's shown
+  width over its natural width as the browser laid it out;
 - every derivation step has an anchor (an ``id`` starting with ``step-``).
 
 A full-page screenshot of each page is saved under ``book/_build/screenshots/`` with a
@@ -66,7 +68,7 @@ PAGE_TIMEOUT_MS = 180_000
 IDLE_TIMEOUT_MS = 60_000
 #: The two window widths of the layout checks: a laptop and a phone.
 WIDTHS = (1280, 390)
-#: The smallest legend text on screen, in CSS pixels, at the desktop width.
+#: The smallest legend text on screen, in CSS pixels, at both widths.
 MIN_LEGEND_PX = 9.0
 
 
@@ -351,7 +353,8 @@ _LAYOUT = r"""
   for (const img of article.querySelectorAll('img')) {
     const fig = img.closest('figure');
     const cap = fig ? fig.querySelector('figcaption') : null;
-    figures.push({src: img.getAttribute('src'), alt: img.getAttribute('alt') || '',
+    figures.push({src: img.getAttribute('src'), url: img.currentSrc || img.src,
+                  alt: img.getAttribute('alt') || '',
                   natural: img.naturalWidth, shown: img.getBoundingClientRect().width,
                   figure: !!fig, caption: cap ? cap.textContent.trim().slice(0, 80) : '',
                   number: cap ? (cap.querySelector('.caption-number') || {}).textContent || ''
@@ -373,10 +376,33 @@ _LAYOUT = r"""
 LAYOUT: dict[str, Any] = {}
 
 
-def _layout_problems(lay: dict[str, Any], width: int) -> tuple[list[str], list[float]]:
-    """What the layout probe found wrong on a page, and the legend sizes on screen (px)."""
-    from symsde.book import FIGURE_DPI, LEGEND_PT
+def _png_bytes(src: str) -> bytes | None:
+    """The bytes of an image, from its absolute URL (the built book) or a data: URI."""
+    import base64
 
+    if src.startswith("data:"):
+        return base64.b64decode(src.split(",", 1)[1])
+    path = HTML / unquote(urlparse(src).path).lstrip("/")
+    return path.read_bytes() if path.is_file() else None
+
+
+def legend_px_in_png(data: bytes) -> list[float] | None:
+    """The legend font sizes (pixels of the PNG) that ``symsde.book.figure_png`` recorded,
+    or ``None`` when the image carries no measurement."""
+    import io
+
+    from PIL import Image
+
+    from symsde.book import LEGEND_PX_KEY
+
+    text = getattr(Image.open(io.BytesIO(data)), "text", {}) or {}
+    return None if LEGEND_PX_KEY not in text else [float(v) for v in
+                                                      json.loads(text[LEGEND_PX_KEY])]
+
+
+def _layout_problems(lay: dict[str, Any], width: int) -> tuple[list[str], list[float]]:
+    """What the layout probe found wrong on a page, and the smallest legend text of each
+    figure on screen (CSS px)."""
     problems: list[str] = []
     if lay["pageWidth"] > lay["viewport"] + 1:
         problems.append(f"the page scrolls sideways: {lay['pageWidth']} px wide in a "
@@ -391,15 +417,20 @@ def _layout_problems(lay: dict[str, Any], width: int) -> tuple[list[str], list[f
         if not f["cell"]:
             continue
         if not f["figure"] or not f["caption"] or not f["number"]:
-            problems.append(f"figure without a numbered caption: {f['src']}")
+            problems.append(f"figure without a numbered caption: {f['src'][:80]}")
         alt = f["alt"].strip()
         if len(alt) < 20 or "/" in alt or alt.endswith((".png", ".svg", ".jpg")):
-            problems.append(f"figure without real alt text: {f['src']} (alt {alt!r})")
-        if f["natural"]:
-            px = f["shown"] / f["natural"] * LEGEND_PT * FIGURE_DPI / 72
+            problems.append(f"figure without real alt text: {f['src'][:80]} (alt {alt!r})")
+        data = _png_bytes(f["url"])
+        sizes = None if data is None else legend_px_in_png(data)
+        if sizes is None:
+            problems.append(f"figure without a legend measurement: {f['src'][:80]}")
+        elif sizes and f["natural"]:
+            px = min(sizes) * f["shown"] / f["natural"]
             legend_px.append(round(px, 1))
-            if width == 1280 and px < MIN_LEGEND_PX:
-                problems.append(f"legend text {px:.1f} px < {MIN_LEGEND_PX} px in {f['src']}")
+            if px < MIN_LEGEND_PX:
+                problems.append(f"legend text {px:.1f} px < {MIN_LEGEND_PX} px at {width} px "
+                                f"in {f['src'][:80]}")
     missing = [i for i, sid in enumerate(lay["steps"], 1) if not sid.startswith("step-")]
     if missing:
         problems.append(f"steps without an anchor: numbers {missing[:10]}")
@@ -466,6 +497,9 @@ article { width: 600px; } pre.cut { overflow-x: hidden; width: 300px; }
 <pre class="cut">a code line much too long for its box: clipped, not scrolled ........</pre>
 <div class="cell_output"><img src="data:image/png;base64,{png}" alt="_images/abc.png"
  width="60"></div>
+<div class="cell_output"><figure><img src="data:image/png;base64,{plain}"
+ alt="a plot drawn without figure_png, so with no legend measurement">
+<figcaption><span class="caption-number">Fig. 1 </span>plain</figcaption></figure></div>
 <div class="admonition symsde-step"><p>a step without an anchor</p></div>
 </article></body></html>"""
 
@@ -474,18 +508,25 @@ def test_layout_check_rejects_a_bad_page(browser: Any, tmp_path: Path) -> None:
     """The layout probe finds overflow, a clipped code block, a figure without caption or
     real alt text, a legend too small to read, and a step without an anchor."""
     import base64
-    import io
 
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, _ = plt.subplots(figsize=(8, 3), dpi=100)   # 800 px drawn, shown at 60 px
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    from symsde.book import figure_png
+
+    fig, ax = plt.subplots(figsize=(8, 3), dpi=100)   # 800 px drawn, shown at 60 px
+    ax.plot([0, 1], label="a legend entry")
+    ax.legend()
+    png = figure_png(fig)
+    import io
+    plain = io.BytesIO()
+    fig.savefig(plain, format="png")
     plt.close(fig)
+    assert legend_px_in_png(png) == [round(10 * 100 / 72, 2)]   # matplotlib's default 10 pt
     (tmp_path / "bad.html").write_text(_BAD_PAGE.replace(
-        "{png}", base64.b64encode(buf.getvalue()).decode()))
+        "{png}", base64.b64encode(png).decode()).replace(
+        "{plain}", base64.b64encode(plain.getvalue()).decode()))
     handler = functools.partial(_Quiet, directory=str(tmp_path))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -502,6 +543,7 @@ def test_layout_check_rejects_a_bad_page(browser: Any, tmp_path: Path) -> None:
     text = "\n".join(problems)
     for expected in ("stick out of the column", "clipped code blocks",
                      "figure without a numbered caption", "figure without real alt text",
-                     "legend text", "steps without an anchor"):
+                     "legend text", "figure without a legend measurement",
+                     "steps without an anchor"):
         assert expected in text, f"{expected!r} not reported:\n{text}"
     assert legend_px and legend_px[0] < MIN_LEGEND_PX
