@@ -43,6 +43,7 @@ __all__ = [
     "check_name",
     "front_door",
     "is_stationary_density",
+    "parse_domain",
     "results_are_ours",
 ]
 
@@ -428,3 +429,179 @@ def results_are_ours(what: str, sde: str = "sde") -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+#: Longest domain text :func:`parse_domain` reads (a product of a few intervals with
+#: short endpoint expressions is far shorter).
+MAX_DOMAIN_CHARS = 400
+
+_INFINITIES = {"oo": sp.oo, "+oo": sp.oo, "-oo": -sp.oo, "inf": sp.oo, "+inf": sp.oo,
+               "-inf": -sp.oo, "infinity": sp.oo, "-infinity": -sp.oo}
+_REALS_WORDS = {"R", "reals", "Reals"}
+
+_SEPARATORS = ("*", "x", "\N{MULTIPLICATION SIGN}")
+_DOMAIN_HELP = ("write intervals such as (0, oo), [0, 1], (-oo, 0] or R, one per state "
+                "variable, joined by x for a product: [0, 1] x (0, oo)")
+
+
+def _domain_error(text: str, problem: str) -> InputError:
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    return InputError(f"domain {shown!r}: {problem}; {_DOMAIN_HELP}")
+
+
+def _endpoint(raw: str, text: str, params: Mapping[str, sp.Symbol],
+              state_names: frozenset[str]) -> sp.Expr:
+    from symsde.parsing import parse_expression
+
+    token = raw.strip()
+    if re.fullmatch(r"[A-Za-z_]\w*", token) and token in state_names:
+        raise _domain_error(text, f"end {token!r} is a state variable; an end must be a "
+                                  "number or a parameter expression")
+    if token.lower() in _INFINITIES:
+        return _INFINITIES[token.lower()]
+    if not token:
+        raise _domain_error(text, "an interval has an empty end")
+    try:
+        value = parse_expression(token, params, "domain end")
+    except ParseError as exc:
+        raise _domain_error(text, f"end {token!r} is not a number or parameter expression "
+                                  f"({' '.join(str(exc).split())[:100]})") from None
+    if value.is_real is False or value.has(sp.I):
+        raise _domain_error(text, f"end {token!r} is not real")
+    if value.is_number and not value.is_finite:
+        raise _domain_error(text, f"end {token!r} is not finite (write oo for infinity)")
+    return value
+
+
+def _split_factors(text: str) -> list[tuple[str, str, str, str]]:
+    """``[(open, left, right, close), ...]``; ``("R", "", "", "")`` for the whole line."""
+    out: list[tuple[str, str, str, str]] = []
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i].isspace():
+            i += 1
+        word = re.match(r"[A-Za-z]+", text[i:])
+        if word and word.group() in _REALS_WORDS:
+            out.append(("R", "", "", ""))
+            i += word.end()
+        elif i < n and text[i] in "([":
+            depth, j, comma = 0, i, -1
+            while j < n:
+                c = text[j]
+                if c in "([":
+                    depth += 1
+                elif c in ")]":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                elif c == "," and depth == 1:
+                    if comma >= 0:
+                        raise _domain_error(text, "an interval has more than two ends")
+                    comma = j
+                j += 1
+            if j >= n:
+                raise _domain_error(text, "a bracket is not closed")
+            if comma < 0:
+                raise _domain_error(text, "an interval needs two ends separated by a comma")
+            out.append((text[i], text[i + 1:comma], text[comma + 1:j], text[j]))
+            i = j + 1
+        else:
+            found = text[i:i + 10] if i < n else "the end of the text"
+            raise _domain_error(text, f"expected an interval at {found!r}")
+        while i < n and text[i].isspace():
+            i += 1
+        if i == n:
+            return out
+        if text[i] not in _SEPARATORS:
+            raise _domain_error(text, f"unexpected {text[i:i + 10]!r} after an interval")
+        i += 1
+
+
+def parse_domain(text: str, state: Iterable[sp.Symbol],
+                 params: Iterable[sp.Symbol] | Mapping[str, sp.Symbol] = ()
+                 ) -> sp.Interval | sp.ProductSet:
+    """Read a state space written as text, without evaluating it.
+
+    The whitelist: an interval is ``(a, b)``, ``[a, b]``, ``(a, b]`` or ``[a, b)``, or
+    ``R`` / ``reals`` for :math:`(-\\infty, \\infty)`; several are joined by ``x``, ``*`` or
+    ``×`` into a product :math:`I_1 \\times \\dots \\times I_d`, one per state variable
+    (a single interval in several dimensions applies to every variable, as in
+    :class:`~symsde.sde.SDE`). An end is ``oo``/``-oo`` (also ``inf``) or a real constant or
+    parameter expression read by :func:`symsde.parsing.parse_expression` over ``params``
+    (never over the state). An infinite end is always open.
+
+    Parameters
+    ----------
+    text : str
+        The domain, e.g. ``"(0, oo)"`` or ``"[0, 1] x (0, oo)"``.
+    state : sequence of sympy.Symbol
+        The state variables (their number fixes the number of factors).
+    params : sequence of sympy.Symbol or mapping of names to symbols
+        Parameters an end may use, e.g. ``L`` in ``"[0, L]"``.
+
+    Returns
+    -------
+    sympy.Interval or sympy.ProductSet
+        An Interval in one dimension, a ProductSet of intervals otherwise.
+
+    Raises
+    ------
+    InputError
+        One line saying what is wrong and how to write a domain.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> parse_domain("(0, oo)", [x])
+    Interval.open(0, oo)
+    >>> parse_domain("[0, 1] x (-oo, 0]", [x, y])
+    ProductSet(Interval(0, 1), Interval(-oo, 0))
+    >>> parse_domain("__import__('os')", [x])
+    Traceback (most recent call last):
+    ...
+    symsde.errors.InputError: domain "__import__('os')": expected an interval at '__import__'; write intervals such as (0, oo), [0, 1], (-oo, 0] or R, one per state variable, joined by x for a product: [0, 1] x (0, oo)
+    """  # noqa: E501
+    from symsde.domains import normalize_domain
+
+    if not isinstance(text, str):
+        raise InputError(f"domain must be text such as '(0, oo)', got {_describe(text)}")
+    states = list(state)
+    if not states or not all(isinstance(s, sp.Symbol) for s in states):
+        raise InputError("state must be a non-empty list of SymPy symbols")
+    if len(text) > MAX_DOMAIN_CHARS:
+        raise _domain_error(text, f"longer than {MAX_DOMAIN_CHARS} characters")
+    if not text.strip():
+        raise _domain_error(text, "empty")
+    known = ({s.name: s for s in params} if not isinstance(params, Mapping)
+             else dict(params))
+    for s in states:
+        known.pop(s.name, None)
+    parts: list[sp.Interval] = []
+    names = frozenset(s.name for s in states)
+    factors = _split_factors(text)
+    ends = [(_endpoint(left, text, known, names), _endpoint(right, text, known, names))
+            if opening != "R" else (-sp.oo, sp.oo)
+            for opening, left, right, _closing in factors]
+    for (opening, _left, _right, closing), (a, b) in zip(factors, ends, strict=True):
+        if opening == "R":
+            parts.append(sp.Interval(-sp.oo, sp.oo))
+            continue
+        if (a == -sp.oo and opening == "[") or (b == sp.oo and closing == "]"):
+            raise _domain_error(text, "an infinite end cannot be closed; use ( or ) there")
+        if a == sp.oo or b == -sp.oo:
+            raise _domain_error(text, f"the interval from {a} to {b} is empty")
+        order = sp.simplify(b - a)
+        if order.is_extended_positive is False:
+            raise _domain_error(text, f"the left end {a} is not below the right end {b}")
+        parts.append(sp.Interval(a, b, left_open=opening == "(", right_open=closing == ")"))
+    if len(parts) not in (1, len(states)):
+        raise _domain_error(text, f"{len(parts)} intervals for {len(states)} state "
+                                  f"variable(s)")
+    try:
+        normalize_domain(parts, states)
+    except InputError as exc:
+        raise _domain_error(text, str(exc).split(";")[0]) from None
+    if len(parts) == 1 and len(states) == 1:
+        return parts[0]
+    return sp.ProductSet(*(parts * len(states) if len(parts) == 1 else parts))
