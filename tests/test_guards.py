@@ -221,3 +221,70 @@ def test_growth_check_skips_an_sde_that_grows_by_itself() -> None:
 
     res = simulate(SDE([x], [x], 1), 1.0, dt=0.1, n_steps=300, n_paths=50)
     assert np.median(np.abs(res.final)) > 1e12  # e^30: genuine growth, not reported
+
+
+# -- simulate()'s memory guard with workers, measured in a fresh process ------------------
+_LARGEST_RUN = r"""
+import json, sys, tracemalloc
+import sympy as sp
+from symsde import SDE, simulate
+from symsde.errors import SymsdeError
+from symsde.guards import simulate_overhead_bytes
+from symsde.simulation import plan_simulation
+
+budget, workers, d, counted = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+x, y = sp.symbols("x y", real=True)
+sde = (SDE([x], [-x**3], sp.sqrt(1 + x**2)) if d == 1
+       else SDE([x, y], [-x + y, -y - x**3], [[1, 0], [x, 1]]))
+x0 = [0.0] * d
+
+def limit(n):
+    return budget - (simulate_overhead_bytes(n, d, workers) if counted == "yes" else 0.0)
+
+def accepted(n):
+    try:
+        plan_simulation(sde, x0, 0.01, 3, n, 0, max_memory=limit(n), workers=workers)
+        return True
+    except SymsdeError:
+        return False
+
+lo, hi = 2, 4
+while accepted(hi):
+    lo, hi = hi, hi * 2
+while hi - lo > max(1, lo // 2000):
+    mid = (lo + hi) // 2
+    lo, hi = (mid, hi) if accepted(mid) else (lo, mid)
+simulate(sde, x0, dt=0.01, n_steps=3, n_paths=1000, workers=workers)  # imports, kernels
+tracemalloc.start()
+simulate(sde, x0, dt=0.01, n_steps=3, n_paths=lo, workers=workers, max_memory=limit(lo))
+print(json.dumps({"paths": lo, "peak": tracemalloc.get_traced_memory()[1]}))
+"""
+
+
+def _largest_run(budget: float, workers: int, d: int, counted: bool) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _LARGEST_RUN, str(budget), str(workers),
+                           str(d), "yes" if counted else "no"],
+                          capture_output=True, text=True, timeout=600, check=True)
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize(("workers", "d"), [(1, 1), (4, 1), (4, 2)])
+def test_the_largest_run_simulate_accepts_stays_under_the_budget(workers: int, d: int) -> None:
+    budget = 64e6
+    got = _largest_run(budget, workers, d, counted=True)
+    # not wildly pessimistic: the final states take at least 80% of the budget (the rest:
+    # four threads' chunk buffers, 6 MB at 64 MB, and the measured overhead)
+    assert got["paths"] * 8 * d > 0.8 * budget
+    assert got["peak"] <= budget, f"{got['peak'] / 1e6:.2f} MB > {budget / 1e6:.0f} MB"
+
+
+def test_max_memory_alone_undercounts_the_largest_run() -> None:
+    # power: without the measured overhead the largest accepted run is over the budget
+    # (one thread, 2-d: the per-block statistics alone are about 1 MB at 64 MB)
+    budget = 64e6
+    got = _largest_run(budget, 1, 2, counted=False)
+    assert got["peak"] > budget
