@@ -42,6 +42,7 @@ __all__ = [
     "as_expression",
     "check_name",
     "front_door",
+    "how_to_help_sympy",
     "is_stationary_density",
     "parse_domain",
     "results_are_ours",
@@ -423,12 +424,92 @@ def results_are_ours(what: str, sde: str = "sde") -> Callable[[F], F]:
                 detail = " ".join(str(exc).split())[:160]
                 raise NoStationaryDensityError(
                     f"SymPy could not complete a step while {what} ({type(exc).__name__}: "
-                    f"{detail}); symsde cannot decide this case: simplify the drift or the "
-                    "diffusion (e.g. avoid abs, sign and piecewise terms)") from exc
+                    f"{detail}); {how_to_help_sympy(obj)}") from exc
 
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+_GENERIC_HELP = ("symsde cannot decide this case: simplify the drift or the diffusion (e.g. "
+                 "avoid abs, sign and piecewise terms)")
+
+
+def _cli_interval(iv: sp.Interval) -> str:
+    left = "[" if not iv.left_open and iv.start.is_finite else "("
+    right = "]" if not iv.right_open and iv.end.is_finite else ")"
+    return f"{left}{iv.start}, {iv.end}{right}"
+
+
+def how_to_help_sympy(sde: Any, seconds: float = 3.0) -> str:
+    """What the user can change when SymPy fails on an SDE, in one clause.
+
+    Looks for the two shapes behind most such failures: a coefficient that is real only on
+    part of the line (``acos(sqrt(x))``, ``asin(2*x)``: give that interval as the domain),
+    and a kink (``abs``, ``sign``, ``Heaviside``: write each side without it, with that side
+    as the domain). Falls back to a general hint; never raises.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symsde import SDE
+    >>> x = sp.Symbol("x", real=True)
+    >>> print(how_to_help_sympy(SDE([x], [-sp.asin(2 * x)], 1)))
+    the coefficients are real only for x in [-1/2, 1/2]: give that state space, e.g. SDE(..., domain=sympy.Interval.open(-1/2, 1/2)) (command line: --domain '(-1/2, 1/2)')
+    >>> print(how_to_help_sympy(SDE([x], [-abs(x - 1)], 1)))
+    Abs(x - 1) changes form at x = 1: write it without abs on each side (it is x - 1 for x > 1) and give that side as the domain, e.g. domain=sympy.Interval.open(1, oo) (command line: --domain '(1, oo)')
+    """  # noqa: E501
+    from symsde._timeout import time_limit
+
+    try:
+        with time_limit(seconds, "looking for a hint"):
+            return _hint(sde) or _GENERIC_HELP
+    except Exception:  # a hint is a courtesy: never a second failure
+        return _GENERIC_HELP
+
+
+def _hint(sde: Any) -> str | None:
+    from sympy.calculus.util import continuous_domain
+
+    exprs = [*sde.drift, *sde.diffusion]
+    if getattr(sde, "loss", None) is not None:
+        exprs.append(sde.loss)
+    state = list(sde.state)
+    for e in exprs:
+        for kink in sorted(e.atoms(sp.Abs, sp.sign, sp.Heaviside), key=sp.default_sort_key):
+            arg = kink.args[0]
+            for z in state:
+                if not arg.has(z):
+                    continue
+                zeros = sp.solveset(arg, z, sp.S.Reals)
+                if not isinstance(zeros, sp.FiniteSet) or not 1 <= len(zeros) <= 3:
+                    continue
+                c = max(zeros)
+                right = sp.Interval.open(c, sp.oo)
+                lin = sp.expand(arg.subs(z, c + 1))
+                side = arg if lin.is_positive else -arg if lin.is_negative else None
+                word = type(kink).__name__.lower()
+                inside = "" if side is None or word != "abs" else (
+                    f" (it is {sp.expand(side)} for {z} > {c})")
+                return (f"{kink} changes form at {z} = {c}: write it without {word} on each "
+                        f"side{inside} and give that side as the domain, e.g. "
+                        f"domain=sympy.Interval.open({c}, oo) (command line: --domain "
+                        f"'{_cli_interval(right)}')")
+        if e.has(sp.Piecewise, sp.Min, sp.Max):
+            return ("a piecewise, Min or Max coefficient: derive one piece at a time, giving "
+                    "each piece's interval as domain= (command line: --domain)")
+    if len(state) == 1:
+        dom: sp.Set = sp.S.Reals
+        for e in exprs:
+            if e.has(state[0]):
+                dom = dom & continuous_domain(e, state[0], sp.S.Reals)
+        if isinstance(dom, sp.Interval) and dom != sp.Interval(-sp.oo, sp.oo):
+            inner = sp.Interval.open(dom.start, dom.end)
+            return (f"the coefficients are real only for {state[0]} in {_cli_interval(dom)}: "
+                    "give that state space, e.g. SDE(..., domain=sympy.Interval.open("
+                    f"{dom.start}, {dom.end})) (command line: --domain "
+                    f"'{_cli_interval(inner)}')")
+    return None
 
 
 #: Longest domain text :func:`parse_domain` reads (a product of a few intervals with

@@ -24,6 +24,7 @@ import sympy as sp
 
 from symsde._timeout import time_limit
 from symsde.errors import InputError, MathematicalError, SymbolicTimeoutError
+from symsde.inputs import front_door
 from symsde.sde import SDE
 
 __all__ = ["CLOSURE_TEXT", "MomentEquations", "moment_equations"]
@@ -39,6 +40,8 @@ CLOSURE_TEXT = ("cumulant neglect: joint cumulants of order > {order} set to zer
 #: Highest total degree of a moment the closure rewrites (the recursion visits every
 #: sub-multi-index, so the work grows like the number of monomials of that degree).
 MAX_CLOSURE_DEGREE = 12
+#: Most moment equations :func:`moment_equations` writes (monomials of degree 1..order).
+MAX_MOMENTS = 500
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,6 +160,7 @@ class _CumulantNeglect:
         return self.mu[alpha]
 
 
+@front_door("x0", sde="sde", vectors=("x0",))
 def moment_equations(sde: SDE, x0: Any, time: sp.Symbol, *, order: int = 2,
                      seconds: float = 60.0) -> MomentEquations:
     """Mean, covariance and moment ODEs of an SDE started at :math:`X_0 = x_0`.
@@ -211,6 +215,10 @@ def moment_equations(sde: SDE, x0: Any, time: sp.Symbol, *, order: int = 2,
         raise InputError(f"order must be an integer >= 2, got {order!r}")
     X = sde.state
     d = len(X)
+    if comb(d + order, d) - 1 > MAX_MOMENTS:
+        raise InputError(
+            f"order={order} in {d} dimension(s) asks for {comb(d + order, d) - 1} moment "
+            f"equations, more than the limit of {MAX_MOMENTS}; give a smaller order")
     start = sp.Matrix(x0 if isinstance(x0, (list, tuple, sp.MatrixBase)) else [x0])
     if start.shape[0] * start.shape[1] != d:
         raise InputError(f"x0 has {len(start)} entries but the state has {d}; give one each")
