@@ -459,12 +459,15 @@ def how_to_help_sympy(sde: Any, seconds: float = 3.0) -> str:
     >>> print(how_to_help_sympy(SDE([x], [-abs(x - 1)], 1)))
     Abs(x - 1) changes form at x = 1: write it without abs on each side (it is x - 1 for x > 1) and give that side as the domain, e.g. domain=sympy.Interval.open(1, oo) (command line: --domain '(1, oo)')
     """  # noqa: E501
-    from symsde._timeout import time_limit
+    from symsde import _timeout
 
     try:
-        with time_limit(seconds, "looking for a hint"):
+        with _timeout.time_limit(seconds, "looking for a hint"):
             return _hint(sde) or _GENERIC_HELP
-    except Exception:  # a hint is a courtesy: never a second failure
+    except Exception:  # a hint is a courtesy: never a second failure ...
+        left = _timeout.remaining()
+        if left is not None and left <= 0:
+            raise  # ... but an enclosing limit that has expired still ends the work
         return _GENERIC_HELP
 
 

@@ -290,3 +290,19 @@ def test_parse_domain_wants_text(value: object) -> None:
 
     with pytest.raises(InputError, match="domain must be text"):
         parse_domain(value, [x])  # type: ignore[arg-type]
+
+
+# --- class 8: SymPy failures come with a hint that says what to change ------------------
+def test_hints_name_the_real_domain_or_the_kink() -> None:
+    from symsde.inputs import how_to_help_sympy
+
+    # log(1 - x^2) is real for |x| < 1 only (by hand): the hint gives that interval
+    hint = how_to_help_sympy(SDE([x], [sp.log(1 - x**2)], 1))
+    assert "real only for x in (-1, 1)" in hint and "--domain '(-1, 1)'" in hint
+    # sign(x + 2) jumps at x = -2
+    hint = how_to_help_sympy(SDE([x], [-sp.sign(x + 2)], 1))
+    assert "changes form at x = -2" in hint and "Interval.open(-2, oo)" in hint
+    hint = how_to_help_sympy(SDE([x], [sp.Piecewise((-x, x > 0), (1, True))], 1))
+    assert "one piece at a time" in hint
+    # nothing to say: the general advice, not a wrong specific one
+    assert how_to_help_sympy(SDE([x], [-x], 1)).startswith("symsde cannot decide")
