@@ -20,6 +20,22 @@ Stability
     :math:`I + J\\Delta t` exceeds one, the scheme grows geometrically while the SDE does
     not (Kloeden & Platen, *Numerical Solution of SDEs*, sec. 9.8 on A-stability).
     :func:`check_scheme_stability` refuses such a run before it starts.
+
+Growth
+    For any other drift, :func:`check_growth` judges a finished run. With
+    :math:`V(x) = |x|^2` the generator gives :math:`\\mathcal{A}V = 2 x\\cdot\\mu(x) +
+    \\operatorname{tr} D(x)`; where :math:`\\mathcal{A}V < 0` outside a ball of radius
+    :math:`r^*` the SDE pulls its paths back into that ball (a Lyapunov drift condition:
+    Khasminskii, *Stochastic Stability of Differential Equations*, 2nd ed., sec. 3.7; Meyn &
+    Tweedie, "Stability of Markovian processes III", *Adv. Appl. Probab.* 25 (1993)). The
+    scale the SDE allows up to time :math:`T` is then
+    :math:`R = \\max(|x_0|_\\infty,\\ r^*,\\ \\sqrt{T \\max_{|x| \\le R_0}
+    \\operatorname{tr} D})` with :math:`R_0 = \\max(|x_0|_\\infty, r^*)` (the last term
+    is the spread of free diffusion over the run). When the *median* distance of the final
+    states from the origin exceeds :data:`GROWTH_FACTOR` times :math:`R`, the run is
+    reported as unstable (:class:`~symsde.errors.UnstableRunError`, exit code 1): the
+    typical path, not a heavy tail, has left what the SDE allows. Without such an
+    :math:`r^*` (the SDE may grow by itself) nothing is judged.
 """
 
 from __future__ import annotations
@@ -35,10 +51,15 @@ from symsde.simulation import _fmt_bytes as _bytes
 
 __all__ = [
     "BYTES_PER_PATH",
+    "GROWTH_FACTOR",
+    "GROWTH_SAMPLE",
     "MAX_SECONDS",
+    "check_growth",
     "check_scheme_stability",
+    "confinement_radius",
     "memory_budget",
     "precision_warning",
+    "simulate_overhead_bytes",
     "simulation_bytes",
     "simulation_seconds",
 ]
@@ -103,6 +124,36 @@ def simulation_bytes(paths: int, d: int, *, compare: bool = False) -> float:
     296
     """
     return FIXED_BYTES + paths * per_path_bytes(d, compare)
+
+
+#: What :func:`symsde.simulate`'s own memory guard (``max_memory``: 8 bytes per float of
+#: the final states and of one chunk's buffers per thread) does not count: the statistics
+#: and generator of every block, the result objects, and the temporaries of threads whose
+#: chunks overlap in time. Measured with tracemalloc at the largest run a 64 MB limit
+#: accepts (476 blocks): 0.55 MB over the limit with one thread in 1-d, 1.0 MB in 2-d,
+#: 0.9-2.4 MB with four threads; the constants round up (``tests/test_guards.py`` measures
+#: again in a subprocess).
+API_BYTES_PER_BLOCK = 2048.0
+API_BYTES_PER_WORKER = 1.0e6
+
+
+def simulate_overhead_bytes(n_paths: int, d: int, workers: int = 1,
+                            block_size: int | None = None) -> float:
+    """Bytes :func:`symsde.simulate` needs beyond what ``max_memory`` counts.
+
+    A guard that keeps a run under a budget :math:`B` passes
+    ``max_memory = B - simulate_overhead_bytes(...)``.
+
+    Examples
+    --------
+    >>> round(simulate_overhead_bytes(16384 * 100, 1, workers=2) / 1e6, 3)
+    2.205
+    """
+    from symsde.simulation import default_block_size
+
+    size = block_size if block_size else default_block_size(d)
+    blocks = -(-int(n_paths) // max(1, min(size, int(n_paths))))
+    return blocks * API_BYTES_PER_BLOCK + max(1, int(workers)) * API_BYTES_PER_WORKER
 
 
 def simulation_seconds(paths: int, steps: int, d: int) -> float:
@@ -230,3 +281,163 @@ def precision_warning(sde: Any, x0: list[float], dt: float) -> str | None:
             f"there, against noise increments of about {scale:.3g}: the spread of the paths "
             "(and the covariance) is mostly rounding error; shift the state so that it "
             "starts near 0")
+
+
+#: A finished run is unstable when the median distance of its final states from the origin
+#: is more than this multiple of the scale the SDE allows (see the module's "Growth").
+GROWTH_FACTOR = 1e3
+#: Paths whose final states the growth check looks at (an evenly strided sample).
+GROWTH_SAMPLE = 8192
+#: Radii at which :func:`confinement_radius` evaluates the drift condition: 10^-6 to 10^12,
+#: four per decade.
+_RADII_EXPONENTS = (-24, 49)
+
+
+def _radii() -> Any:
+    import numpy as np
+
+    return 10.0 ** (np.arange(*_RADII_EXPONENTS) / 4)
+
+
+def _rays(d: int) -> Any:
+    """Unit vectors: the coordinate directions both ways and 32 fixed random ones."""
+    import numpy as np
+
+    axes = np.concatenate([np.eye(d), -np.eye(d)])
+    if d == 1:
+        return axes
+    rnd = np.random.default_rng(0).standard_normal((32, d))
+    return np.concatenate([axes, rnd / np.linalg.norm(rnd, axis=1, keepdims=True)])
+
+
+def _numeric_fields(sde: Any, params: Any) -> Any:
+    """Callables (A V, tr D) at an array of points, or None if they are not numeric."""
+    import numpy as np
+
+    from symsde.kernels import numeric_values
+
+    if sde.time is not None and any(e.has(sde.time) for e in [*sde.drift, *sde.diffusion]):
+        return None
+    try:
+        values = numeric_values(params, sde.parameters, what="the SDE")
+    except Exception:
+        return None
+    X = list(sde.state)
+    mu = sde.drift.subs(values)
+    trD = sp.Add(*[sde.diffusion_matrix[i, i] for i in range(len(X))]).subs(values)
+    AV = 2 * sp.Add(*[X[i] * mu[i] for i in range(len(X))]) + trD
+    if (AV.free_symbols | trD.free_symbols) - set(X):
+        return None
+    try:
+        f = sp.lambdify(X, [AV, trD], modules="numpy")
+    except Exception:
+        return None
+
+    def fields(points: Any) -> tuple[Any, Any]:
+        with np.errstate(all="ignore"):
+            a, t = f(*points.T)
+        shape = points.shape[:1]
+        return (np.broadcast_to(np.asarray(a, dtype=float), shape),
+                np.broadcast_to(np.asarray(t, dtype=float), shape))
+
+    return fields
+
+
+def confinement_radius(sde: Any, params: Any = None) -> float | None:
+    """The radius :math:`r^*` beyond which :math:`\\mathcal{A}|x|^2 < 0`, or ``None``.
+
+    Checked on rays (both ways along each axis and 32 fixed random directions) at radii
+    :math:`10^{-6}, \\dots, 10^{12}` (four per decade): :math:`r^*` is the smallest grid
+    radius from which :math:`2x\\cdot\\mu + \\operatorname{tr} D < 0` at every larger
+    grid point. ``None`` when that fails at the largest radius (the SDE need not come
+    back), or the coefficients are not numeric.
+
+    Examples
+    --------
+    :math:`dX = -X\\,dt + dB`: :math:`\\mathcal{A}x^2 = 1 - 2x^2 < 0` for
+    :math:`|x| > 1/\\sqrt{2} \\approx 0.71`; the next grid radius is 1 (after 0.56).
+
+    >>> import sympy as sp
+    >>> from symsde import SDE
+    >>> x = sp.Symbol("x", real=True)
+    >>> round(confinement_radius(SDE([x], [-x], 1)), 3)
+    1.0
+    >>> confinement_radius(SDE([x], [x], 1)) is None
+    True
+    """
+
+    fields = _numeric_fields(sde, params)
+    if fields is None:
+        return None
+    rays, radii = _rays(sde.dim), _radii()
+    pts = (radii[:, None, None] * rays[None, :, :]).reshape(-1, sde.dim)
+    try:
+        av, _ = fields(pts)
+    except Exception:
+        return None
+    inward = (av < 0).reshape(len(radii), len(rays)).all(axis=1)
+    if not inward[-1]:
+        return None
+    k = len(inward)
+    while k > 0 and inward[k - 1]:
+        k -= 1
+    return float(radii[k])
+
+
+def check_growth(sde: Any, x0: Any, res: Any, params: Any = None) -> None:
+    """Report a finished run whose typical path left the scale the SDE allows.
+
+    Raises :class:`~symsde.errors.UnstableRunError` (exit code 1, with the result as its
+    ``result`` attribute) when the median distance of the finite final states from the
+    origin exceeds :data:`GROWTH_FACTOR` times the scale :math:`R` of the module's
+    "Growth" section; does nothing when the SDE has no confinement radius.
+
+    Examples
+    --------
+    :math:`dX = -X^3 dt + dB` from 3 with :math:`\\Delta t = 0.5`: Euler maps 3 to
+    :math:`-10.5`, then about 568, :math:`-9 \\cdot 10^7`, :math:`4 \\cdot 10^{23}`:
+
+    >>> import sympy as sp
+    >>> from symsde import SDE, simulate
+    >>> x = sp.Symbol("x", real=True)
+    >>> simulate(SDE([x], [-x**3], 1), 3.0, dt=0.5, n_steps=4, n_paths=100)
+    Traceback (most recent call last):
+    ...
+    symsde.errors.UnstableRunError: the paths grew to a median distance of ...
+    """
+    import numpy as np
+
+    final = np.asarray(res.final, dtype=float)
+    # An evenly strided sample of at most GROWTH_SAMPLE paths (a view: no memory grows with
+    # the paths); its median is within a few per cent of the whole run's.
+    final = final[::max(1, -(-len(final) // GROWTH_SAMPLE))]
+    finite = final[np.isfinite(final).all(axis=1)]
+    if finite.size == 0:
+        return  # every path left the finite range: reported as diverged already
+    radius = confinement_radius(sde, params)
+    if radius is None:
+        return
+    start = np.asarray(x0, dtype=float)
+    start_scale = float(np.max(np.abs(start))) if start.size else 0.0
+    inner = max(start_scale, radius)
+    fields = _numeric_fields(sde, params)
+    rays = _rays(sde.dim)
+    ball = _radii()[_radii() <= inner]
+    pts = np.concatenate([np.zeros((1, sde.dim)),
+                          (ball[:, None, None] * rays[None, :, :]).reshape(-1, sde.dim)])
+    _, trd = fields(pts)
+    trd = trd[np.isfinite(trd)]
+    horizon = res.n_steps * res.dt
+    spread = math.sqrt(horizon * float(np.max(trd))) if trd.size and np.max(trd) > 0 else 0.0
+    scale = max(inner, spread)
+    typical = float(np.median(np.max(np.abs(finite), axis=1)))
+    if typical <= GROWTH_FACTOR * scale:
+        return
+    err = UnstableRunError(
+        f"the paths grew to a median distance of {typical:.3g} from 0, more than "
+        f"{GROWTH_FACTOR:g} times the scale this SDE allows ({scale:.3g}: the start, the "
+        f"radius {radius:.3g} beyond which the drift pulls paths back, and the noise over "
+        f"t = {horizon:g}); the explicit scheme is unstable at dt = {res.dt:g} for this "
+        f"drift: use a smaller --dt / dt= (try {res.dt / 10:g})")
+    err.result = res  # type: ignore[attr-defined]
+    raise err

@@ -42,7 +42,9 @@ __all__ = [
     "as_expression",
     "check_name",
     "front_door",
+    "how_to_help_sympy",
     "is_stationary_density",
+    "parse_domain",
     "results_are_ours",
 ]
 
@@ -422,9 +424,268 @@ def results_are_ours(what: str, sde: str = "sde") -> Callable[[F], F]:
                 detail = " ".join(str(exc).split())[:160]
                 raise NoStationaryDensityError(
                     f"SymPy could not complete a step while {what} ({type(exc).__name__}: "
-                    f"{detail}); symsde cannot decide this case: simplify the drift or the "
-                    "diffusion (e.g. avoid abs, sign and piecewise terms)") from exc
+                    f"{detail}); {how_to_help_sympy(obj)}") from exc
 
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+_GENERIC_HELP = ("symsde cannot decide this case: simplify the drift or the diffusion (e.g. "
+                 "avoid abs, sign and piecewise terms)")
+
+
+def _cli_interval(iv: sp.Interval) -> str:
+    left = "[" if not iv.left_open and iv.start.is_finite else "("
+    right = "]" if not iv.right_open and iv.end.is_finite else ")"
+    return f"{left}{iv.start}, {iv.end}{right}"
+
+
+def how_to_help_sympy(sde: Any, seconds: float = 3.0) -> str:
+    """What the user can change when SymPy fails on an SDE, in one clause.
+
+    Looks for the two shapes behind most such failures: a coefficient that is real only on
+    part of the line (``acos(sqrt(x))``, ``asin(2*x)``: give that interval as the domain),
+    and a kink (``abs``, ``sign``, ``Heaviside``: write each side without it, with that side
+    as the domain). Falls back to a general hint; never raises.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symsde import SDE
+    >>> x = sp.Symbol("x", real=True)
+    >>> print(how_to_help_sympy(SDE([x], [-sp.asin(2 * x)], 1)))
+    the coefficients are real only for x in [-1/2, 1/2]: give that state space, e.g. SDE(..., domain=sympy.Interval.open(-1/2, 1/2)) (command line: --domain '(-1/2, 1/2)')
+    >>> print(how_to_help_sympy(SDE([x], [-abs(x - 1)], 1)))
+    Abs(x - 1) changes form at x = 1: write it without abs on each side (it is x - 1 for x > 1) and give that side as the domain, e.g. domain=sympy.Interval.open(1, oo) (command line: --domain '(1, oo)')
+    """  # noqa: E501
+    from symsde import _timeout
+
+    try:
+        with _timeout.time_limit(seconds, "looking for a hint"):
+            return _hint(sde) or _GENERIC_HELP
+    except Exception:  # a hint is a courtesy: never a second failure ...
+        left = _timeout.remaining()
+        if left is not None and left <= 0:
+            raise  # ... but an enclosing limit that has expired still ends the work
+        return _GENERIC_HELP
+
+
+def _hint(sde: Any) -> str | None:
+    from sympy.calculus.util import continuous_domain
+
+    exprs = [*sde.drift, *sde.diffusion]
+    if getattr(sde, "loss", None) is not None:
+        exprs.append(sde.loss)
+    state = list(sde.state)
+    for e in exprs:
+        for kink in sorted(e.atoms(sp.Abs, sp.sign, sp.Heaviside), key=sp.default_sort_key):
+            arg = kink.args[0]
+            for z in state:
+                if not arg.has(z):
+                    continue
+                zeros = sp.solveset(arg, z, sp.S.Reals)
+                if not isinstance(zeros, sp.FiniteSet) or not 1 <= len(zeros) <= 3:
+                    continue
+                c = max(zeros)
+                right = sp.Interval.open(c, sp.oo)
+                lin = sp.expand(arg.subs(z, c + 1))
+                side = arg if lin.is_positive else -arg if lin.is_negative else None
+                word = type(kink).__name__.lower()
+                inside = "" if side is None or word != "abs" else (
+                    f" (it is {sp.expand(side)} for {z} > {c})")
+                return (f"{kink} changes form at {z} = {c}: write it without {word} on each "
+                        f"side{inside} and give that side as the domain, e.g. "
+                        f"domain=sympy.Interval.open({c}, oo) (command line: --domain "
+                        f"'{_cli_interval(right)}')")
+        if e.has(sp.Piecewise, sp.Min, sp.Max):
+            return ("a piecewise, Min or Max coefficient: derive one piece at a time, giving "
+                    "each piece's interval as domain= (command line: --domain)")
+    if len(state) == 1:
+        dom: sp.Set = sp.S.Reals
+        for e in exprs:
+            if e.has(state[0]):
+                dom = dom & continuous_domain(e, state[0], sp.S.Reals)
+        if isinstance(dom, sp.Interval) and dom != sp.Interval(-sp.oo, sp.oo):
+            inner = sp.Interval.open(dom.start, dom.end)
+            return (f"the coefficients are real only for {state[0]} in {_cli_interval(dom)}: "
+                    "give that state space, e.g. SDE(..., domain=sympy.Interval.open("
+                    f"{dom.start}, {dom.end})) (command line: --domain "
+                    f"'{_cli_interval(inner)}')")
+    return None
+
+
+#: Longest domain text :func:`parse_domain` reads (a product of a few intervals with
+#: short endpoint expressions is far shorter).
+MAX_DOMAIN_CHARS = 400
+
+_INFINITIES = {"oo": sp.oo, "+oo": sp.oo, "-oo": -sp.oo, "inf": sp.oo, "+inf": sp.oo,
+               "-inf": -sp.oo, "infinity": sp.oo, "-infinity": -sp.oo}
+_REALS_WORDS = {"R", "reals", "Reals"}
+
+_SEPARATORS = ("*", "x", "\N{MULTIPLICATION SIGN}")
+_DOMAIN_HELP = ("write intervals such as (0, oo), [0, 1], (-oo, 0] or R, one per state "
+                "variable, joined by x for a product: [0, 1] x (0, oo)")
+
+
+def _domain_error(text: str, problem: str) -> InputError:
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    return InputError(f"domain {shown!r}: {problem}; {_DOMAIN_HELP}")
+
+
+def _endpoint(raw: str, text: str, params: Mapping[str, sp.Symbol],
+              state_names: frozenset[str]) -> sp.Expr:
+    from symsde.parsing import parse_expression
+
+    token = raw.strip()
+    if re.fullmatch(r"[A-Za-z_]\w*", token) and token in state_names:
+        raise _domain_error(text, f"end {token!r} is a state variable; an end must be a "
+                                  "number or a parameter expression")
+    if token.lower() in _INFINITIES:
+        return _INFINITIES[token.lower()]
+    if not token:
+        raise _domain_error(text, "an interval has an empty end")
+    try:
+        value = parse_expression(token, params, "domain end")
+    except ParseError as exc:
+        raise _domain_error(text, f"end {token!r} is not a number or parameter expression "
+                                  f"({' '.join(str(exc).split())[:100]})") from None
+    if value.is_real is False or value.has(sp.I):
+        raise _domain_error(text, f"end {token!r} is not real")
+    if value.is_number and not value.is_finite:
+        raise _domain_error(text, f"end {token!r} is not finite (write oo for infinity)")
+    return value
+
+
+def _split_factors(text: str) -> list[tuple[str, str, str, str]]:
+    """``[(open, left, right, close), ...]``; ``("R", "", "", "")`` for the whole line."""
+    out: list[tuple[str, str, str, str]] = []
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i].isspace():
+            i += 1
+        word = re.match(r"[A-Za-z]+", text[i:])
+        if word and word.group() in _REALS_WORDS:
+            out.append(("R", "", "", ""))
+            i += word.end()
+        elif i < n and text[i] in "([":
+            depth, j, comma = 0, i, -1
+            while j < n:
+                c = text[j]
+                if c in "([":
+                    depth += 1
+                elif c in ")]":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                elif c == "," and depth == 1:
+                    if comma >= 0:
+                        raise _domain_error(text, "an interval has more than two ends")
+                    comma = j
+                j += 1
+            if j >= n:
+                raise _domain_error(text, "a bracket is not closed")
+            if comma < 0:
+                raise _domain_error(text, "an interval needs two ends separated by a comma")
+            out.append((text[i], text[i + 1:comma], text[comma + 1:j], text[j]))
+            i = j + 1
+        else:
+            found = text[i:i + 10] if i < n else "the end of the text"
+            raise _domain_error(text, f"expected an interval at {found!r}")
+        while i < n and text[i].isspace():
+            i += 1
+        if i == n:
+            return out
+        if text[i] not in _SEPARATORS:
+            raise _domain_error(text, f"unexpected {text[i:i + 10]!r} after an interval")
+        i += 1
+
+
+def parse_domain(text: str, state: Iterable[sp.Symbol],
+                 params: Iterable[sp.Symbol] | Mapping[str, sp.Symbol] = ()
+                 ) -> sp.Interval | sp.ProductSet:
+    """Read a state space written as text, without evaluating it.
+
+    The whitelist: an interval is ``(a, b)``, ``[a, b]``, ``(a, b]`` or ``[a, b)``, or
+    ``R`` / ``reals`` for :math:`(-\\infty, \\infty)`; several are joined by ``x``, ``*`` or
+    ``×`` into a product :math:`I_1 \\times \\dots \\times I_d`, one per state variable
+    (a single interval in several dimensions applies to every variable, as in
+    :class:`~symsde.sde.SDE`). An end is ``oo``/``-oo`` (also ``inf``) or a real constant or
+    parameter expression read by :func:`symsde.parsing.parse_expression` over ``params``
+    (never over the state). An infinite end is always open.
+
+    Parameters
+    ----------
+    text : str
+        The domain, e.g. ``"(0, oo)"`` or ``"[0, 1] x (0, oo)"``.
+    state : sequence of sympy.Symbol
+        The state variables (their number fixes the number of factors).
+    params : sequence of sympy.Symbol or mapping of names to symbols
+        Parameters an end may use, e.g. ``L`` in ``"[0, L]"``.
+
+    Returns
+    -------
+    sympy.Interval or sympy.ProductSet
+        An Interval in one dimension, a ProductSet of intervals otherwise.
+
+    Raises
+    ------
+    InputError
+        One line saying what is wrong and how to write a domain.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> parse_domain("(0, oo)", [x])
+    Interval.open(0, oo)
+    >>> parse_domain("[0, 1] x (-oo, 0]", [x, y])
+    ProductSet(Interval(0, 1), Interval(-oo, 0))
+    >>> parse_domain("__import__('os')", [x])
+    Traceback (most recent call last):
+    ...
+    symsde.errors.InputError: domain "__import__('os')": expected an interval at '__import__'; write intervals such as (0, oo), [0, 1], (-oo, 0] or R, one per state variable, joined by x for a product: [0, 1] x (0, oo)
+    """  # noqa: E501
+    from symsde.domains import normalize_domain
+
+    if not isinstance(text, str):
+        raise InputError(f"domain must be text such as '(0, oo)', got {_describe(text)}")
+    states = list(state)
+    if not states or not all(isinstance(s, sp.Symbol) for s in states):
+        raise InputError("state must be a non-empty list of SymPy symbols")
+    if len(text) > MAX_DOMAIN_CHARS:
+        raise _domain_error(text, f"longer than {MAX_DOMAIN_CHARS} characters")
+    if not text.strip():
+        raise _domain_error(text, "empty")
+    known = ({s.name: s for s in params} if not isinstance(params, Mapping)
+             else dict(params))
+    for s in states:
+        known.pop(s.name, None)
+    parts: list[sp.Interval] = []
+    names = frozenset(s.name for s in states)
+    factors = _split_factors(text)
+    ends = [(_endpoint(left, text, known, names), _endpoint(right, text, known, names))
+            if opening != "R" else (-sp.oo, sp.oo)
+            for opening, left, right, _closing in factors]
+    for (opening, _left, _right, closing), (a, b) in zip(factors, ends, strict=True):
+        if opening == "R":
+            parts.append(sp.Interval(-sp.oo, sp.oo))
+            continue
+        if (a == -sp.oo and opening == "[") or (b == sp.oo and closing == "]"):
+            raise _domain_error(text, "an infinite end cannot be closed; use ( or ) there")
+        if a == sp.oo or b == -sp.oo:
+            raise _domain_error(text, f"the interval from {a} to {b} is empty")
+        order = sp.simplify(b - a)
+        if order.is_extended_positive is False:
+            raise _domain_error(text, f"the left end {a} is not below the right end {b}")
+        parts.append(sp.Interval(a, b, left_open=opening == "(", right_open=closing == ")"))
+    if len(parts) not in (1, len(states)):
+        raise _domain_error(text, f"{len(parts)} intervals for {len(states)} state "
+                                  f"variable(s)")
+    try:
+        normalize_domain(parts, states)
+    except InputError as exc:
+        raise _domain_error(text, str(exc).split(";")[0]) from None
+    if len(parts) == 1 and len(states) == 1:
+        return parts[0]
+    return sp.ProductSet(*(parts * len(states) if len(parts) == 1 else parts))

@@ -7,16 +7,16 @@ When the drift is affine and :math:`D = G G^\\top` a polynomial of degree at mos
 state, :math:`\\mathcal{A}` maps polynomials of degree :math:`\\le k` into themselves, so the
 moments up to any order solve a *closed* linear system :math:`y' = K y`, solved here by the
 matrix exponential :math:`y(t) = e^{K t} y(0)`. This covers Ornstein-Uhlenbeck processes in
-any dimension, geometric Brownian motion, CIR and Jacobi. Otherwise (a one-dimensional
-polynomial SDE) the ODEs of the moments up to ``order`` involve higher moments and are
-closed by setting the cumulants above ``order`` to zero (``order = 2``: Gaussian closure),
-which is an approximation and is stated in ``closure``.
+any dimension, geometric Brownian motion, CIR and Jacobi. Otherwise (polynomial drift and
+:math:`D` in any dimension) the ODEs of the moments up to ``order`` involve higher moments
+and are closed by setting the joint cumulants above ``order`` to zero (``order = 2``:
+Gaussian closure), which is an approximation and is stated in ``closure``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations_with_replacement
+from itertools import combinations_with_replacement, product
 from math import comb
 from typing import Any
 
@@ -24,9 +24,24 @@ import sympy as sp
 
 from symsde._timeout import time_limit
 from symsde.errors import InputError, MathematicalError, SymbolicTimeoutError
+from symsde.inputs import front_door
 from symsde.sde import SDE
 
-__all__ = ["MomentEquations", "moment_equations"]
+__all__ = ["CLOSURE_TEXT", "MomentEquations", "moment_equations"]
+
+#: What ``MomentEquations.closure`` says when the system is not closed. Cumulant neglect is
+#: Whittle's closure (P. Whittle, "On the use of the normal approximation in the treatment
+#: of stochastic processes", J. R. Stat. Soc. B 19 (1957) 268-281); see C. Kuehn, "Moment
+#: closure - a brief review", in *Control of Self-Organizing Nonlinear Systems*, Springer
+#: 2016, sec. 3.
+CLOSURE_TEXT = ("cumulant neglect: joint cumulants of order > {order} set to zero{gauss}; "
+                "an approximation, not exact (Whittle 1957; Kuehn 2016, sec. 3)")
+
+#: Highest total degree of a moment the closure rewrites (the recursion visits every
+#: sub-multi-index, so the work grows like the number of monomials of that degree).
+MAX_CLOSURE_DEGREE = 12
+#: Most moment equations :func:`moment_equations` writes (monomials of degree 1..order).
+MAX_MOMENTS = 500
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,20 +103,64 @@ def _is_closed_case(sde: SDE) -> bool:
     return True
 
 
-def _cumulant_closure(k: int, n: int, m: dict[int, sp.Expr]) -> sp.Expr:
-    """E[X^k] for k > n from m_1..m_n, with cumulants of order > n set to zero."""
-    mu: dict[int, sp.Expr] = {0: sp.Integer(1), **{j: m[j] for j in range(1, n + 1)}}
-    kappa: dict[int, sp.Expr] = {}
-    # mu_j = sum_{i=1}^{j} C(j-1, i-1) kappa_i mu_{j-i}: solve for kappa_j, j <= n.
-    for j in range(1, n + 1):
-        kappa[j] = sp.expand(mu[j] - sp.Add(*[comb(j - 1, i - 1) * kappa[i] * mu[j - i]
-                                               for i in range(1, j)]))
-    for j in range(n + 1, k + 1):
-        mu[j] = sp.expand(sp.Add(*[comb(j - 1, i - 1) * kappa[i] * mu[j - i]
-                                   for i in range(1, n + 1)]))
-    return mu[k]
+class _CumulantNeglect:
+    """Joint moments of degree above ``order`` with all joint cumulants above ``order`` zero.
+
+    The moment-cumulant recursion (Kendall & Stuart, *The Advanced Theory of Statistics*,
+    vol. 1, sec. 13.12; Smith, "A recursive formulation of the old problem of obtaining
+    moments from cumulants and vice versa", *Amer. Statist.* 49 (1995)): pick a variable
+    :math:`i` with :math:`\\alpha_i > 0` and write :math:`\\rho = \\alpha - e_i`; then
+
+    .. math:: \\mu_\\alpha = \\sum_{\\beta \\le \\rho}
+              \\prod_j \\binom{\\rho_j}{\\beta_j}\\,
+              \\kappa_{\\beta + e_i}\\, \\mu_{\\rho - \\beta}.
+
+    Solved for :math:`\\kappa` up to degree ``order`` (from the unknown moment functions)
+    and used for :math:`\\mu` above it with :math:`\\kappa_\\gamma = 0` for
+    :math:`|\\gamma| > ` ``order``. In one dimension this is
+    :math:`\\mu_k = \\sum_i \\binom{k-1}{i-1} \\kappa_i \\mu_{k-i}`.
+    """
+
+    def __init__(self, order: int, fn: dict[tuple[int, ...], sp.Expr]) -> None:
+        self.order = order
+        self.fn = fn
+        self.kappa: dict[tuple[int, ...], sp.Expr] = {}
+        self.mu: dict[tuple[int, ...], sp.Expr] = {}
+
+    def _terms(self, alpha: tuple[int, ...]) -> list[tuple[int, tuple[int, ...],
+                                                          tuple[int, ...]]]:
+        i = next(k for k, a in enumerate(alpha) if a)
+        rho = tuple(a - (k == i) for k, a in enumerate(alpha))
+        out = []
+        for beta in product(*[range(r + 1) for r in rho]):
+            weight = 1
+            for r, b in zip(rho, beta, strict=True):
+                weight *= comb(r, b)
+            block = tuple(b + (k == i) for k, b in enumerate(beta))
+            rest = tuple(r - b for r, b in zip(rho, beta, strict=True))
+            out.append((weight, block, rest))
+        return out
+
+    def cumulant(self, alpha: tuple[int, ...]) -> sp.Expr:
+        if alpha not in self.kappa:
+            acc = self.fn[alpha]
+            for weight, block, rest in self._terms(alpha):
+                if block != alpha:
+                    acc -= weight * self.cumulant(block) * self.moment(rest)
+            self.kappa[alpha] = sp.expand(acc)
+        return self.kappa[alpha]
+
+    def moment(self, alpha: tuple[int, ...]) -> sp.Expr:
+        if sum(alpha) <= self.order:
+            return self.fn[alpha]
+        if alpha not in self.mu:
+            self.mu[alpha] = sp.expand(sp.Add(*[
+                weight * self.cumulant(block) * self.moment(rest)
+                for weight, block, rest in self._terms(alpha) if sum(block) <= self.order]))
+        return self.mu[alpha]
 
 
+@front_door("x0", sde="sde", vectors=("x0",))
 def moment_equations(sde: SDE, x0: Any, time: sp.Symbol, *, order: int = 2,
                      seconds: float = 60.0) -> MomentEquations:
     """Mean, covariance and moment ODEs of an SDE started at :math:`X_0 = x_0`.
@@ -138,6 +197,17 @@ def moment_equations(sde: SDE, x0: Any, time: sp.Symbol, *, order: int = 2,
     0
     >>> me.closure
     'exact'
+
+    A cubic drift in two dimensions: the moment ODEs need :math:`\\mathbb{E} X^3` and
+    :math:`\\mathbb{E} X^4` (beyond ``order``), closed here by the Gaussian closure (``order = 2``),
+    :math:`\\mathbb{E} X^3 = 3 m_1 m_2 - 2 m_1^3`:
+
+    >>> y = sp.Symbol("y", real=True)
+    >>> me = moment_equations(SDE([x, y], [-x**3 + y, -y], [[1, 0], [0, 1]]), [0, 0], t)
+    >>> me.closure.split(";")[0]
+    'cumulant neglect: joint cumulants of order > 2 set to zero (Gaussian closure)'
+    >>> me.odes[0].rhs
+    m_01(t) + 2*m_10(t)**3 - 3*m_10(t)*m_20(t)
     """
     if not isinstance(time, sp.Symbol):
         raise InputError(f"time must be a SymPy Symbol, got {time!r}")
@@ -145,6 +215,10 @@ def moment_equations(sde: SDE, x0: Any, time: sp.Symbol, *, order: int = 2,
         raise InputError(f"order must be an integer >= 2, got {order!r}")
     X = sde.state
     d = len(X)
+    if comb(d + order, d) - 1 > MAX_MOMENTS:
+        raise InputError(
+            f"order={order} in {d} dimension(s) asks for {comb(d + order, d) - 1} moment "
+            f"equations, more than the limit of {MAX_MOMENTS}; give a smaller order")
     start = sp.Matrix(x0 if isinstance(x0, (list, tuple, sp.MatrixBase)) else [x0])
     if start.shape[0] * start.shape[1] != d:
         raise InputError(f"x0 has {len(start)} entries but the state has {d}; give one each")
@@ -160,14 +234,11 @@ def moment_equations(sde: SDE, x0: Any, time: sp.Symbol, *, order: int = 2,
                 "satisfy a finite system of ODEs; moment equations need polynomial drift and "
                 "diffusion matrix D")
     closed = _is_closed_case(sde)
-    if not closed and d > 1:
-        raise MathematicalError(
-            "the drift is not affine or D has degree > 2, so the moment equations are not "
-            "closed; moment closure is implemented for one-dimensional SDEs only")
     basis = _monomials(d, order)
     fn = {a: sp.Function("m_" + "".join(map(str, a)))(time) for a in basis}
     fn[(0,) * d] = sp.Integer(1)
     closure = "exact"
+    neglect = _CumulantNeglect(order, fn)
     odes: list[sp.Eq] = []
     rhs_of: dict[tuple[int, ...], sp.Expr] = {}
     for alpha in basis[1:]:
@@ -179,11 +250,15 @@ def moment_equations(sde: SDE, x0: Any, time: sp.Symbol, *, order: int = 2,
             else:
                 if closed:  # cannot happen: the generator keeps the degree
                     raise AssertionError("degree grew in a closed system")
-                m = {j: fn[(j,)] for j in range(1, order + 1)}
-                rhs += coeff * _cumulant_closure(monom[0], order, m)
-                closure = (f"cumulant neglect: cumulants of order > {order} set to zero"
-                           + (" (Gaussian closure)" if order == 2 else "")
-                           + "; an approximation, not exact")
+                if sum(monom) > MAX_CLOSURE_DEGREE:
+                    raise MathematicalError(
+                        f"the generator of a degree-{sum(alpha)} moment has terms of degree "
+                        f"{sum(monom)}; closing them needs more than the {MAX_CLOSURE_DEGREE} "
+                        "degrees symsde expands. Lower order= or the degree of the "
+                        "coefficients")
+                rhs += coeff * neglect.moment(tuple(monom))
+                closure = CLOSURE_TEXT.format(order=order, gauss=" (Gaussian closure)"
+                                              if order == 2 else "")
         rhs_of[alpha] = sp.expand(rhs)
         odes.append(sp.Eq(sp.Derivative(fn[alpha], time), rhs_of[alpha]))
     initial = {a: _mono(tuple(start), a) for a in basis[1:]}

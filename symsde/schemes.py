@@ -240,8 +240,11 @@ def derive_scheme(sde: SDE, method: str) -> Scheme:
       dW1 = sqrt(h)*xi1
       xi1 ~ N(0, 1), independent
     """
-    if method not in METHODS:
-        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if not isinstance(method, str) or method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}"[:200])
+    if not isinstance(sde, SDE):
+        raise InputError(f"sde must be an SDE (symsde.SDE), got {type(sde).__name__}; build "
+                         "one with SDE(state, drift, diffusion)")
     X, m = sde.state, sde.noise_dim
     a, b = sde.drift, sde.diffusion
     # the scheme's own names must not be any of the SDE's (a parameter called h, xi1...)

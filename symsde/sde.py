@@ -386,6 +386,7 @@ class SDE:
                    learning_rate=eta)
 
     @classmethod
+    @front_door("drift", "diffusion", state="state", symbols=("time",))
     def from_stratonovich(
         cls, state: Sequence[sp.Symbol] | sp.Symbol, drift: Any, diffusion: Any,
         domain: Any = None, **kw: Any,

@@ -1083,7 +1083,11 @@ def simulate(
     plan = plan_simulation(sde, x0, dt, n_steps, n_paths, seed, method, params, record_every,
                            chunk_size, keep_paths=keep_paths, block_size=block_size,
                            max_memory=max_memory, workers=workers)
-    return _execute(plan, progress, progress_delay, "simulate", backend, client)
+    res = _execute(plan, progress, progress_delay, "simulate", backend, client)
+    from symsde.guards import check_growth  # paths past what the SDE allows (issue 15)
+
+    check_growth(sde, plan.x0, res, params)
+    return res
 
 
 def plan_sgd(

@@ -135,6 +135,23 @@ def _differential_table(text: str) -> tuple[dict[str, sp.Symbol], sp.Symbol,
     return table, dt, noises
 
 
+def _bounded(fn: Any) -> Any:
+    """Turn the parser's recursion and memory failures on huge formulas into a reading
+    error that says what to do (issue 15: every exception is ours)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (RecursionError, MemoryError):
+            raise LatexReadError(
+                "the formula is too long or too deeply nested to read; split it into "
+                "shorter claims (e.g. one term per line)") from None
+
+    return wrapper
+
+
+@_bounded
 def read_sde(text: str, symbols: str | Mapping[str, Any] = "") -> Any:
     r"""An :class:`symsde.SDE` from lines ``dx = a\,dt + b\,dW`` (one per state variable).
 
@@ -193,6 +210,7 @@ def _check(lhs: Any, rhs: Any, seed: int) -> Any:
     return check_equation(lhs, rhs, seed=seed)
 
 
+@_bounded
 def check_claim(text: str, symbols: str | Mapping[str, Any] = "", *, sde: Any = None,
                 kind: str = "equation", seed: int = 0) -> ClaimResult:
     r"""Read and check one claim (see the module docstring for ``sde`` and ``kind``).

@@ -29,6 +29,7 @@ import mpmath
 import sympy as sp
 
 from symsde.errors import InputError, MathematicalError
+from symsde.inputs import front_door
 from symsde.sde import SDE
 
 __all__ = ["TransitionDensity", "transition_density"]
@@ -101,6 +102,7 @@ def _cir(sde: SDE) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
     return alpha, kappa, gamma
 
 
+@front_door("x0", sde="sde", vectors=("x0",))
 def transition_density(sde: SDE, x0: Any, time: sp.Symbol, *, seed: int = 0
                        ) -> TransitionDensity:
     """The transition density of an SDE started at :math:`x_0`, checked before returning.

@@ -24,7 +24,9 @@ Kinds
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -448,13 +450,17 @@ CASES: list[Case] = [
     Case("r2-zero-to-symbolic-power", "parse", _st("--drift", "[-x]", "--diffusion", "0**x"),
          2, "0**(x) is undefined", "ParseError", 7),
     # 8: SymPy exceptions inside stationary_density
+    # (each message says how to change the input: the side of a kink, the real domain)
     Case("r2-stationary-abs", "math", _st("--drift", "[abs(1 - x)]", "--diffusion", "1"),
-         1, "SymPy could not complete a step", "NoStationaryDensityError", 8),
+         1, "Abs(x - 1) changes form at x = 1: write it without abs on each side (it is "
+            "x - 1 for x > 1) and give that side as the domain", "NoStationaryDensityError", 8),
     Case("r2-stationary-acos-sqrt", "math", _st("--loss", "acos(sqrt(x))", "--diffusion", "1"),
-         1, "SymPy could not complete a step", "NoStationaryDensityError", 8),
+         1, "the coefficients are real only for x in (0, 1): give that state space",
+         "NoStationaryDensityError", 8),
     Case("r2-stationary-sinh-asin", "math",
          _st("--drift", "[sinh(asin(2*x))]", "--diffusion", "1"),
-         1, "SymPy could not complete a step", "NoStationaryDensityError", 8),
+         1, "real only for x in [-1/2, 1/2]: give that state space, e.g. SDE(..., "
+            "domain=sympy.Interval.open(-1/2, 1/2))", "NoStationaryDensityError", 8),
     # 9: an unstable scheme
     Case("r2-unstable-dt", "numeric", _sim("--dt", "2.5", "--steps", "100"),
          1, "--dt 2.5 is unstable for this drift", None, 9),
@@ -462,6 +468,9 @@ CASES: list[Case] = [
          ("simulate", "--state", "x,y", "--drift", "[-x, -10*y]", "--diffusion", "1",
           "--x0", "[0, 0]", "--dt", "0.25", "--paths", "100", "--steps", "10"),
          1, "use --dt below 0.2", None, 9),
+    Case("r2-growth-cubic", "numeric",
+         _sim("--drift", "-x**3", "--dt", "0.5", "--x0", "3", "--steps", "4"),
+         1, "more than 1000 times the scale this SDE allows", None, 9),
     # 10: small things
     Case("r2-state-keyword-class", "parse", _st("--state", "class", "--drift", "[-x]",
                                                 "--diffusion", "1"), 2, "Python keyword",
@@ -471,7 +480,112 @@ CASES: list[Case] = [
          _st("--drift", "[-x]", "--diffusion", "1", "--timeout", "1e-9"),
          1, "while deriving the stationary density",
          "SymbolicTimeoutError", 11),
+    # -- the new commands of issues 12 and 15: scheme and mutate -----------------------------
+    Case("new-scheme-injection", "injection",
+         ("scheme", "euler", "--state", "x", "--drift", OS_SYSTEM, "--diffusion", "1"),
+         2, "--drift contains the character \"'\""),
+    Case("new-scheme-param-eval", "injection",
+         ("scheme", "weak2", "--state", "x", "--drift", "-x", "--diffusion", "s", "--param",
+          "s=eval(1)"), 2, "function 'eval' is not allowed"),
+    Case("new-scheme-unknown", "parse",
+         ("scheme", "rk4", "--state", "x", "--drift", "-x", "--diffusion", "1"),
+         2, "invalid choice: 'rk4' (choose from 'euler', 'milstein', 'strong1.5', 'weak2')"),
+    Case("new-scheme-milstein-noncommutative", "shape",
+         ("scheme", "milstein", "--state", "x,y", "--drift", "[-x, -y]", "--diffusion",
+          "[[1, x], [y, 1]]"), 2, "milstein needs commutative noise"),
+    Case("new-mutate-unknown", "parse", ("mutate", "no_such_derivation"),
+         2, "unknown derivation 'no_such_derivation'; known derivations:"),
+    Case("new-mutate-class", "parse", ("mutate", "--class", "eval"),
+         2, "argument --class: invalid choice: 'eval'"),
 ]
+
+
+# -- the Python API's new surfaces (issues 12 and 15), one hostile call or more each ------
+@dataclass(frozen=True)
+class ApiCase:
+    id: str
+    #: domains, stratonovich, moments, transition, schemes, workers, sphinx
+    surface: str
+    #: the call, as a function of the marker path that must never be created
+    call: Callable[[str], Any]
+    error: str
+    fragment: str
+
+
+def _api_cases() -> list[ApiCase]:
+    import sympy as sp
+
+    from symsde import SDE, moment_equations, simulate, transition_density
+    from symsde.inputs import parse_domain
+    from symsde.schemes import derive_scheme
+    from symsde.sphinx import check_claim, read_sde
+
+    x, y = sp.symbols("x y", real=True)
+    t = sp.Symbol("t", positive=True)
+    ou = SDE([x], [-x], 1)
+
+    def payload(m: str) -> str:
+        return OS_SYSTEM.format(marker=m)
+
+    return [
+        ApiCase("domain-string", "domains", lambda m: SDE([x], [-x], 1, domain="(0, oo)"),
+                "InvalidSDEError", "give a SymPy Interval such as sympy.Interval.open(0"),
+        ApiCase("domain-payload", "domains", lambda m: SDE([x], [-x], 1, domain=payload(m)),
+                "InvalidSDEError", "is not an interval"),
+        ApiCase("domain-point", "domains", lambda m: SDE([x], [-x], 1, domain=sp.Interval(1, 1)),
+                "InvalidSDEError", "is not an interval"),
+        ApiCase("domain-text-payload", "domains", lambda m: parse_domain(payload(m), [x]),
+                "InputError", "expected an interval at '__import__'"),
+        ApiCase("domain-text-closed-infinity", "domains", lambda m: parse_domain("[0, oo]", [x]),
+                "InputError", "an infinite end cannot be closed"),
+        ApiCase("stratonovich-payload", "stratonovich",
+                lambda m: SDE.from_stratonovich([x], payload(m), 1),
+                "ParseError", "drift contains the character \"'\""),
+        ApiCase("stratonovich-none", "stratonovich",
+                lambda m: SDE.from_stratonovich([x], None, 1), "InputError", "drift is None"),
+        ApiCase("moments-x0-payload", "moments", lambda m: moment_equations(ou, [payload(m)], t),
+                "ParseError", "x0 contains the character"),
+        ApiCase("moments-huge-order", "moments",
+                lambda m: moment_equations(SDE([x, y], [-x**3, -y], 1), [0, 0], t,
+                                           order=10**6),
+                "InputError", "more than the limit of 500; give a smaller order"),
+        ApiCase("moments-not-polynomial", "moments",
+                lambda m: moment_equations(SDE([x], [-sp.sin(x)], 1), [0], t),
+                "MathematicalError", "is not a polynomial in the state"),
+        ApiCase("transition-x0-payload", "transition",
+                lambda m: transition_density(ou, [payload(m)], t),
+                "ParseError", "x0 contains the character"),
+        ApiCase("scheme-method-list", "schemes", lambda m: derive_scheme(ou, []),
+                "InputError", "method must be one of euler"),
+        ApiCase("scheme-method-payload", "schemes", lambda m: derive_scheme(ou, payload(m)),
+                "InputError", "method must be one of euler"),
+        ApiCase("workers-string", "workers",
+                lambda m: simulate(ou, 0.0, n_steps=2, n_paths=10, workers="2"),
+                "InvalidSimulationError", "workers must be an integer"),
+        ApiCase("workers-huge", "workers",
+                lambda m: simulate(ou, 0.0, n_steps=2, n_paths=10, workers=10**9),
+                "InvalidSimulationError", "workers must be between 1 and 1024"),
+        ApiCase("growth-api", "workers",
+                lambda m: simulate(SDE([x], [-x**3], 1), 3.0, dt=0.5, n_steps=4, n_paths=50,
+                                   workers=2),
+                "UnstableRunError", "use a smaller --dt / dt="),
+        ApiCase("sphinx-claim-payload", "sphinx", lambda m: check_claim(payload(m)),
+                "LatexReadError", "cannot parse"),
+        ApiCase("sphinx-claim-symbols-payload", "sphinx",
+                lambda m: check_claim("x = x", payload(m)), "LatexReadError", "bad symbol name"),
+        ApiCase("sphinx-claim-huge", "sphinx",
+                lambda m: check_claim("x = " + "+".join(["x"] * 5000), "x real"),
+                "LatexReadError", "too long or too deeply nested to read; split it"),
+        ApiCase("sphinx-claim-kind", "sphinx", lambda m: check_claim("x = x", "x real",
+                                                                     kind="eval"),
+                "LatexReadError", "unknown claim kind 'eval'"),
+        ApiCase("sphinx-read-sde-payload", "sphinx", lambda m: read_sde(payload(m), "x real"),
+                "LatexReadError", "cannot read the SDE line"),
+    ]
+
+
+API_SURFACES = ("domains", "stratonovich", "moments", "transition", "schemes", "workers",
+                "sphinx")
 
 KINDS = ("injection", "parse", "shape", "math", "numeric", "size", "timeout", "files")
 

@@ -106,3 +106,57 @@ def test_stationary_density_lets_only_our_errors_out(first: str, second: str,
 def test_one_dimensional_stationary_density(drift: str, noise: str) -> None:
     call(lambda: stationary_density(SDE([x], drift.replace("y", "x"), noise.replace("y", "x")),
                                     integration_seconds=0.2))
+
+
+# -- the entry points of issues 12 and 15 (domains, Stratonovich, moments, transition
+# densities, schemes, workers, the Sphinx directive's readers) ---------------------------
+t = sp.Symbol("t", positive=True)
+
+
+@profile(80)
+@given(drift=values, diffusion=values, domain=values, text=texts)
+def test_new_entry_points_take_anything(drift: Any, diffusion: Any, domain: Any, text: str,
+                                        tmp_path_factory: Any) -> None:
+    from symsde import moment_equations, transition_density
+    from symsde.inputs import parse_domain
+
+    cwd = tmp_path_factory.mktemp("fuzz")
+    os.chdir(cwd)
+    ou = SDE([x], [-x], 1)
+    call(lambda: SDE.from_stratonovich([x], drift, diffusion))
+    call(lambda: SDE([x], [-x], 1, domain=domain))
+    call(lambda: parse_domain(text, [x], [s]))
+    call(lambda: parse_domain(domain, [x, y]))
+    call(lambda: moment_equations(ou, drift, t))
+    call(lambda: moment_equations(ou, [0], t, order=diffusion))
+    call(lambda: transition_density(ou, drift, t))
+    assert list(Path(cwd).iterdir()) == []
+
+
+@profile(60)
+@given(method=values, workers=values)
+def test_schemes_and_workers_take_anything(method: Any, workers: Any) -> None:
+    from symsde import simulate
+    from symsde.schemes import derive_scheme
+
+    sde = SDE([x], [-x], 1)
+    call(lambda: derive_scheme(sde, method))
+    call(lambda: simulate(sde, 0.0, n_steps=2, n_paths=4, workers=workers))
+
+
+@profile(80)
+@given(text=texts, symbols=texts)
+def test_sphinx_readers_take_anything(text: str, symbols: str, tmp_path_factory: Any) -> None:
+    from symsde.latex import LatexReadError
+    from symsde.sphinx import check_claim, read_sde
+
+    cwd = tmp_path_factory.mktemp("fuzz")
+    os.chdir(cwd)
+    for fn in (lambda: check_claim(text, symbols), lambda: read_sde(text, symbols),
+               lambda: check_claim(text, "x real", sde=SDE([x], [-x], 1), kind="stationary")):
+        try:
+            with time_limit(2, "a fuzzed claim"):
+                fn()
+        except (SymsdeError, LatexReadError):
+            pass  # the directive's own reading error, or ours
+    assert list(Path(cwd).iterdir()) == []

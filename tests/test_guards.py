@@ -146,3 +146,145 @@ def test_precision_loss_is_warned(capsys: pytest.CaptureFixture[str]) -> None:
                  "1e20", "--steps", "5", "--paths", "100"])
     _, err = capsys.readouterr()
     assert code == 0 and "symsde: warning: --x0 1e+20 is so large" in err
+
+
+# -- growth of a non-affine drift (issue 15, "Honest numerics") ----------------------------
+@pytest.mark.parametrize(("drift", "noise", "state", "r_true"), [
+    # A|x|^2 = 2 x mu + tr D, zero at the radius below (by hand):
+    ([-x], 10, [x], 10 / np.sqrt(2)),                      # 100 - 2x^2
+    ([-(x**3)], 1, [x], 2 ** -0.25),                        # 1 - 2x^4
+    ([-x + y, -x - y], 1, [x, y], 1.0),                     # 2 - 2|x|^2
+    ([-x / (1 + x**2)], sp.Rational(7, 5), [x], 7.0),       # 1.96 - 2x^2/(1+x^2): x^2 = 49
+])
+def test_the_confinement_radius_brackets_the_drift_condition(drift: list, noise: object,
+                                                              state: list,
+                                                              r_true: float) -> None:
+    from symsde.guards import confinement_radius
+
+    r = confinement_radius(SDE(state, drift, noise))
+    assert r is not None
+    # r is the first grid radius (four per decade) past the true one
+    assert r_true < r <= r_true * 10**0.25 * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("drift", [[x], [x**3 - x], [sp.Integer(0)]])
+def test_no_confinement_radius_when_the_sde_need_not_come_back(drift: list) -> None:
+    from symsde.guards import confinement_radius
+
+    assert confinement_radius(SDE([x], drift, 1)) is None
+
+
+def test_growth_of_a_cubic_drift_is_reported_unstable() -> None:
+    from symsde import simulate
+
+    sde = SDE([x], [-(x**3)], 1)
+    # Euler from 3 with dt = 0.5, by hand without noise: x - x^3/2 gives -10.5, 568, -9.2e7
+    xs = [3.0]
+    for _ in range(4):
+        xs.append(xs[-1] - xs[-1] ** 3 / 2)
+    assert abs(xs[-1]) > 1e23
+    with pytest.raises(UnstableRunError, match="smaller --dt / dt=") as info:
+        simulate(sde, 3.0, dt=0.5, n_steps=4, n_paths=200, seed=1)
+    res = info.value.result  # the numbers are still there, labelled as unstable
+    assert res.diverged == 0 and np.median(np.abs(res.final)) > 1e20
+    # power: the same SDE with a stable step is not reported (median |X| is about 0.6)
+    ok = simulate(sde, 3.0, dt=0.01, n_steps=400, n_paths=200, seed=1)
+    assert np.median(np.abs(ok.final)) < 3
+
+
+def test_growth_check_catches_the_affine_case_in_the_api() -> None:
+    from symsde import simulate
+
+    # |1 - 2.5| = 1.5 per step: 1.5^100 = 4e17, the issue's example (CLI refuses it earlier)
+    with pytest.raises(UnstableRunError, match="median distance"):
+        simulate(SDE([x], [-x], 1), 1.0, dt=2.5, n_steps=100, n_paths=100)
+
+
+def test_no_false_alarm_for_a_heavy_tailed_slow_drift() -> None:
+    from symsde import simulate
+    from symsde.guards import GROWTH_FACTOR
+
+    # dX = -X/(1+X^2) dt + 1.4 dB: the stationary law ~ (1+x^2)^(-1/1.96) is not even
+    # normalisable, paths spread like free diffusion; a long run must not be flagged.
+    sde = SDE([x], [-x / (1 + x**2)], sp.Rational(7, 5))
+    res = simulate(sde, 0.0, dt=0.5, n_steps=4000, n_paths=2000, seed=3)
+    spread = np.sqrt(1.96 * 2000)
+    a = np.abs(res.final)
+    assert np.median(a) < GROWTH_FACTOR * spread
+    # the tail is heavy (the largest path is over 10 times the median), which is why the
+    # check looks at the median and not at the largest path
+    assert a.max() > 10 * np.median(a)
+
+
+def test_growth_check_skips_an_sde_that_grows_by_itself() -> None:
+    from symsde import simulate
+
+    res = simulate(SDE([x], [x], 1), 1.0, dt=0.1, n_steps=300, n_paths=50)
+    assert np.median(np.abs(res.final)) > 1e12  # e^30: genuine growth, not reported
+
+
+# -- simulate()'s memory guard with workers, measured in a fresh process ------------------
+_LARGEST_RUN = r"""
+import json, sys, tracemalloc
+import sympy as sp
+from symsde import SDE, simulate
+from symsde.errors import SymsdeError
+from symsde.guards import simulate_overhead_bytes
+from symsde.simulation import plan_simulation
+
+budget, workers, d, counted = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+x, y = sp.symbols("x y", real=True)
+sde = (SDE([x], [-x**3], sp.sqrt(1 + x**2)) if d == 1
+       else SDE([x, y], [-x + y, -y - x**3], [[1, 0], [x, 1]]))
+x0 = [0.0] * d
+
+def limit(n):
+    return budget - (simulate_overhead_bytes(n, d, workers) if counted == "yes" else 0.0)
+
+def accepted(n):
+    try:
+        plan_simulation(sde, x0, 0.01, 3, n, 0, max_memory=limit(n), workers=workers)
+        return True
+    except SymsdeError:
+        return False
+
+lo, hi = 2, 4
+while accepted(hi):
+    lo, hi = hi, hi * 2
+while hi - lo > max(1, lo // 2000):
+    mid = (lo + hi) // 2
+    lo, hi = (mid, hi) if accepted(mid) else (lo, mid)
+simulate(sde, x0, dt=0.01, n_steps=3, n_paths=1000, workers=workers)  # imports, kernels
+tracemalloc.start()
+simulate(sde, x0, dt=0.01, n_steps=3, n_paths=lo, workers=workers, max_memory=limit(lo))
+print(json.dumps({"paths": lo, "peak": tracemalloc.get_traced_memory()[1]}))
+"""
+
+
+def _largest_run(budget: float, workers: int, d: int, counted: bool) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _LARGEST_RUN, str(budget), str(workers),
+                           str(d), "yes" if counted else "no"],
+                          capture_output=True, text=True, timeout=600, check=True)
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize(("workers", "d"), [(1, 1), (4, 1), (4, 2)])
+def test_the_largest_run_simulate_accepts_stays_under_the_budget(workers: int, d: int) -> None:
+    budget = 64e6
+    got = _largest_run(budget, workers, d, counted=True)
+    # not wildly pessimistic: the final states take at least 80% of the budget (the rest:
+    # four threads' chunk buffers, 6 MB at 64 MB, and the measured overhead)
+    assert got["paths"] * 8 * d > 0.8 * budget
+    assert got["peak"] <= budget, f"{got['peak'] / 1e6:.2f} MB > {budget / 1e6:.0f} MB"
+
+
+def test_max_memory_alone_undercounts_the_largest_run() -> None:
+    # power: without the measured overhead the largest accepted run is over the budget
+    # (one thread, 2-d: the per-block statistics alone are about 1 MB at 64 MB)
+    budget = 64e6
+    got = _largest_run(budget, 1, 2, counted=False)
+    assert got["peak"] > budget

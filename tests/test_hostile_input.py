@@ -34,7 +34,15 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy as sp
-from input_catalogue import CASES, KINDS, Case, by_kind, by_round2_class
+from input_catalogue import (
+    API_SURFACES,
+    CASES,
+    KINDS,
+    Case,
+    _api_cases,
+    by_kind,
+    by_round2_class,
+)
 
 from symsde import SDE, errors, simulate, stationary_density
 from symsde._timeout import time_limit
@@ -173,7 +181,8 @@ def test_cli_in_process(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_every_kind_and_every_command_runs_as_a_process() -> None:
     assert {c.kind for c in PROCESS_CASES} == set(KINDS)
-    assert {c.argv[0] for c in PROCESS_CASES} == {"stationary", "simulate", "show", "verify"}
+    assert {c.argv[0] for c in PROCESS_CASES} == {"stationary", "simulate", "show", "verify",
+                                                  "scheme"}
     assert all(c in PROCESS_CASES for c in CASES if c.kind == "injection")
 
 
@@ -408,3 +417,32 @@ def test_an_inner_timeout_leaves_the_outer_limit_and_signals_as_they_were() -> N
         _spin(0.1)  # the outer limit is still active, and far away
     assert signal.getitimer(signal.ITIMER_REAL) == timer
     assert signal.getsignal(signal.SIGALRM) == before
+
+
+# -- the API's new surfaces (issues 12 and 15) ---------------------------------------------
+API_SURFACE_CASES = _api_cases()
+
+
+def test_every_new_surface_has_hostile_cases() -> None:
+    assert {c.surface for c in API_SURFACE_CASES} == set(API_SURFACES)
+    assert len({c.id for c in API_SURFACE_CASES}) == len(API_SURFACE_CASES)
+    commands = {c.argv[0] for c in CASES}
+    assert {"scheme", "mutate"} <= commands
+
+
+@pytest.mark.parametrize("case", API_SURFACE_CASES, ids=[c.id for c in API_SURFACE_CASES])
+def test_api_surface(case: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from symsde.latex import LatexReadError
+
+    monkeypatch.chdir(tmp_path)
+    marker = tmp_path / "api.marker"
+    expected = LatexReadError if case.error == "LatexReadError" else error_class(case.error)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(Exception) as info, time_limit(30, "a catalogued API call"):
+            case.call(str(marker))  # the exact class is checked below
+    assert type(info.value) is expected, f"{type(info.value).__name__}: {info.value}"
+    message = str(info.value)
+    assert case.fragment in message, message
+    assert "\n" not in message.strip()
+    assert os.listdir(tmp_path) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -212,3 +213,96 @@ def test_the_no_eval_guard_would_catch_a_sympify(no_eval: None) -> None:
         sp.sympify(u("x + 1"))
     with pytest.raises(AssertionError, match="reached sympy's parser"):
         sympy_parser.parse_expr(u("x + 2"))
+
+
+# --- parse_domain: the CLI's --domain text -------------------------------------------
+# Expected sets are built here from SymPy's own constructors, never by parse_domain.
+L = sp.Symbol("L", positive=True)
+
+
+@pytest.mark.parametrize("text, dims, expected", [
+    ("(0, oo)", 1, sp.Interval.open(0, sp.oo)),
+    ("[0, 1]", 1, sp.Interval(0, 1)),
+    ("(0, 1]", 1, sp.Interval.Lopen(0, 1)),
+    (" [ -1 , 1/2 ) ", 1, sp.Interval.Ropen(-1, sp.Rational(1, 2))),
+    ("(-inf, 0]", 1, sp.Interval(-sp.oo, 0)),
+    ("R", 1, sp.Interval(-sp.oo, sp.oo)),
+    ("(0, sqrt(2))", 1, sp.Interval.open(0, sp.sqrt(2))),
+    ("[0, L]", 1, sp.Interval(0, L)),
+    ("[0, 1] x (0, oo)", 2, sp.ProductSet(sp.Interval(0, 1), sp.Interval.open(0, sp.oo))),
+    ("R * [0, 1]", 2, sp.ProductSet(sp.Interval(-sp.oo, sp.oo), sp.Interval(0, 1))),
+    ("(0, 1)", 2, sp.ProductSet(sp.Interval.open(0, 1), sp.Interval.open(0, 1))),
+])
+def test_parse_domain_reads_intervals_and_products(text: str, dims: int,
+                                                   expected: sp.Set, no_eval: None) -> None:
+    from symsde.inputs import parse_domain
+
+    got = parse_domain(u(text), [x, y][:dims], [L])
+    assert got == expected
+    assert type(got) is type(expected)
+    # The result is accepted by SDE(domain=...) and means the same interval there.
+    assert SDE([x, y][:dims], [0] * dims, sp.eye(dims), domain=got) is not None
+
+
+@pytest.mark.parametrize("text, phrase", [
+    (PAYLOAD.format(marker="DOMAIN_MARKER"), "expected an interval"),
+    ("lambda: 0", "expected an interval"),
+    ("(0, oo", "bracket is not closed"),
+    ("(0, ()", "bracket is not closed"),
+    ("(0, 1, 2)", "more than two ends"),
+    ("((0, 1))", "two ends separated by a comma"),
+    ("[0, oo]", "infinite end cannot be closed"),
+    ("(1, 0)", "not below"),
+    ("(0, 0)", "not below"),
+    ("(0, x)", "is a state variable"),
+    ("(0, z)", "unknown name 'z'"),
+    ("(0, 1) x (0, 1)", "2 intervals for 1"),
+    ("(0, 1) + (2, 3)", "unexpected '+ (2, 3)'"),
+    ("", "empty"),
+    ("   ", "empty"),
+    ("[0, 1] x", "expected an interval at 'the end of the text'"),
+    ("(0, 1e999999)", "not a finite number"),
+    ("(0, 9**9**9)", "too large"),
+    ("(0, exp(1000000))", "exp of a number"),
+    ("(0, nan)", "not a finite number"),
+    ("(0, I)", "unknown name 'I'"),
+    ("(0, [1])", "not a list"),
+    ("(a.b, 1)", "attribute access"),
+    ("(0, 1)\x00", "unexpected"),
+    ("(0, 1)" * 100, "longer than 400"),
+])
+def test_parse_domain_refuses_anything_else(text: str, phrase: str, no_eval: None,
+                                            tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from symsde.inputs import parse_domain
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=re.escape(phrase)) as info:
+        parse_domain(u(text), [x], [L])
+    message = str(info.value)
+    assert "\n" not in message and "write intervals such as (0, oo)" in message
+    assert not (tmp_path / "DOMAIN_MARKER").exists()
+
+
+@pytest.mark.parametrize("value", [3, None, sp.Interval(0, 1), b"(0, 1)"])
+def test_parse_domain_wants_text(value: object) -> None:
+    from symsde.inputs import parse_domain
+
+    with pytest.raises(InputError, match="domain must be text"):
+        parse_domain(value, [x])  # type: ignore[arg-type]
+
+
+# --- class 8: SymPy failures come with a hint that says what to change ------------------
+def test_hints_name_the_real_domain_or_the_kink() -> None:
+    from symsde.inputs import how_to_help_sympy
+
+    # log(1 - x^2) is real for |x| < 1 only (by hand): the hint gives that interval
+    hint = how_to_help_sympy(SDE([x], [sp.log(1 - x**2)], 1))
+    assert "real only for x in (-1, 1)" in hint and "--domain '(-1, 1)'" in hint
+    # sign(x + 2) jumps at x = -2
+    hint = how_to_help_sympy(SDE([x], [-sp.sign(x + 2)], 1))
+    assert "changes form at x = -2" in hint and "Interval.open(-2, oo)" in hint
+    hint = how_to_help_sympy(SDE([x], [sp.Piecewise((-x, x > 0), (1, True))], 1))
+    assert "one piece at a time" in hint
+    # nothing to say: the general advice, not a wrong specific one
+    assert how_to_help_sympy(SDE([x], [-x], 1)).startswith("symsde cannot decide")
