@@ -290,7 +290,7 @@ def _prepare_simulation(args: argparse.Namespace) -> dict[str, Any]:
     from symsde.guards import check_resources, check_scheme_stability, precision_warning
     from symsde.parsing import parse_matrix, parse_number
     from symsde.sde import SDE
-    from symsde.simulate import plan_simulation
+    from symsde.simulator import plan_simulation
 
     state, table, values = _symbols(args)
     unset = [item.partition("=")[0].strip() for item in args.param if "=" not in item]
@@ -341,7 +341,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from symsde.simulate import simulate
+    from symsde.simulator import simulate
 
     _check_output_target(args.output, "--output")
     if args.plot is not None:
@@ -355,7 +355,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     steps, paths, seed = prep["steps"], prep["paths"], prep["seed"]
     client = None
     if args.scheduler is not None:
-        from symsde.simulate.dask_backend import connect
+        from symsde.simulator.dask_backend import connect
 
         # The network waits get what is left of the same deadline (they bound themselves:
         # a wait inside a C call could not be interrupted).
@@ -371,7 +371,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         if client is not None:
             client.close()
         if args.backend == "dask" and args.scheduler is None:
-            from symsde.simulate.dask_backend import close_local_cluster
+            from symsde.simulator.dask_backend import close_local_cluster
 
             close_local_cluster()  # the local cluster this command started, if any
     out = res.to_dict()

@@ -39,23 +39,25 @@ output, so the thread count changes nothing in the results.
 
 Layout
 ------
-:mod:`~symsde.simulate.base` (constants, results, validators) <-
-:mod:`~symsde.simulate.steppers` <- :mod:`~symsde.simulate.plan` <-
-:mod:`~symsde.simulate.blocks` (block runner, combiner) <-
-:mod:`~symsde.simulate.backends` (local threads; :mod:`~symsde.simulate.dask_backend`
-loaded on demand) <- :mod:`~symsde.simulate.api` (the public functions). Arrows point to
+:mod:`~symsde.simulator.base` (constants, results, validators) <-
+:mod:`~symsde.simulator.steppers` <- :mod:`~symsde.simulator.plan` <-
+:mod:`~symsde.simulator.blocks` (block runner, combiner) <-
+:mod:`~symsde.simulator.backends` (local threads; :mod:`~symsde.simulator.dask_backend`
+loaded on demand) <- :mod:`~symsde.simulator.api` (the public functions). Arrows point to
 what a module imports; there is no circle (``make lint`` checks it with import-linter).
 :mod:`symsde.simulation` and :mod:`symsde.dask_backend` stay as aliases of the old paths.
+The package is ``simulator``, not ``simulate``: a subpackage ``symsde.simulate`` would
+replace the function :func:`symsde.simulate` as an attribute of :mod:`symsde` once imported.
 """
 
-from symsde.simulate.api import (
+from symsde.simulator.api import (
     SimulationOptions,
     plan_sgd,
     plan_simulation,
     simulate,
     simulate_sgd,
 )
-from symsde.simulate.base import (
+from symsde.simulator.base import (
     BACKENDS,
     BIT_GENERATOR,
     METHODS,
@@ -66,8 +68,8 @@ from symsde.simulate.base import (
     block_generator,
     default_block_size,
 )
-from symsde.simulate.blocks import combine_blocks, resolve_workers, run_blocks, run_chunks
-from symsde.simulate.plan import SimulationPlan
+from symsde.simulator.blocks import combine_blocks, resolve_workers, run_blocks, run_chunks
+from symsde.simulator.plan import SimulationPlan
 
 __all__ = [
     "BACKENDS",

@@ -16,8 +16,8 @@ from symsde.kernels import (
     numeric_values,
 )
 from symsde.sde import SDE
-from symsde.simulate.backends import _check_backend, _execute
-from symsde.simulate.base import (
+from symsde.simulator.backends import _check_backend, _execute
+from symsde.simulator.base import (
     METHODS,
     SCHEME_CHUNK_BYTES,
     InvalidSimulationError,
@@ -26,9 +26,9 @@ from symsde.simulate.base import (
     _int,
     _positive,
 )
-from symsde.simulate.blocks import resolve_workers
-from symsde.simulate.plan import SimulationPlan, _sizes
-from symsde.simulate.steppers import _AffineStepper, _SchemeStepper, _SGDStepper, _Stepper
+from symsde.simulator.blocks import resolve_workers
+from symsde.simulator.plan import SimulationPlan, _sizes
+from symsde.simulator.steppers import _AffineStepper, _SchemeStepper, _SGDStepper, _Stepper
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def _options(options: Any, **given: Any) -> SimulationOptions:
         return SimulationOptions(**given)
     if not isinstance(options, SimulationOptions):
         raise InvalidSimulationError(
-            f"options must be a symsde.simulate.SimulationOptions, got {type(options).__name__}")
+            f"options must be a symsde.simulator.SimulationOptions, got {type(options).__name__}")
     defaults = SimulationOptions()
     twice = [k for k, v in given.items() if not _same(v, getattr(defaults, k))]
     if twice:
@@ -261,7 +261,7 @@ def simulate(
         Show the progress bar only after this many seconds.
     backend : {"local", "dask"}
         ``"local"`` runs the chunks one after the other in this process; ``"dask"`` runs
-        each chunk as a Dask task (:mod:`symsde.simulate.dask_backend`; needs the ``dask`` extra).
+        each chunk as a Dask task (:mod:`symsde.simulator.dask_backend`; needs the ``dask`` extra).
         For a given seed the Dask result equals the local one: ``final`` bit for bit, the
         moments up to the order of summation (exactly rounded sums, so in practice also
         bit for bit).

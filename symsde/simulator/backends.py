@@ -1,6 +1,6 @@
 """Where the blocks run: this process (threads) or tasks on a Dask cluster.
 
-The Dask backend (:mod:`symsde.simulate.dask_backend`) is imported only when asked for, and
+The Dask backend (:mod:`symsde.simulator.dask_backend`) is imported only when asked for, and
 only from here: it uses the block runner, never the public API, so there is no circle.
 """
 
@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from symsde.simulate.base import BACKENDS, BlockStats, InvalidSimulationError, SimulationResult
-from symsde.simulate.blocks import combine_blocks, run_chunks
-from symsde.simulate.plan import SimulationPlan
+from symsde.simulator.base import BACKENDS, BlockStats, InvalidSimulationError, SimulationResult
+from symsde.simulator.blocks import combine_blocks, run_chunks
+from symsde.simulator.plan import SimulationPlan
 
 
 def _check_backend(backend: Any, client: Any) -> None:
@@ -27,7 +27,7 @@ def _check_backend(backend: Any, client: Any) -> None:
             raise InvalidSimulationError(
                 "client is used by backend='dask' only; pass backend='dask' to run on it")
         return
-    from symsde.simulate.dask_backend import check_client, require_distributed
+    from symsde.simulator.dask_backend import check_client, require_distributed
 
     require_distributed()  # says how to install the extra
     check_client(client)
@@ -46,7 +46,7 @@ def _execute(plan: SimulationPlan, progress: bool, progress_delay: float,
     try:
         stats: list[BlockStats] = []
         if backend == "dask":
-            from symsde.simulate.dask_backend import run_plan
+            from symsde.simulator.dask_backend import run_plan
 
             final, stats = run_plan(plan, client, progress=bar)
         else:

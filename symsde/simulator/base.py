@@ -1,4 +1,4 @@
-"""Constants, results and validators of the simulator (:mod:`symsde.simulate`).
+"""Constants, results and validators of the simulator (:mod:`symsde.simulator`).
 
 The pieces every other module of the package uses: the bit generator and block sizes, the
 request error, the result types and the small validators.
@@ -27,7 +27,7 @@ CHUNK_ELEMENTS = 1 << 16
 SCHEME_CHUNK_BYTES = 1 << 20
 #: Schemes (derived by :mod:`symsde.schemes`): strong orders 0.5, 1, 1.5; weak 1, 1, 2.
 METHODS = ("euler", "milstein", "strong1.5", "weak2")
-#: Where the blocks run: this process, or Dask tasks (:mod:`symsde.simulate.dask_backend`).
+#: Where the blocks run: this process, or Dask tasks (:mod:`symsde.simulator.dask_backend`).
 BACKENDS = ("local", "dask")
 
 

@@ -1,6 +1,6 @@
 """The block runner and the combiner: blocks of paths run, their statistics merged.
 
-See the notes of :mod:`symsde.simulate` for why results do not depend on how blocks are
+See the notes of :mod:`symsde.simulator` for why results do not depend on how blocks are
 grouped into chunks or threads.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from symsde.simulate.base import (
+from symsde.simulator.base import (
     BlockStats,
     InvalidSimulationError,
     Moments,
@@ -22,7 +22,7 @@ from symsde.simulate.base import (
     _int,
     block_generator,
 )
-from symsde.simulate.plan import SimulationPlan
+from symsde.simulator.plan import SimulationPlan
 
 
 def _block_moments(Xb: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
@@ -144,7 +144,7 @@ def run_chunks(plan: SimulationPlan, chunks: Sequence[Sequence[int]],
     --------
     >>> import sympy as sp, numpy as np
     >>> from symsde import SDE
-    >>> from symsde.simulate import plan_simulation
+    >>> from symsde.simulator import plan_simulation
     >>> x = sp.Symbol("x", real=True)
     >>> plan = plan_simulation(SDE([x], [x - x**3], 1), 0.5, n_steps=5, n_paths=4000,
     ...                        block_size=1000, workers=2)
@@ -224,7 +224,7 @@ def combine_blocks(plan: SimulationPlan, stats: Sequence[BlockStats],
 
     >>> import numpy as np, sympy as sp
     >>> from symsde import SDE
-    >>> from symsde.simulate import plan_simulation, simulate
+    >>> from symsde.simulator import plan_simulation, simulate
     >>> x = sp.Symbol("x", real=True)
     >>> plan = plan_simulation(SDE([x], [-x], 1), 1.0, n_steps=10, n_paths=3000,
     ...                        block_size=1000)

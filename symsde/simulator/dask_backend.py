@@ -2,14 +2,14 @@
 
 How a run is split
 ------------------
-A :class:`~symsde.simulate.SimulationPlan` fixes the seeding blocks: block ``j`` owns
+A :class:`~symsde.simulator.SimulationPlan` fixes the seeding blocks: block ``j`` owns
 the random stream ``SeedSequence(seed, spawn_key=(j,))``. Each Dask task runs one chunk
 of consecutive blocks (``plan.chunks()``, set by ``chunk_size``; 65536 paths of a scalar
-state by default) through :func:`~symsde.simulate.run_blocks`, the same function the
-local backend calls, and returns the chunk's :class:`~symsde.simulate.BlockStats`
+state by default) through :func:`~symsde.simulator.run_blocks`, the same function the
+local backend calls, and returns the chunk's :class:`~symsde.simulator.BlockStats`
 (count of finite paths, means, centred second moments, the same at every recorded time,
 kept paths and the chunk's final states). The client copies the final states into place
-and merges the statistics with :func:`~symsde.simulate.combine_blocks`.
+and merges the statistics with :func:`~symsde.simulator.combine_blocks`.
 
 Equality with the local backend
 -------------------------------
@@ -60,9 +60,9 @@ from typing import Any
 import numpy as np
 
 from symsde.errors import BackendError, InputError
-from symsde.simulate.base import BlockStats
-from symsde.simulate.blocks import run_chunks
-from symsde.simulate.plan import SimulationPlan
+from symsde.simulator.base import BlockStats
+from symsde.simulator.blocks import run_chunks
+from symsde.simulator.plan import SimulationPlan
 
 __all__ = [
     "INSTALL_HINT",
@@ -105,7 +105,7 @@ def require_distributed() -> Any:
 # -- the payload and the per-process cache ---------------------------------------------
 @dataclass(frozen=True)
 class PlanPayload:
-    """A pickled :class:`~symsde.simulate.SimulationPlan` and its SHA-256 ``token``."""
+    """A pickled :class:`~symsde.simulator.SimulationPlan` and its SHA-256 ``token``."""
 
     token: str
     data: bytes
@@ -129,7 +129,7 @@ def worker_plan(payload: PlanPayload) -> SimulationPlan:
     --------
     >>> import sympy as sp
     >>> from symsde import SDE
-    >>> from symsde.simulate import plan_simulation
+    >>> from symsde.simulator import plan_simulation
     >>> x = sp.Symbol("x", real=True)
     >>> payload = PlanPayload.from_plan(plan_simulation(SDE([x], [x - x**3], 1), 0.0,
     ...                                                 n_paths=100))
@@ -415,8 +415,8 @@ def run_plan(plan: SimulationPlan, client: Any = None,
     Parameters
     ----------
     plan : SimulationPlan
-        From :func:`~symsde.simulate.plan_simulation` or
-        :func:`~symsde.simulate.plan_sgd`. One task per chunk (``plan.chunks()``).
+        From :func:`~symsde.simulator.plan_simulation` or
+        :func:`~symsde.simulator.plan_sgd`. One task per chunk (``plan.chunks()``).
     client : distributed.Client, str or None
         A client, a scheduler address (a client is opened and closed for this run), or
         ``None``: the current client, or else a LocalCluster with one single-threaded
@@ -429,7 +429,7 @@ def run_plan(plan: SimulationPlan, client: Any = None,
     final : ndarray, shape (n_paths, d)
     stats : list of BlockStats
         One per block (their ``final`` is dropped once copied into ``final``); merge
-        them with :func:`~symsde.simulate.combine_blocks`.
+        them with :func:`~symsde.simulator.combine_blocks`.
     """
     distributed = require_distributed()
     payload = PlanPayload.from_plan(plan)

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symsde.simulate.base import (
+from symsde.simulator.base import (
     CHUNK_ELEMENTS,
     InvalidSimulationError,
     _fmt_bytes,
     _physical_memory,
     default_block_size,
 )
-from symsde.simulate.steppers import _Stepper
+from symsde.simulator.steppers import _Stepper
 
 
 @dataclass
