@@ -174,6 +174,37 @@ class StationaryDensity:
         u = self.unnormalized
         return sp.simplify(sp.expand(self.sde.fokker_planck(u) / u))
 
+    def gaussian_law(self) -> tuple[list[float], list[list[float]]] | None:
+        """The numeric mean and covariance when the law is Gaussian, else ``None``.
+
+        The stationary law is Gaussian when its potential :math:`U` is a quadratic with an
+        invertible Hessian :math:`H`: then :math:`\\Sigma = H^{-1}` and
+        :math:`m = -H^{-1}\\nabla U(0)`. Uses :attr:`mean` and :attr:`covariance` when
+        the derivation found them (a Lyapunov solve); ``None`` also when they still hold
+        free symbols.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> from symsde import SDE
+        >>> x, y = sp.symbols("x y", real=True)
+        >>> st = stationary_density(SDE([x, y], [-(x - 1), -2 * y], [[1, 0], [0, 1]]))
+        >>> st.gaussian_law()
+        ([1.0, 0.0], [[0.5, 0.0], [0.0, 0.25]])
+        >>> x4 = stationary_density(SDE([x], [-x**3], 1))
+        >>> x4.gaussian_law() is None
+        True
+        """
+        mean, cov = self.mean, self.covariance
+        if mean is None or cov is None:
+            mean, cov = _gaussian_moments(self.potential, self.state)
+            if mean is None or cov is None:
+                return None
+        try:
+            return ([float(v) for v in mean], [[float(v) for v in row] for row in cov.tolist()])
+        except TypeError:  # free symbols left
+            return None
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, expressions as SymPy strings (the CLI's JSON keys)."""
         return {
