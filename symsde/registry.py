@@ -48,13 +48,15 @@ class Part:
 
     ``name`` is the module's name inside the lecture package and the part's name on the
     command line; ``chapter`` is the book page (``chapters/<name>`` by default);
-    ``section`` groups chapters in the book's table of contents.
+    ``section`` groups chapters in the book's table of contents; ``summary`` is the
+    sentence the book's index gives the chapter (MyST; the title when empty).
     """
 
     name: str
     title: str
     section: str = "The lecture, re-derived"
     chapter: str = ""
+    summary: str = ""
 
     @property
     def page(self) -> str:
