@@ -599,7 +599,7 @@ def test_ambiguous_domain_asks_for_domain_keyword() -> None:
 
 def test_wrong_normaliser_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     # The check before returning: a closed form that disagrees with quadrature is refused.
-    import symsde.stationary as stmod
+    import symsde.state_space as stmod  # the state-space checks (split from stationary.py)
 
     monkeypatch.setattr(stmod, "_beta_gamma_normalizer", lambda U, x, iv: -sp.pi)
     with pytest.raises(NotNormalizableError, match="not a finite positive number"):
