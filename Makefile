@@ -31,8 +31,11 @@ test-all: $(STAMP)
 mutate: $(STAMP)
 	$(BIN)/symsde mutate
 
+# ruff, then the layers and the absence of import circles (import-linter contracts in
+# pyproject.toml: symsde never imports a lecture; no circle between siblings of symsde).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 # Benchmarks (ratios measured in the same run; see benchmarks/README.md). Not tests.
 bench: $(STAMP)

@@ -35,6 +35,7 @@ from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate, stationary_density
 from symsde.confirm import mean_test, variance_test
 from symsde.experiment import Experiment
+from symsde.linear import euler_chain_moments
 from symsde.proof import (
     ApplyBoth,
     Claim,
@@ -443,17 +444,11 @@ def _euler_stationary_moments(sde: SDE, dt: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     The chain :math:`\\Phi' = (1 + A\\Delta t)\\Phi + c\\Delta t + G\\sqrt{\\Delta t}\\,Z`
     (drift :math:`A\\Phi + c` read off the SDE, constant :math:`G`) has a Gaussian
     stationary law whose mean solves :math:`m = (1 + A\\Delta t) m + c\\Delta t` and whose
-    variance solves :math:`v = (1 + A\\Delta t)^2 v + G^2\\Delta t`, solved here by SymPy.
+    variance solves :math:`v = (1 + A\\Delta t)^2 v + G^2\\Delta t`
+    (:func:`symsde.linear.euler_chain_moments`).
     """
-    (x,) = sde.state
-    drift = sp.expand(sde.drift[0])
-    A, c = sp.diff(drift, x), drift.subs(x, 0)
-    if A.has(x):
-        raise ArithmeticError(f"the drift {drift} is not affine")
-    m, v = sp.symbols("m v", real=True)
-    (mean,) = sp.solve(sp.Eq(m, (1 + A * dt) * m + c * dt), m)
-    (var,) = sp.solve(sp.Eq(v, (1 + A * dt) ** 2 * v + sde.diffusion_matrix[0, 0] * dt), v)
-    return sp.simplify(mean), sp.simplify(var)
+    mean, cov = euler_chain_moments(sde, dt)
+    return sp.simplify(mean[0]), sp.simplify(cov[0, 0])
 
 
 def confirm(seed: int = 0) -> Experiment:

@@ -39,6 +39,7 @@ from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate
 from symsde.confirm import ks_test, variance_test
 from symsde.experiment import Experiment
+from symsde.linear import sub_seed
 from symsde.proof import (
     ApplyBoth,
     Claim,
@@ -194,8 +195,8 @@ def derivation() -> Derivation:
 
 # -- confirmation by simulation -------------------------------------------------------------
 def _sub_seed(seed: int, *tag: int) -> int:
-    """A seed for one part of the experiment, derived from ``seed`` and the part's tag."""
-    return int(np.random.SeedSequence([seed, *tag]).generate_state(1)[0])
+    """A seed for one run of the experiment, derived from ``seed`` and the run's tag."""
+    return sub_seed(seed, *tag)
 
 
 def confirm(seed: int = 0) -> Experiment:

@@ -37,6 +37,7 @@ from derivations._catalogue import CATALOGUE
 from symsde import SDE, ito_lemma, simulate
 from symsde.confirm import ks_test, mean_test, variance_test
 from symsde.experiment import Experiment
+from symsde.linear import normal_expectation, sub_seed
 from symsde.proof import Claim, Computed, Derivation, SolvesODE, Witness
 
 __all__ = ["confirm", "derivation"]
@@ -47,20 +48,11 @@ INDEPENDENT = ("eps ~ N(0, I): its components are independent standard normals, 
 
 
 @cache
-def _normal_moment(k: int) -> sp.Expr:
-    """E[eps^k] for a standard normal eps, from sympy.stats."""
-    return stats.E(stats.Normal("epsilon", 0, 1) ** k)
-
-
 def _expect(expr: sp.Expr, noises: tuple[sp.Symbol, ...]) -> sp.Expr:
-    """Expectation over independent standard normals ``noises`` of a polynomial in them.
-
-    Each monomial e_1^k_1 ... e_m^k_m is replaced by the product of the moments
-    E[e^k_i] (independence), the moments coming from sympy.stats. Used by ``confirm``.
-    """
-    poly = sp.Poly(sp.expand(expr), *noises)
-    return sp.Add(*[coeff * sp.Mul(*[_normal_moment(k) for k in powers])
-                    for powers, coeff in poly.terms()])
+    """Expectation over independent standard normals ``noises`` of a polynomial in them
+    (:func:`symsde.linear.normal_expectation`; checked against sympy.stats in its tests).
+    Used by ``confirm``."""
+    return normal_expectation(expr, noises)
 
 
 def _coef(rng: random.Random) -> sp.Rational:
@@ -183,8 +175,8 @@ def derivation() -> Derivation:
 
 # -- confirmation by simulation -------------------------------------------------------------
 def _sub_seed(seed: int, *tag: int) -> int:
-    """A seed for one part of the experiment, derived from ``seed`` and the part's tag."""
-    return int(np.random.SeedSequence([seed, *tag]).generate_state(1)[0])
+    """A seed for one run of the experiment, derived from ``seed`` and the run's tag."""
+    return sub_seed(seed, *tag)
 
 
 def _euler_log_moments(a: float, b: float, dt: float) -> tuple[float, float]:

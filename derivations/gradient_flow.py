@@ -45,6 +45,7 @@ from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate_sgd
 from symsde.confirm import mean_test, slope_test
 from symsde.experiment import Experiment
+from symsde.linear import sub_seed
 from symsde.proof import (
     AddBoth,
     Claim,
@@ -447,7 +448,7 @@ _DATA = ((sp.Rational(1, 2), sp.Rational(1, 10)), (sp.Integer(1), sp.Rational(7,
 
 def _sub_seed(seed: int, *tag: int) -> int:
     """A seed for one run of the experiment, derived from ``seed`` and the run's tag."""
-    return int(np.random.SeedSequence([seed, *tag]).generate_state(1)[0])
+    return sub_seed(seed, *tag)
 
 
 def _sgd_moments(slopes: list[sp.Expr], offsets: list[sp.Expr], eta: sp.Expr,

@@ -55,9 +55,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from symsde import SDE, simulate, stationary_density
+from symsde import SDE, linear, simulate, stationary_density
 from symsde.confirm import covariance_test, mean_test
 from symsde.experiment import Experiment
+from symsde.linear import sub_seed
 from symsde.proof import (
     Claim,
     Computed,
@@ -104,12 +105,7 @@ H_MAT = sp.diag(H1, H2)
 # -- helpers (also used by the derivation's checks) -----------------------------------------
 def lyapunov_covariance(A: Any, C: Any, eta: Any = ETA) -> sp.Matrix:
     r"""The symmetric solution :math:`S` of :math:`A S + S A^\top = \eta C` (any dimension)."""
-    A, C = sp.Matrix(A), sp.Matrix(C)
-    d = A.shape[0]
-    unknown = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"S_{min(i, j) + 1}{max(i, j) + 1}"))
-    eqs = list(A * unknown + unknown * A.T - sp.sympify(eta) * C)
-    (sol,) = sp.solve(eqs, sorted(unknown.free_symbols, key=str), dict=True)
-    return unknown.subs(sol).applyfunc(sp.factor)
+    return linear.lyapunov_covariance(A, -sp.sympify(eta) * sp.Matrix(C))
 
 
 @cache
@@ -524,7 +520,7 @@ _EXPERIMENT_VALUES: dict[sp.Symbol, sp.Expr] = {
 
 def _sub_seed(seed: int, *tag: int) -> int:
     """A seed for one run of the experiment, derived from ``seed`` and the run's tag."""
-    return int(np.random.SeedSequence([seed, *tag]).generate_state(1)[0])
+    return sub_seed(seed, *tag)
 
 
 def _euler_stationary_covariance(sde: SDE, dt: Any) -> sp.Matrix:
@@ -533,28 +529,15 @@ def _euler_stationary_covariance(sde: SDE, dt: Any) -> sp.Matrix:
     The chain :math:`X' = (I + A\Delta t)X + G\sqrt{\Delta t}\,Z` (``A`` the Jacobian of the
     drift, ``G`` the SDE's diffusion coefficient) has a Gaussian stationary law whose
     covariance solves the discrete Lyapunov equation :math:`S = B S B^\top + G G^\top
-    \Delta t`, :math:`B = I + A\Delta t`; solved by SymPy. As :math:`\Delta t \to 0` it tends
-    to the solution of :math:`A S + S A^\top + G G^\top = 0`.
+    \Delta t`, :math:`B = I + A\Delta t` (:func:`symsde.linear.euler_chain_moments`). As
+    :math:`\Delta t \to 0` it tends to the solution of :math:`A S + S A^\top + G G^\top = 0`.
     """
-    X = list(sde.state)
-    d = len(X)
-    A = sde.drift.jacobian(X)
-    if any(e.has(*X) for e in A) or not sde.is_constant_diffusion:
-        raise ArithmeticError("the Euler chain's law is known here only for a linear drift "
-                              "and constant noise")
-    B = sp.eye(d) + A * sp.sympify(dt)
-    unknown = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"S_{min(i, j) + 1}{max(i, j) + 1}"))
-    eqs = list(B * unknown * B.T + sde.diffusion_matrix * sp.sympify(dt) - unknown)
-    (sol,) = sp.solve(eqs, sorted(unknown.free_symbols, key=str), dict=True)
-    return unknown.subs(sol).applyfunc(sp.factor)
+    return linear.euler_chain_moments(sde, dt)[1]
 
 
 def _quadratic_expectation(q: sp.Expr, state: list[sp.Symbol], cov: sp.Matrix) -> sp.Expr:
     """E[q(X)] for a quadratic form q and X ~ N(0, cov): tr(M cov), M = Hessian(q)/2."""
-    M = sp.hessian(q, state) / 2
-    if any(e.has(*state) for e in M) or q.subs(dict.fromkeys(state, 0)) != 0:
-        raise ArithmeticError(f"{q} is not a quadratic form")
-    return sp.simplify((M * cov).trace())
+    return linear.quadratic_expectation(q, state, cov)
 
 
 def confirm(seed: int = 0) -> Experiment:

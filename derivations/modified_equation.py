@@ -80,6 +80,7 @@ import sympy as sp
 from symsde import SDE, simulate_sgd, stationary_density
 from symsde.confirm import mean_test, slope_test, variance_test
 from symsde.experiment import Experiment
+from symsde.linear import lyapunov_covariance, normal_expectation, sub_seed
 from symsde.proof import (
     AddBoth,
     Claim,
@@ -132,14 +133,7 @@ V = sp.Symbol("v_k", positive=True)
 # -- series machinery -----------------------------------------------------------------------
 def _gaussian_expectation(expr: sp.Expr, zs: Sequence[sp.Symbol]) -> sp.Expr:
     """Expectation of a polynomial in independent standard normals ``zs``."""
-    poly = sp.Poly(sp.expand(expr), *zs)
-    total: sp.Expr = sp.Integer(0)
-    for monom, coeff in poly.terms():
-        weight: sp.Expr = sp.Integer(1)
-        for power in monom:
-            weight *= 0 if power % 2 else sp.factorial2(power - 1)
-        total += coeff * weight
-    return sp.expand(total)
+    return normal_expectation(expr, zs)
 
 
 def _truncate(expr: sp.Expr, order: int, eta: sp.Symbol = ETA) -> sp.Expr:
@@ -230,13 +224,12 @@ def _lyapunov_variance(sde: SDE) -> sp.Expr:
     """Stationary variance of a 1-D linear SDE: solve the Lyapunov equation 2 a v = D.
 
     ``a`` is minus the drift's slope and ``D`` the SDE's diffusion matrix (a 1 x 1 case of
-    A S + S A^T + D = 0).
+    A S + S A^T + D = 0, :func:`symsde.linear.lyapunov_covariance`).
     """
     slope = sp.diff(sde.drift[0], X)
     if slope.has(X):
         raise ArithmeticError(f"the drift {sde.drift[0]} is not linear")
-    (v,) = sp.solve(sp.Eq(2 * slope * V + sde.diffusion_matrix[0, 0], 0), V)
-    return sp.factor(v)
+    return sp.factor(lyapunov_covariance([[slope]], sde.diffusion_matrix)[0, 0])
 
 
 @cache
@@ -1168,7 +1161,7 @@ _CURVATURE = sp.Integer(2)
 
 def _sub_seed(seed: int, *tag: int) -> int:
     """A seed for one run of the experiment, derived from ``seed`` and the run's tag."""
-    return int(np.random.SeedSequence([seed, *tag]).generate_state(1)[0])
+    return sub_seed(seed, *tag)
 
 
 def _sgd_model() -> tuple[sp.Symbol, sp.Symbol, sp.Expr, sp.Expr, sp.Expr]:

@@ -28,7 +28,6 @@ loss and anisotropic noise there is not even a zero-current density.
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from functools import cache
@@ -41,6 +40,7 @@ from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate, stationary_density
 from symsde.confirm import ks_test, mean_test, variance_test
 from symsde.experiment import Experiment
+from symsde.linear import euler_chain_gap, sub_seed
 from symsde.proof import (
     Claim,
     Computed,
@@ -473,48 +473,15 @@ def derivation() -> Derivation:
 # -- confirmation by simulation -------------------------------------------------------------
 def _sub_seed(seed: int, *tag: int) -> int:
     """A seed for one run of the experiment, derived from ``seed`` and the run's tag."""
-    return int(np.random.SeedSequence([seed, *tag]).generate_state(1)[0])
+    return sub_seed(seed, *tag)
 
 
 def _euler_chain_gap(drift: sp.Expr, potential: sp.Expr, var: sp.Symbol, D: float, dt: float,
                      x0: float, n_steps: int) -> dict[str, float]:
-    """How far the Euler chain's law after ``n_steps`` is from the density exp(-potential).
-
-    The chain x' = x + drift(x) dt + sqrt(D dt) eps has a Gaussian transition kernel; its
-    law is propagated from the point x0 on a grid of spacing sqrt(D dt)/4 (the trapezoidal
-    rule on a Gaussian sampled that finely is accurate to about 1e-12) that covers every
-    point where the density is above e^-60 of its maximum, with 12 kernel widths to spare.
-    Returns the sup-distance of the CDFs and the relative difference of the variances;
-    this is the simulation's bias (discretisation plus the rest of the transient).
-    """
-    s = math.sqrt(D * dt)
-    U = sp.lambdify(var, potential, modules="numpy")
-    mu = sp.lambdify(var, drift, modules="numpy")
-    wide = np.linspace(-20, 20, 40_001)
-    Uw = np.asarray(U(wide), dtype=float)
-    inside = wide[Uw - Uw.min() < 60]
-    g = np.arange(min(inside[0], x0) - 12 * s, max(inside[-1], x0) + 12 * s, s / 4)
-    h = g[1] - g[0]
-
-    def kernel(points: np.ndarray) -> np.ndarray:
-        m = points + np.asarray(mu(points), dtype=float) * dt
-        return np.exp(-0.5 * ((g[:, None] - m[None, :]) / s) ** 2) / (s * math.sqrt(2 * math.pi))
-
-    K = kernel(g) * h
-    p = kernel(np.array([x0]))[:, 0]
-    for _ in range(n_steps - 1):
-        p = K @ p
-    q = np.exp(-(np.asarray(U(g), dtype=float) - Uw.min()))
-    q /= q.sum() * h
-    F, Fq = np.cumsum(p) * h, np.cumsum(q) * h
-
-    def variance(f: np.ndarray) -> float:
-        m = float((g * f).sum() * h)
-        return float(((g - m) ** 2 * f).sum() * h)
-
-    return {"cdf_distance": float(np.max(np.abs(F - Fq))),
-            "variance_relative": variance(p) / variance(q) - 1,
-            "mass": float(p.sum() * h)}
+    """How far the Euler chain's law after ``n_steps`` is from the density exp(-potential)
+    (:func:`symsde.linear.euler_chain_gap`: the simulation's bias, discretisation plus the
+    rest of the transient)."""
+    return euler_chain_gap(drift, potential, var, D, dt, x0, n_steps)
 
 
 def _gibbs_moments(loss: sp.Expr, var: sp.Symbol,

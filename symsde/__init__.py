@@ -28,9 +28,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from symsde.passage import FirstPassageResult as FirstPassageResult
     from symsde.passage import first_passage_time as first_passage_time
     from symsde.sde import SDE as SDE
-    from symsde.simulation import SimulationResult as SimulationResult
-    from symsde.simulation import simulate as simulate
-    from symsde.simulation import simulate_sgd as simulate_sgd
+    from symsde.simulator import SimulationResult as SimulationResult
+    from symsde.simulator import simulate as simulate
+    from symsde.simulator import simulate_sgd as simulate_sgd
     from symsde.stationary import StationaryDensity as StationaryDensity
     from symsde.stationary import stationary_density as stationary_density
     from symsde.transition import TransitionDensity as TransitionDensity
@@ -40,8 +40,8 @@ if TYPE_CHECKING:  # pragma: no cover
 # script) is quick and a Ctrl-C while SymPy loads reaches the command line's handler.
 _EXPORTS = {
     "ItoDifferential": "symsde.ito", "ito_lemma": "symsde.ito", "SDE": "symsde.sde",
-    "SimulationResult": "symsde.simulation", "simulate": "symsde.simulation",
-    "simulate_sgd": "symsde.simulation", "StationaryDensity": "symsde.stationary",
+    "SimulationResult": "symsde.simulator", "simulate": "symsde.simulator",
+    "simulate_sgd": "symsde.simulator", "StationaryDensity": "symsde.stationary",
     "stationary_density": "symsde.stationary",
     "FirstPassageResult": "symsde.passage", "first_passage_time": "symsde.passage",
     "Boundary": "symsde.boundaries", "MomentEquations": "symsde.moments",

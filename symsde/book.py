@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from derivations import REGISTRY as _REGISTRY
+from symsde import registry as _registry
 from symsde.confirm import Confirmation
 from symsde.proof import Derivation, StepResult
 from symsde.proof.render import (
@@ -80,7 +80,7 @@ __all__ = [
 
 #: The book's chapters: the registered derivation modules, in the order of the notes
 #: (the two beyond-the-notes modules come last in the registry too).
-CHAPTERS: tuple[str, ...] = tuple(_REGISTRY)
+CHAPTERS: tuple[str, ...] = _registry.derivation_names()
 
 def show(markdown: str) -> None:
     """Display MyST Markdown in a notebook (rendered by myst-nb at build time)."""
@@ -117,9 +117,7 @@ def missing_markdown(name: str) -> str:
 
 def _catalogue() -> dict[str, str]:
     """The notes' displays by equation id (the fallback of the steps' notes form)."""
-    from derivations._catalogue import EQUATIONS
-
-    return {eid: latex for eid, _, latex in EQUATIONS}
+    return {eid: latex for eid, _, latex in _registry.equations()}
 
 
 def step_markdown(r: StepResult, index: int, derivation: str = "") -> str:
@@ -173,16 +171,15 @@ def catalogue_markdown(name: str) -> str:
     The LaTeX is the notes' as catalogued in ``derivations/_catalogue.py``; shown in a
     dropdown so the chapter can be read against the notes.
     """
-    from derivations._catalogue import EQUATIONS
-
     d = derivation_or_none(name)
     if d is None:
         return ""
+    catalogue = _registry.equations([name])  # the displays of the part's lecture
     ids: list[str] = []
     for s in d.steps:
         ids += [e for e in s.equations if e not in ids]
     ids += [df.equation for df in d.notation if df.equation not in ids]
-    rows = [e for e in EQUATIONS if e[0] in ids]
+    rows = [e for e in catalogue if e[0] in ids]
     if not rows:
         return ""
     out = [f":::{{dropdown}} The notes' displayed equations in this chapter ({len(rows)})"]
@@ -383,13 +380,11 @@ def run_confirm(name: str, seed: int = 0) -> Any:
     ``AssertionError`` when the experiment is not ``ok`` (a prediction not confirmed or a
     wrong prediction not rejected), so the book cannot show a failed confirmation.
     """
-    import importlib
-
     from symsde.registry import derivation_names
 
     if name not in derivation_names():
         return None
-    mod = importlib.import_module(f"derivations.{name}")
+    mod = _registry.load_module(name)
     if not hasattr(mod, "confirm"):
         return None
     exp = mod.confirm(seed)

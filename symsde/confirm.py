@@ -58,6 +58,7 @@ __all__ = [
     "mean_test",
     "moment_tests",
     "slope_test",
+    "stationary_test",
     "variance_test",
 ]
 
@@ -484,6 +485,45 @@ def ks_test(samples: Any, density: Any, variable: sp.Symbol | None = None, *,
             f"{'consistent' if ok else 'REJECTED'}")
     return Confirmation("ks", D, crit, bool(ok), text, p_value,
                         {"p_value": p, "n": n, "p_threshold": p_value})
+
+
+# -- samples against a stationary law ---------------------------------------------------------
+def stationary_test(samples: Any, stationary: Any, *, sigmas: float = SIGMAS,
+                    p_value: float = KS_P_VALUE) -> Confirmation:
+    """Test samples (e.g. a simulation's final states) against a stationary density.
+
+    One-dimensional states: the KS test of :func:`ks_test` against the density itself
+    (false alarm ``p_value``). Several dimensions: the law must be Gaussian
+    (:meth:`~symsde.stationary.StationaryDensity.gaussian_law`), and the mean and the
+    covariance tests run together (false alarm at most the sum of theirs, Bonferroni);
+    any other law is an input error. ``details["tests"]`` holds the parts in the
+    several-dimensional case.
+
+    Examples
+    --------
+    >>> import numpy as np, sympy as sp
+    >>> from symsde import SDE, stationary_density
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> st = stationary_density(SDE([x, y], [-x, -y], [[1, 0], [0, 1]]))
+    >>> z = np.random.default_rng(2).standard_normal((4000, 2))
+    >>> stationary_test(z * np.sqrt(0.5), st).verdict, stationary_test(z, st).verdict
+    (True, False)
+    """
+    x = _samples(samples)
+    if stationary.sde.dim == 1:
+        return ks_test(x[:, 0], stationary, p_value=p_value)
+    law = stationary.gaussian_law()
+    if law is None:
+        raise InputError(
+            "the comparison with a stationary law handles one-dimensional states and Gaussian "
+            f"laws; this {stationary.sde.dim}-dimensional law is not Gaussian (method "
+            f"{stationary.method})")
+    tests = moment_tests(x, mean=law[0], cov=law[1], sigmas=sigmas)
+    verdict = all(t.verdict for t in tests)
+    return Confirmation("gaussian-moments", max(t.statistic for t in tests),
+                        tests[0].threshold, verdict, "; ".join(t.text for t in tests),
+                        sum(t.false_alarm or 0.0 for t in tests),
+                        {"tests": [t.to_dict() for t in tests]})
 
 
 # -- convergence rates -----------------------------------------------------------------------------

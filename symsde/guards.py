@@ -46,8 +46,8 @@ from typing import Any
 
 import sympy as sp
 
+from symsde._format import fmt_bytes as _bytes
 from symsde.errors import ResourceLimitError, UnstableRunError
-from symsde.simulation import _fmt_bytes as _bytes
 
 __all__ = [
     "BYTES_PER_PATH",
@@ -59,7 +59,6 @@ __all__ = [
     "confinement_radius",
     "memory_budget",
     "precision_warning",
-    "simulate_overhead_bytes",
     "simulation_bytes",
     "simulation_seconds",
 ]
@@ -124,36 +123,6 @@ def simulation_bytes(paths: int, d: int, *, compare: bool = False) -> float:
     296
     """
     return FIXED_BYTES + paths * per_path_bytes(d, compare)
-
-
-#: What :func:`symsde.simulate`'s own memory guard (``max_memory``: 8 bytes per float of
-#: the final states and of one chunk's buffers per thread) does not count: the statistics
-#: and generator of every block, the result objects, and the temporaries of threads whose
-#: chunks overlap in time. Measured with tracemalloc at the largest run a 64 MB limit
-#: accepts (476 blocks): 0.55 MB over the limit with one thread in 1-d, 1.0 MB in 2-d,
-#: 0.9-2.4 MB with four threads; the constants round up (``tests/test_guards.py`` measures
-#: again in a subprocess).
-API_BYTES_PER_BLOCK = 2048.0
-API_BYTES_PER_WORKER = 1.0e6
-
-
-def simulate_overhead_bytes(n_paths: int, d: int, workers: int = 1,
-                            block_size: int | None = None) -> float:
-    """Bytes :func:`symsde.simulate` needs beyond what ``max_memory`` counts.
-
-    A guard that keeps a run under a budget :math:`B` passes
-    ``max_memory = B - simulate_overhead_bytes(...)``.
-
-    Examples
-    --------
-    >>> round(simulate_overhead_bytes(16384 * 100, 1, workers=2) / 1e6, 3)
-    2.205
-    """
-    from symsde.simulation import default_block_size
-
-    size = block_size if block_size else default_block_size(d)
-    blocks = -(-int(n_paths) // max(1, min(size, int(n_paths))))
-    return blocks * API_BYTES_PER_BLOCK + max(1, int(workers)) * API_BYTES_PER_WORKER
 
 
 def simulation_seconds(paths: int, steps: int, d: int) -> float:

@@ -33,13 +33,13 @@ import numpy as np
 import sympy as sp
 
 from symsde.sde import SDE
-from symsde.simulation import (
+from symsde.simulator import (
     InvalidSimulationError,
     SimulationPlan,
-    _positive,
     block_generator,
     plan_simulation,
 )
+from symsde.simulator.base import _positive
 
 __all__ = ["FirstPassageResult", "first_passage_time"]
 

@@ -40,6 +40,7 @@ __all__ = [
     "Part",
     "coverage",
     "derivation_names",
+    "equations",
     "lectures",
     "load",
     "load_module",
@@ -58,13 +59,15 @@ class Part:
 
     ``name`` is the module's name inside the lecture package and the part's name on the
     command line; ``chapter`` is the book page (``chapters/<name>`` by default);
-    ``section`` groups chapters in the book's table of contents.
+    ``section`` groups chapters in the book's table of contents; ``summary`` is the
+    sentence the book's index gives the chapter (MyST; the title when empty).
     """
 
     name: str
     title: str
     section: str = "The lecture, re-derived"
     chapter: str = ""
+    summary: str = ""
 
     @property
     def page(self) -> str:
@@ -131,6 +134,20 @@ def part(name: str) -> tuple[Lecture, Part]:
         known = ", ".join(table) if table else "none are registered yet"
         raise InputError(f"unknown derivation {name!r}; known derivations: {known}")
     return table[name]
+
+
+def equations(names: Sequence[str] | None = None) -> tuple[tuple[str, str, str], ...]:
+    """The notes' displayed equations ``(id, slide, latex)`` of the lectures of ``names``.
+
+    All registered lectures' catalogues (in lecture order) when ``names`` is ``None``;
+    otherwise those of the lectures the named parts belong to, each lecture once. This is
+    how symsde reads a lecture's catalogue without importing the lecture by name.
+    """
+    chosen = derivation_names() if names is None else tuple(names)
+    out: list[tuple[str, str, str]] = []
+    for lec in dict.fromkeys(part(n)[0] for n in chosen):
+        out += lec.equations
+    return tuple(out)
 
 
 def load_module(name: str) -> ModuleType:

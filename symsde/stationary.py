@@ -16,6 +16,10 @@ Three methods, tried in this order:
     For affine drift :math:`\\mu = A x + c` and constant :math:`D` the stationary law is
     Gaussian with mean :math:`-A^{-1}c` and covariance :math:`S` solving the Lyapunov
     equation :math:`A S + S A^\\top + D = 0`, also when the drift is not a gradient.
+
+Whether :math:`e^{-U}` is normalisable and its normalising constant are in
+:mod:`symsde.normalizing`; the checks on a one-dimensional state space (an interval, its
+endpoints, the Fokker-Planck equation at sample points) in :mod:`symsde.state_space`.
 """
 
 from __future__ import annotations
@@ -23,14 +27,12 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import combinations, product
+from itertools import combinations
 from typing import Any
 
 import mpmath
-import numpy as np
 import sympy as sp
 
-from symsde._timeout import time_limit
 from symsde.boundaries import Boundary, classify_boundaries
 from symsde.domains import REALS, candidate_intervals_1d, domain_text, sample_parameters
 from symsde.errors import (
@@ -38,17 +40,31 @@ from symsde.errors import (
     InvalidSDEError,
     NoStationaryDensityError,
     NotNormalizableError,
-    SymbolicTimeoutError,
 )
 from symsde.inputs import results_are_ours
+from symsde.normalizing import (
+    _check_normalizable,
+    _exp_neg,
+    _has_undefined,
+    _has_unevaluated,
+    _normalizer,
+    _tidy,
+)
 from symsde.sde import SDE, gradient
+from symsde.state_space import (
+    _check_normalizable_interval,
+    _normalizer_interval,
+    _process_name,
+    _require_positive_diffusion,
+    _resolve_abs,
+    _verify,
+    _verify_points,
+)
 
 __all__ = ["METHODS", "StationaryDensity", "stationary_density"]
 
 METHODS = ("zero-flux-1d", "potential", "gaussian-lyapunov")
 
-#: Digits of the numeric normalising constant when no closed form is found.
-NUMERIC_DIGITS = 50
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,6 +190,37 @@ class StationaryDensity:
         u = self.unnormalized
         return sp.simplify(sp.expand(self.sde.fokker_planck(u) / u))
 
+    def gaussian_law(self) -> tuple[list[float], list[list[float]]] | None:
+        """The numeric mean and covariance when the law is Gaussian, else ``None``.
+
+        The stationary law is Gaussian when its potential :math:`U` is a quadratic with an
+        invertible Hessian :math:`H`: then :math:`\\Sigma = H^{-1}` and
+        :math:`m = -H^{-1}\\nabla U(0)`. Uses :attr:`mean` and :attr:`covariance` when
+        the derivation found them (a Lyapunov solve); ``None`` also when they still hold
+        free symbols.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> from symsde import SDE
+        >>> x, y = sp.symbols("x y", real=True)
+        >>> st = stationary_density(SDE([x, y], [-(x - 1), -2 * y], [[1, 0], [0, 1]]))
+        >>> st.gaussian_law()
+        ([1.0, 0.0], [[0.5, 0.0], [0.0, 0.25]])
+        >>> x4 = stationary_density(SDE([x], [-x**3], 1))
+        >>> x4.gaussian_law() is None
+        True
+        """
+        mean, cov = self.mean, self.covariance
+        if mean is None or cov is None:
+            mean, cov = _gaussian_moments(self.potential, self.state)
+            if mean is None or cov is None:
+                return None
+        try:
+            return ([float(v) for v in mean], [[float(v) for v in row] for row in cov.tolist()])
+        except TypeError:  # free symbols left
+            return None
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, expressions as SymPy strings (the CLI's JSON keys)."""
         return {
@@ -186,315 +233,6 @@ class StationaryDensity:
             "is_gibbs": self.is_gibbs,
             "temperature": None if self.temperature is None else str(self.temperature),
         }
-
-
-def _exp_neg(U: sp.Expr) -> sp.Expr:
-    """exp(-U) as a product, each c*log(f) term of -U becoming f**c."""
-    factors = []
-    for t in sp.Add.make_args(sp.expand(-U)):
-        logs = [f for f in sp.Mul.make_args(t) if isinstance(f, sp.log)]
-        if len(logs) == 1:
-            c = t / logs[0]
-            if not c.has(sp.log) and not c.free_symbols & logs[0].free_symbols:
-                factors.append(logs[0].args[0] ** c)
-                continue
-        factors.append(sp.exp(t))
-    return sp.Mul(*factors)
-
-
-def _drop_constants(expr: sp.Expr, state: tuple[sp.Symbol, ...]) -> sp.Expr:
-    """Remove additive terms that do not depend on the state."""
-    expr = sp.expand(sp.expand_log(expr, force=False))
-    terms = sp.Add.make_args(expr)
-    kept = [t for t in terms if t.has(*state)]
-    return sp.Add(*kept)
-
-
-def _tidy(expr: sp.Expr, state: tuple[sp.Symbol, ...]) -> sp.Expr:
-    out = _drop_constants(sp.simplify(expr), state)
-    # Prefer the factored form when it is no longer (e.g. 2*(x**4/4 - x**2/2)/sigma**2).
-    fac = sp.factor_terms(out)
-    return fac if sp.count_ops(fac) <= sp.count_ops(out) else out
-
-
-def _has_unevaluated(expr: sp.Expr) -> bool:
-    return bool(expr.has(sp.Integral)) or expr.has(sp.nan)
-
-
-# -- normalisability -----------------------------------------------------------------------
-def _ray_limit(U: sp.Expr, state: tuple[sp.Symbol, ...], direction: tuple[int, ...]) -> sp.Expr:
-    r = sp.Dummy("r", positive=True)
-    ray = U.subs({s: k * r for s, k in zip(state, direction, strict=True)}, simultaneous=True)
-    return sp.limit(ray, r, sp.oo)
-
-
-def _directions(d: int) -> list[tuple[int, ...]]:
-    """Rays to probe: every non-zero vector of {-1, 0, 1}^d (axes and diagonals for d > 3)."""
-    if d <= 3:
-        return [v for v in product((-1, 0, 1), repeat=d) if any(v)]
-    out: list[tuple[int, ...]] = []
-    for i in range(d):
-        for sgn in (1, -1):
-            v = [0] * d
-            v[i] = sgn
-            out.append(tuple(v))
-    return [*out, (1,) * d, (-1,) * d]
-
-
-def _check_power_decay(ratio: sp.Expr, where: str, base: str, at_point: bool) -> None:
-    """exp(-U) behaves like |base|^(-ratio); raise unless that is integrable."""
-    if ratio is sp.oo:
-        return
-    # At infinity |t|^-k is integrable iff k > 1; at a finite point iff k < 1.
-    margin = (ratio - 1) if not at_point else (1 - ratio)
-    if margin.is_positive:
-        return
-    shape = f"|{base}|^(-{ratio})"
-    if margin.is_nonpositive:
-        if at_point:
-            raise NotNormalizableError(
-                f"the density blows up like {shape} at {where}, so its integral diverges; "
-                "the noise vanishes or the drift is singular there (a diffusion that is "
-                "positive everywhere, e.g. sqrt(1 + x**2), avoids this)"
-            )
-        raise NotNormalizableError(
-            f"the density decays only like {shape} as {where}, so its integral diverges; "
-            "a stationary density needs a confining drift (e.g. a loss that grows at least "
-            "quadratically)"
-        )
-    cond = f"{ratio} > 1" if not at_point else f"{ratio} < 1"
-    raise NotNormalizableError(
-        f"the density behaves like {shape} near {where}: it is normalisable only if {cond}, "
-        "which SymPy cannot decide; declare the parameters' signs (e.g. positive=True) or "
-        "give them numeric values"
-    )
-
-
-def _check_quadratic(U: sp.Expr, state: tuple[sp.Symbol, ...]) -> bool:
-    """Decide normalisability of a quadratic U by its Hessian; False when undecidable."""
-    if not U.is_polynomial(*state) or sp.Poly(U, *state).total_degree() != 2:
-        return False
-    H = sp.hessian(U, state)
-    minors = [sp.simplify(H[:k, :k].det()) for k in range(1, len(state) + 1)]
-    if all(m.is_positive for m in minors):
-        return True
-    if any(m.is_nonpositive for m in minors):
-        # Sylvester: leading minors all positive <=> positive definite.
-        raise NotNormalizableError(
-            f"U = {U} is quadratic with a Hessian {H.tolist()} that is not positive definite, "
-            "so exp(-U) does not decay along some direction and cannot be normalised; the "
-            "drift must pull the state back in every direction (e.g. a loss with a strict "
-            "minimum)"
-        )
-    return False
-
-
-def _check_normalizable(U: sp.Expr, state: tuple[sp.Symbol, ...],
-                        directions: list[tuple[int, ...]] | None = None) -> None:
-    """Reject potentials whose exp(-U) provably has infinite mass along a ray.
-
-    In one dimension this is decisive up to logarithmic borderline cases: exp(-U) is
-    integrable at an end when U grows faster than log|x|. A quadratic U is decided by its
-    Hessian. Otherwise, in more dimensions, the check runs along the axes and diagonals,
-    a necessary condition.
-    """
-    d = len(state)
-    if d > 1 and _check_quadratic(U, state):
-        return
-    if U.has(sp.sinh, sp.cosh, sp.tanh, sp.coth):
-        U = U.rewrite(sp.exp)  # limits of exponentials are much cheaper for SymPy
-    r = sp.Dummy("r", positive=True)
-    for direction in (_directions(d) if directions is None else directions):
-        lim = _ray_limit(U, state, direction)
-        where = _direction_text(state, direction)
-        if lim is sp.oo:
-            if d == 1:
-                ray = U.subs(state[0], direction[0] * r)
-                ratio = sp.limit(ray / sp.log(r), r, sp.oo)
-                if ratio.is_extended_real is not False:
-                    _check_power_decay(ratio, where, str(state[0]), at_point=False)
-            continue
-        if lim.is_extended_real and (lim is -sp.oo or lim.is_finite):
-            raise NotNormalizableError(
-                f"exp(-U) does not decay as {where} (U -> {lim}), so the density cannot be "
-                "normalised; U must grow to +infinity in every direction, i.e. the drift must "
-                "push the state back from infinity (e.g. a drift -x, or a loss with a minimum "
-                "such as x**2/2)"
-            )
-        raise NotNormalizableError(
-            f"cannot decide whether U -> +oo as {where} (limit {lim}); declare parameters "
-            "positive (e.g. Symbol('sigma', positive=True)) or give them numeric values"
-        )
-
-
-def _singular_points_1d(sde: SDE) -> list[sp.Expr]:
-    """Real points where D vanishes or 2 mu / D is singular (finite sets only)."""
-    (x,) = sde.state
-    D = sde.diffusion_matrix[0, 0]
-    points: set[sp.Expr] = set()
-    for finder in (
-        lambda: sp.solveset(D, x, sp.S.Reals),
-        lambda: sp.singularities(2 * sde.drift[0] / D, x, sp.S.Reals),
-    ):
-        try:
-            with time_limit(5, "looking for zeros of the diffusion"):
-                found = finder()
-        except (NotImplementedError, ValueError, TypeError, AttributeError,
-                SymbolicTimeoutError):
-            continue
-        if isinstance(found, sp.FiniteSet):
-            points |= {p for p in found if p.is_extended_real is not False}
-    return sorted(points, key=sp.default_sort_key)
-
-
-def _check_singular_points(U: sp.Expr, x: sp.Symbol, points: list[sp.Expr],
-                           sides: tuple[str, ...] = ("+", "-")) -> None:
-    """Reject a 1-D density that is not integrable next to a finite singular point."""
-    for x0 in points:
-        for side in sides:
-            where = f"{x} = {x0} (from the {'right' if side == '+' else 'left'})"
-            lim = sp.limit(U, x, x0, side)
-            if lim is sp.oo or (lim.is_extended_real and lim.is_finite):
-                continue
-            if lim is -sp.oo:
-                ratio = sp.limit(U / sp.log(sp.Abs(x - x0)), x, x0, side)
-                _check_power_decay(ratio, where, str(x - x0), at_point=True)
-                continue
-            raise NotNormalizableError(
-                f"cannot decide how the density behaves near {where} (U -> {lim}); "
-                "give the parameters numeric values"
-            )
-
-
-def _direction_text(state: tuple[sp.Symbol, ...], direction: tuple[int, ...]) -> str:
-    parts = [f"{s} -> {'+' if k > 0 else '-'}oo" for s, k in zip(state, direction, strict=True)
-             if k != 0]
-    return ", ".join(parts)
-
-
-# -- normalising constant -------------------------------------------------------------------
-def _gaussian_normalizer(U: sp.Expr, state: tuple[sp.Symbol, ...]) -> sp.Expr | None:
-    """Closed form of the integral of exp(-U) for a quadratic U, else None."""
-    poly = sp.Poly(U, *state) if U.is_polynomial(*state) else None
-    if poly is None or poly.total_degree() != 2:
-        return None
-    H = sp.hessian(U, state)
-    b = gradient(U, state).subs({s: 0 for s in state})
-    c = U.subs({s: 0 for s in state})
-    detH = sp.simplify(H.det())
-    # Only a positive definite Hessian gives a finite Gaussian integral (Sylvester).
-    if any(sp.simplify(H[:k, :k].det()).is_positive is False for k in range(1, len(state) + 1)):
-        return None
-    # int exp(-(x^T H x/2 + b^T x + c)) = sqrt((2 pi)^d / det H) exp(b^T H^-1 b / 2 - c)
-    quad = (b.T * H.inv() * b)[0, 0]
-    return sp.simplify(sp.sqrt((2 * sp.pi) ** len(state) / detH) * sp.exp(quad / 2 - c))
-
-
-def _separable_parts(U: sp.Expr, state: tuple[sp.Symbol, ...]) -> list[sp.Expr] | None:
-    parts: dict[sp.Symbol, list[sp.Expr]] = {s: [] for s in state}
-    for term in sp.Add.make_args(sp.expand(U)):
-        involved = [s for s in state if term.has(s)]
-        if len(involved) != 1:
-            return None
-        parts[involved[0]].append(term)
-    return [sp.Add(*parts[s]) for s in state]
-
-
-def _closed_form_1d(U: sp.Expr, x: sp.Symbol, seconds: float) -> sp.Expr | None:
-    g = _gaussian_normalizer(U, (x,))
-    if g is not None:
-        return g
-    try:
-        with time_limit(seconds, f"integrating exp(-({U})) over the real line"):
-            val = sp.integrate(sp.exp(-U), (x, -sp.oo, sp.oo), conds="none")
-    except SymbolicTimeoutError:
-        return None
-    if _has_unevaluated(val) or val.has(sp.I) or val.has(sp.Piecewise):
-        return None
-    if val is sp.oo or val.is_zero:
-        return None
-    return sp.simplify(val)
-
-
-def _mpmath_normalizer_1d(U: sp.Expr, x: sp.Symbol) -> sp.Float | None:
-    """50-digit tanh-sinh quadrature of exp(-U) over the real line."""
-    # Split the line on a geometric grid (|x| = 1/8 ... 64) so that tanh-sinh resolves a
-    # sharp bump away from the origin (splitting only at 0, +-1 lost 5 digits on
-    # exp(-8 (x^4/4 + 2x^3 - x^2/2)), whose peak is at x = -6).
-    value = _quad_interval(U, x, REALS, {}, NUMERIC_DIGITS + 10)
-    if value is None:
-        return None
-    return sp.Float(value, NUMERIC_DIGITS)
-
-
-def _trapezoid_normalizer_2d(U: sp.Expr, state: tuple[sp.Symbol, ...]) -> sp.Float | None:
-    """Integral of exp(-U) over the plane by the trapezoidal rule after x = sinh(t).
-
-    The substitution turns algebraic tails into exponential ones, and the trapezoidal rule
-    converges exponentially fast for such smooth integrands. The result is accepted only
-    when halving the step changes it by less than 1e-10 (relative) and the outermost band
-    of the grid carries no visible mass; otherwise None.
-    """
-    T, h = 14.0, 0.025
-    t = np.arange(-T, T + h / 2, h)
-    nodes = np.sinh(t)
-    weights = np.cosh(t) * h
-    f = sp.lambdify(list(state), U, modules="numpy")
-    X, Y = np.meshgrid(nodes, nodes, indexing="ij")
-    with np.errstate(all="ignore"):
-        vals = np.broadcast_to(np.asarray(f(X, Y), dtype=float), X.shape).copy()
-        bad = ~np.isfinite(vals)
-        far = np.maximum(np.abs(X), np.abs(Y)) > 1e4
-        if np.any(bad & ~far) or np.any(np.isneginf(vals)):
-            return None
-        vals[bad] = np.inf
-        m = float(np.min(vals))
-        F = np.exp(-(vals - m)) * np.outer(weights, weights)
-    fine = float(F.sum())
-    coarse = 2 * 2 * float(F[::2, ::2].sum())
-    band = np.abs(t) > T - 2
-    tail = float(F[band, :].sum() + F[:, band].sum())
-    if not (np.isfinite(fine) and fine > 0):
-        return None
-    if abs(fine - coarse) > 1e-10 * fine or tail > 1e-12 * fine:
-        return None
-    return sp.Float(mpmath.mpf(fine) * mpmath.exp(-m), 12)
-
-
-def _numeric_normalizer(U: sp.Expr, state: tuple[sp.Symbol, ...]) -> sp.Float | None:
-    """A numeric normalising constant for a parameter-free U, or None."""
-    if len(state) == 1:
-        return _mpmath_normalizer_1d(U, state[0])
-    if len(state) == 2:
-        return _trapezoid_normalizer_2d(U, state)
-    return None
-
-
-def _normalizer(U: sp.Expr, state: tuple[sp.Symbol, ...], seconds: float) -> sp.Expr:
-    g = _gaussian_normalizer(U, state)
-    if g is not None:
-        return g
-    numeric_ok = not (U.free_symbols - set(state))
-    if len(state) == 1:
-        z = _closed_form_1d(U, state[0], seconds)
-        if z is not None:
-            return z
-    parts = _separable_parts(U, state)
-    if parts is not None and len(state) > 1:
-        factors: list[sp.Expr | None] = []
-        for u, s in zip(parts, state, strict=True):
-            z = _closed_form_1d(u, s, seconds)
-            if z is None and numeric_ok:
-                z = _mpmath_normalizer_1d(u, s)
-            factors.append(z)
-        if all(f is not None for f in factors):
-            return sp.Mul(*factors)
-    if numeric_ok:
-        value = _numeric_normalizer(U, state)
-        if value is not None:
-            return value
-    integral: sp.Expr = sp.exp(-U)
-    return sp.Integral(integral, *[(s, -sp.oo, sp.oo) for s in state])
 
 
 # -- the methods ----------------------------------------------------------------------------
@@ -646,10 +384,6 @@ def _gaussian_moments(U: sp.Expr, X: tuple[sp.Symbol, ...]
     return mean, cov
 
 
-def _has_undefined(*exprs: sp.Expr) -> bool:
-    from sympy.core.function import AppliedUndef
-
-    return any(sp.sympify(e).atoms(AppliedUndef) for e in exprs)
 
 
 def _gibbs_symbolic(sde: SDE, U: sp.Expr) -> tuple[bool | None, sp.Expr | None]:
@@ -866,7 +600,7 @@ def stationary_density(
                              covariance=cov, notes=notes, domain=dom)
 
 
-# -- state spaces and the checks before a density is returned ---------------------------------
+# -- state spaces (the checks themselves are in symsde.state_space) ------------------------
 def _resolve_domain(sde: SDE, method: str | None, normalize: bool, seconds: float
                     ) -> tuple[sp.Interval, ...]:
     """The SDE's domain; when the diffusion's zeros leave several intervals, try them all."""
@@ -908,317 +642,3 @@ def _resolve_domain(sde: SDE, method: str | None, normalize: bool, seconds: floa
     if sde.dim == 1:
         _require_positive_diffusion(sde, domain[0])
     return domain
-
-
-def _process_name(sde: SDE) -> str:
-    """'geometric Brownian motion: ' etc. for recognisable 1-D processes, else ''."""
-    if sde.dim != 1 or sde.noise_dim != 1:
-        return ""
-    (x,) = sde.state
-    b, g = sp.expand(sde.drift[0]), sp.expand(sde.diffusion[0, 0])
-    D = sp.expand(sde.diffusion_matrix[0, 0])
-    if not sp.simplify(b / x).has(x) and not sp.simplify(g / x).has(x) and g != 0:
-        return "geometric Brownian motion: "
-    if b.is_polynomial(x) and D.is_polynomial(x) and sp.degree(b, x) <= 1:
-        if sp.degree(D, x) == 1 and D.subs(x, 0) == 0:
-            return "Cox-Ingersoll-Ross (square-root) process: "
-        if sp.degree(D, x) == 0:
-            return "Ornstein-Uhlenbeck process: "
-        if sp.degree(D, x) == 2 and D.subs(x, 0) == 0 and D.coeff(x, 2).is_negative:
-            return "Jacobi (Wright-Fisher) diffusion: "
-    return ""
-
-
-def _require_positive_diffusion(sde: SDE, iv: sp.Interval) -> None:
-    """Refuse a domain on which D is negative somewhere (the SDE is not defined there)."""
-    from symsde.domains import sample_points
-
-    (x,) = sde.state
-    D = sde.diffusion_matrix[0, 0]
-    if not D.has(x):
-        return
-    params = sample_parameters(D.free_symbols - {x})
-    for pt in sample_points(iv):
-        v = sp.N(D.subs(x, pt).subs(params), 20)
-        if v.is_real and v < 0:
-            cands, _ = candidate_intervals_1d(x, D, REALS)
-            hint = (f"it lives on {', '.join(domain_text(c) for c in cands)}: "
-                    f"declare {x} positive or pass domain= that interval" if cands else
-                    "check the sign of the diffusion")
-            raise NoStationaryDensityError(
-                f"{_process_name(sde)}the diffusion D = {D} is negative at {x} = {pt} inside "
-                f"the state space {domain_text(iv)}, so the SDE is not defined there and the "
-                f"half of the state space where D < 0 is missing from the model; {hint}"
-            )
-
-
-def _resolve_abs(U: sp.Expr, x: sp.Symbol, iv: sp.Interval) -> sp.Expr:
-    """Replace |u(x)| and sign(u(x)) by +-u where u keeps one sign on the interval."""
-    from symsde.domains import _midpoint
-
-    reps: dict[sp.Expr, sp.Expr] = {}
-    for node in U.atoms(sp.Abs, sp.sign):
-        arg = node.args[0]
-        if not arg.has(x):
-            continue
-        try:
-            with time_limit(3, "locating sign changes"):
-                zeros = sp.solveset(arg, x, sp.Interval.open(iv.start, iv.end))
-        except (NotImplementedError, ValueError, TypeError, AttributeError,
-                SymbolicTimeoutError):
-            continue
-        if zeros != sp.S.EmptySet:
-            continue
-        v = sp.simplify(arg.subs(x, _midpoint(iv.start, iv.end)))
-        sgn = 1 if v.is_positive else (-1 if v.is_negative else 0)
-        if sgn == 0:
-            continue
-        reps[node] = sgn * arg if isinstance(node, sp.Abs) else sp.Integer(sgn)
-    if not reps:
-        return U
-    return _tidy(U.xreplace(reps), (x,))
-
-
-def _check_normalizable_interval(sde: SDE, U: sp.Expr, x: sp.Symbol, iv: sp.Interval) -> None:
-    """exp(-U) integrable at both ends of the interval and next to interior singularities."""
-    a, b = iv.start, iv.end
-    name = _process_name(sde)
-    if (a.is_finite and b is sp.oo) or (a is -sp.oo and b.is_finite):
-        end = a if a.is_finite else b
-        k = sp.simplify(sp.diff(U, x) * (x - end))
-        if not k.has(x):
-            power = sp.simplify(-k)
-            raise NotNormalizableError(
-                f"{name}the density {x - end if end != 0 else x}^({power}) is a pure power, so "
-                f"its integral diverges at {end} or at infinity, for any value of the "
-                "parameters"
-            )
-    try:
-        directions = [(1,)] * (b is sp.oo) + [(-1,)] * (a is -sp.oo)
-        if directions:
-            _check_normalizable(U, (x,), directions)
-        for end, side in ((a, "+"), (b, "-")):
-            if end.is_finite:
-                _check_endpoint(U, x, end, side)
-        inner = [p for p in _singular_points_1d(sde)
-                 if sp.Interval.open(a, b).contains(p) is sp.true]
-        _check_singular_points(U, x, inner)
-    except NotNormalizableError as exc:
-        if name and not str(exc).startswith(name):
-            raise NotNormalizableError(f"{name}{exc}") from None
-        raise
-
-
-def _check_endpoint(U: sp.Expr, x: sp.Symbol, end: sp.Expr, side: str) -> None:
-    """exp(-U) ~ |x - end|^k near a finite end: integrable iff k > -1."""
-    from symsde.boundaries import _decide, _exponent
-
-    where = f"{x} = {end} (the {'left' if side == '+' else 'right'} end of the state space)"
-    k = _exponent(-U, x, end, side)
-    if k is None:
-        raise NotNormalizableError(
-            f"cannot decide how the density behaves near {where}; give the parameters "
-            "numeric values"
-        )
-    ok = sp.true if k is sp.oo else sp.false if k is -sp.oo else _decide(sp.Gt(k, -1))
-    if ok is sp.true:
-        return
-    shape = f"|{x - end}|^({k})"
-    if ok is sp.false:
-        raise NotNormalizableError(
-            f"the density blows up like {shape} at {where}, so its integral diverges; "
-            "the end is an exit (absorbing) boundary or the drift pushes mass into it"
-        )
-    raise NotNormalizableError(
-        f"the density behaves like {shape} near {where}: it is normalisable only if "
-        f"{sp.Gt(k, -1)}, which SymPy cannot decide; declare the parameters' signs "
-        "(e.g. positive=True) or give them numeric values"
-    )
-
-
-def _beta_gamma_normalizer(U: sp.Expr, x: sp.Symbol, iv: sp.Interval) -> sp.Expr | None:
-    """Z for exp(-U) = C (x-a)^p (b-x)^q on (a, b) or C (x-a)^p e^(-lam x) on (a, oo)."""
-    a, b = iv.start, iv.end
-    dU = sp.diff(U, x)
-    try:
-        with time_limit(5, "recognising a Beta or Gamma density"):
-            if a.is_finite and b.is_finite:
-                p = sp.simplify(-sp.limit(dU * (x - a), x, a, "+"))
-                q = sp.simplify(sp.limit(dU * (b - x), x, b, "-"))
-                if p.has(x, sp.oo, -sp.oo, sp.nan) or q.has(x, sp.oo, -sp.oo, sp.nan):
-                    return None
-                if sp.simplify(dU + p / (x - a) - q / (b - x)) != 0:
-                    return None
-                rest = U + p * sp.log(x - a) + q * sp.log(b - x)
-                C = sp.simplify(sp.exp(-rest.subs(x, (a + b) / 2)))
-                Z = C * (b - a) ** (p + q + 1) * sp.gamma(p + 1) * sp.gamma(q + 1) / sp.gamma(
-                    p + q + 2)
-                return sp.simplify(Z)
-            if a.is_finite and b is sp.oo:
-                lam = sp.simplify(sp.limit(dU, x, sp.oo))
-                if lam.has(x, sp.oo, -sp.oo, sp.nan) or lam.is_positive is not True:
-                    return None
-                p = sp.simplify(-sp.limit((dU - lam) * (x - a), x, a, "+"))
-                if p.has(x, sp.oo, -sp.oo, sp.nan):
-                    return None
-                if sp.simplify(dU + p / (x - a) - lam) != 0:
-                    return None
-                rest = U + p * sp.log(x - a) - lam * x
-                C = sp.simplify(sp.exp(-rest.subs(x, a + 1)))
-                return sp.simplify(C * sp.exp(-lam * a) * sp.gamma(p + 1) / lam ** (p + 1))
-    except (SymbolicTimeoutError, NotImplementedError, ValueError, TypeError):
-        return None
-    return None
-
-
-def _normalizer_interval(U: sp.Expr, x: sp.Symbol, iv: sp.Interval, seconds: float
-                         ) -> sp.Expr:
-    a, b = iv.start, iv.end
-    z = _beta_gamma_normalizer(U, x, iv)
-    if z is not None:
-        return z
-    try:
-        with time_limit(seconds, f"integrating exp(-({U})) over {domain_text(iv)}"):
-            val = sp.integrate(sp.exp(-U), (x, a, b), conds="none")
-        if not (_has_unevaluated(val) or val.has(sp.I, sp.Piecewise) or val is sp.oo
-                or val.is_zero):
-            return sp.simplify(val)
-    except SymbolicTimeoutError:
-        pass
-    if not (U.free_symbols - {x}):
-        v = _quad_interval(U, x, iv, {})
-        if v is not None:
-            return sp.Float(v, NUMERIC_DIGITS)
-    return sp.Integral(sp.exp(-U), (x, a, b))
-
-
-def _quad_interval(U: sp.Expr, x: sp.Symbol, iv: sp.Interval, params: dict[Any, Any],
-                   dps: int = NUMERIC_DIGITS + 10) -> mpmath.mpf | None:
-    """Tanh-sinh quadrature of exp(-U) over the interval, or None.
-
-    A finite interval is split at its midpoint and each half written with its end at
-    t = 0 (x = a + t, x = b - t), where tanh-sinh nodes are exact: an algebraic
-    singularity at an end (a Beta density) then costs no digits.
-    """
-    a, b = iv.start.subs(params), iv.end.subs(params)
-    u = U.subs(params)
-    t = sp.Dummy("t", positive=True)
-    if a.is_finite and b.is_finite:
-        half = (b - a) / 2
-        pieces = [(u.subs(x, a + t), [0, half]), (u.subs(x, b - t), [0, half])]
-    else:
-        # A geometric grid of break points, so that a sharp peak anywhere is resolved.
-        grid = [0, *[sp.Rational(2) ** j for j in range(-3, 7)], sp.oo]
-        if a.is_finite:
-            pieces = [(u.subs(x, a + t), grid)]
-        elif b.is_finite:
-            pieces = [(u.subs(x, b - t), grid)]
-        else:
-            pieces = [(u.subs(x, t), grid), (u.subs(x, -t), grid)]
-    total = mpmath.mpf(0)
-    with mpmath.workdps(dps):
-        for expr, nodes in pieces:
-            f0 = sp.lambdify([t], sp.exp(-expr), modules="mpmath")
-            pts = [mpmath.inf if n is sp.oo else mpmath.mpf(sp.N(n, dps)) for n in nodes]
-            try:
-                # f ~ t^k at t = 0: with t = w^n, n = 1/(k + 1), the integrand is bounded.
-                t1, t2 = mpmath.mpf(10) ** -30, mpmath.mpf(10) ** -32
-                k = mpmath.log(abs(f0(t1) / f0(t2))) / mpmath.log(t1 / t2)
-                n = 1 / (k + 1) if -1 < k < 0 else mpmath.mpf(1)
-
-                def f(w: Any, f0: Any = f0, n: Any = n) -> Any:
-                    return n * w ** (n - 1) * f0(w**n) if w > 0 else mpmath.mpf(0)
-
-                pts = [p if p == mpmath.inf else p ** (1 / n) for p in pts]
-                value = mpmath.quad(f, pts)
-            except (ValueError, TypeError, ZeroDivisionError, OverflowError):
-                return None
-            if not mpmath.isfinite(value) or mpmath.im(value) != 0:
-                return None
-            total += value
-        if total <= 0:
-            return None
-        return +total
-
-
-def _verify_points(domain: tuple[sp.Interval, ...]) -> list[tuple[sp.Expr, ...]]:
-    from symsde.domains import sample_points
-
-    per = [sample_points(iv, 6 if len(domain) == 1 else 3) for iv in domain]
-    if len(domain) <= 2:
-        return list(product(*per))
-    return [tuple(p[k % len(p)] for p in per) for k in range(6)]
-
-
-def _verify(sde: SDE, U: sp.Expr, Z: sp.Expr | None, domain: tuple[sp.Interval, ...]) -> None:
-    """The checks every density passes before it is returned (at sampled points and
-    admissible parameter values): exp(-U) real and positive, Z finite and positive (and
-    equal to quadrature in one dimension), Fokker-Planck residual zero."""
-    X = sde.state
-    if _has_undefined(U, *sde.drift, *sde.diffusion_matrix):
-        return  # a generic L(x) cannot be sampled: the symbolic derivation stands alone
-    free = set(U.free_symbols) | {s for e in [*sde.drift, *sde.diffusion_matrix]
-                                  for s in e.free_symbols}
-    if Z is not None:
-        free |= Z.free_symbols
-    params = sample_parameters(free - set(X) - {sde.time} - {None})
-    points = _verify_points(domain)
-    name = _process_name(sde)
-    u_num = U.subs(params)
-    # Fokker-Planck: with p = exp(-U) and v = J/p, L* p / p = -(div v - grad U . v).
-    D = sde.diffusion_matrix.subs(params)
-    mu = sde.drift.subs(params)
-    d = len(X)
-    v = [mu[i] - sp.Add(*[sp.diff(D[i, j], X[j]) for j in range(d)]) / 2
-         + sp.Add(*[D[i, j] * sp.diff(u_num, X[j]) for j in range(d)]) / 2 for i in range(d)]
-    div = [sp.diff(v[i], X[i]) for i in range(d)]
-    gU = [sp.diff(u_num, X[i]) for i in range(d)]
-    # Sampled points avoid the kinks of |.|: the DiracDelta of sign' is zero there.
-    exprs = [e.replace(sp.DiracDelta, lambda *a: sp.S.Zero) for e in [u_num, *v, *div, *gU]]
-    fn = sp.lambdify(list(X), exprs, modules="mpmath")
-    # Floats in the input carry about 15 digits; exact input is checked to 25.
-    floats = any(e.atoms(sp.Float) for e in [U, *sde.drift, *sde.diffusion_matrix])
-    tol = mpmath.mpf(10) ** (-11 if floats else -25)
-    with mpmath.workdps(40):
-        for pt in points:
-            at = ", ".join(f"{s} = {p}" for s, p in zip(X, pt, strict=True))
-            try:
-                vals = fn(*[mpmath.mpf(sp.N(p, 45)) for p in pt])
-            except (ValueError, ZeroDivisionError, TypeError, OverflowError) as exc:
-                raise NoStationaryDensityError(
-                    f"{name}the candidate density cannot be evaluated at {at} ({exc}); "
-                    "no density is returned") from None
-            u0, vv, dv, gu = vals[0], vals[1:1 + d], vals[1 + d:1 + 2 * d], vals[1 + 2 * d:]
-            if mpmath.im(u0) != 0 or not mpmath.isfinite(u0):
-                raise NoStationaryDensityError(
-                    f"{name}the candidate density exp(-U), U = {U}, is not a positive real "
-                    f"number at {at} (U = {mpmath.nstr(u0, 8)}, parameters {params}), so it is "
-                    f"not a density on {sde.domain}; the diffusion or the domain is wrong for "
-                    "this process"
-                )
-            res = -sum(dv[i] - gu[i] * vv[i] for i in range(d))
-            scale = 1 + sum(abs(t) for t in [*vv, *dv]) + sum(abs(gu[i] * vv[i])
-                                                               for i in range(d))
-            if abs(res) > tol * scale:
-                raise NoStationaryDensityError(
-                    f"{name}the candidate density does not solve the stationary Fokker-Planck "
-                    f"equation: the residual is {mpmath.nstr(res, 6)} at {at} (parameters "
-                    f"{params}); no density is returned"
-                )
-    if Z is not None and not isinstance(Z, sp.Integral):
-        z = sp.N(Z.subs(params), 30)
-        if not (z.is_real and z.is_finite and z > 0):
-            raise NotNormalizableError(
-                f"{name}the normalising constant Z = {Z} is {z} for parameters {params}, not a "
-                "finite positive number; no density is returned"
-            )
-        if d == 1:
-            # A sanity check against wrong closed forms (which are off by factors): the
-            # quadrature is not split at the density's peaks, hence 1e-6.
-            q = _quad_interval(U, X[0], domain[0], params, dps=30)
-            if q is None or abs(mpmath.mpf(str(z)) - q) > mpmath.mpf("1e-6") * q:
-                raise NotNormalizableError(
-                    f"{name}the normalising constant Z = {Z} gives {sp.N(z, 15)} for "
-                    f"parameters {params}, but quadrature of exp(-U) over "
-                    f"{domain_text(domain[0])} gives {q}; no density is returned"
-                )

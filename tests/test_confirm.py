@@ -27,6 +27,7 @@ from symsde.confirm import (
     mean_test,
     moment_tests,
     slope_test,
+    stationary_test,
     variance_test,
 )
 from symsde.errors import InputError
@@ -210,3 +211,31 @@ def test_confirmation_is_plain_data() -> None:
     json.dumps(d)
     assert set(d) >= {"test", "statistic", "threshold", "verdict", "text"}
     assert isinstance(d["verdict"], bool)
+
+
+# -- stationary_test (moved from the CLI's _compare_stationary, issue 11) -------------------------
+def test_stationary_test_one_dimension_is_ks_and_rejects_a_wrong_variance() -> None:
+    st = stationary_density(SDE([x], [-x], 1))  # OU: N(0, 1/2) by hand (sigma^2 / 2 theta)
+    z = np.random.default_rng(31).standard_normal(5000)
+    good = stationary_test(z * np.sqrt(0.5), st)
+    assert good.test == "ks" and good.verdict and good.false_alarm == KS_P_VALUE
+    assert not stationary_test(z, st).verdict  # variance 1, not 1/2: rejected
+
+
+def test_stationary_test_gaussian_moments_and_power() -> None:
+    x, y = sp.symbols("x y", real=True)
+    # drift -(x - 1), -2 y with unit noise: mean (1, 0), covariance diag(1/2, 1/4) by hand
+    st = stationary_density(SDE([x, y], [-(x - 1), -2 * y], [[1, 0], [0, 1]]))
+    z = np.random.default_rng(32).standard_normal((6000, 2))
+    ok = stationary_test(z * np.sqrt([0.5, 0.25]) + [1.0, 0.0], st)
+    assert ok.test == "gaussian-moments" and ok.verdict
+    assert len(ok.details["tests"]) == 2 and ok.false_alarm > 0
+    assert not stationary_test(z * np.sqrt([0.5, 0.25]) + [1.1, 0.0], st).verdict  # mean
+    assert not stationary_test(z * np.sqrt([0.5, 0.5]) + [1.0, 0.0], st).verdict  # cov
+
+
+def test_stationary_test_refuses_a_non_gaussian_law_in_two_dimensions() -> None:
+    x, y = sp.symbols("x y", real=True)
+    st = stationary_density(SDE([x, y], [-x**3, -y**3], [[1, 0], [0, 1]]))
+    with pytest.raises(InputError, match="not Gaussian"):
+        stationary_test(np.zeros((10, 2)), st)

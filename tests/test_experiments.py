@@ -9,7 +9,6 @@ seed gives bit-identical statistics. Each ``confirm`` takes a few seconds.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 from functools import cache
@@ -18,13 +17,15 @@ from typing import Any
 import pytest
 
 from symsde.experiment import Experiment
+from symsde.registry import derivation_names, load_module
 
-MODULES = ("langevin", "bayes_posterior", "diffusion_flow", "modified_equation", "lyapunov")
+#: Every registered part: each must have an experiment (read from the registry, issue 11).
+MODULES = derivation_names()
 
 
 @cache
 def _run(name: str, seed: int) -> Experiment:
-    return importlib.import_module(f"derivations.{name}").confirm(seed)
+    return load_module(name).confirm(seed)
 
 
 def _statistics(exp: Experiment) -> str:
@@ -55,7 +56,7 @@ def test_confirm_is_ok(name: str) -> None:
 @pytest.mark.parametrize("name", MODULES)
 def test_confirm_is_deterministic(name: str) -> None:
     first = _statistics(_run(name, 0))
-    again = importlib.import_module(f"derivations.{name}").confirm(0)
+    again = load_module(name).confirm(0)
     assert _statistics(again) == first
 
 
@@ -71,32 +72,5 @@ def test_other_seed_is_ok_and_differs(name: str) -> None:
 
 def test_confirm_is_exported() -> None:
     for name in MODULES:
-        mod = importlib.import_module(f"derivations.{name}")
-        assert "confirm" in mod.__all__ and callable(mod.confirm)
-
-
-# -- the experiments of the notes' first derivations -------------------------------------------
-#: Derivations whose ``confirm`` re-derives gradient flow, diffusion, Ito's lemma and the SGD SDE.
-FIRST_MODULES = ("gradient_flow", "diffusion", "general_sde", "sgd_sde")
-
-
-@pytest.mark.parametrize("name", FIRST_MODULES)
-def test_first_confirm_is_ok(name: str) -> None:
-    test_confirm_is_ok(name)
-
-
-@pytest.mark.parametrize("name", FIRST_MODULES)
-def test_first_confirm_is_deterministic(name: str) -> None:
-    test_confirm_is_deterministic(name)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", FIRST_MODULES)
-def test_first_other_seed_is_ok_and_differs(name: str) -> None:
-    test_other_seed_is_ok_and_differs(name)
-
-
-def test_first_confirm_is_exported() -> None:
-    for name in FIRST_MODULES:
-        mod = importlib.import_module(f"derivations.{name}")
+        mod = load_module(name)
         assert "confirm" in mod.__all__ and callable(mod.confirm)

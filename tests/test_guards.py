@@ -229,7 +229,6 @@ import json, sys, tracemalloc
 import sympy as sp
 from symsde import SDE, simulate
 from symsde.errors import SymsdeError
-from symsde.guards import simulate_overhead_bytes
 from symsde.simulation import plan_simulation
 
 budget, workers, d, counted = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -238,8 +237,12 @@ sde = (SDE([x], [-x**3], sp.sqrt(1 + x**2)) if d == 1
        else SDE([x, y], [-x + y, -y - x**3], [[1, 0], [x, 1]]))
 x0 = [0.0] * d
 
+if counted == "no":  # the guard as it was: max_memory counts the arrays only
+    import symsde.simulator.plan as plan
+    plan.simulate_overhead_bytes = lambda *args: 0.0
+
 def limit(n):
-    return budget - (simulate_overhead_bytes(n, d, workers) if counted == "yes" else 0.0)
+    return budget
 
 def accepted(n):
     try:
@@ -283,7 +286,7 @@ def test_the_largest_run_simulate_accepts_stays_under_the_budget(workers: int, d
 
 
 def test_max_memory_alone_undercounts_the_largest_run() -> None:
-    # power: without the measured overhead the largest accepted run is over the budget
+    # power: a guard without the measured overhead accepts a run over the budget
     # (one thread, 2-d: the per-block statistics alone are about 1 MB at 64 MB)
     budget = 64e6
     got = _largest_run(budget, 1, 2, counted=False)

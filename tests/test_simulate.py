@@ -347,10 +347,13 @@ def test_memory_independent_of_steps(workers: int) -> None:
 
 
 def test_max_memory_counts_every_workers_buffers() -> None:
+    from symsde.simulator.plan import simulate_overhead_bytes
+
     """A limit between the one-thread and the two-thread estimate: 1 passes, 2 refused."""
     kw = dict(n_steps=5, n_paths=200_000, params={"sigma": 1.0})
     state, chunk = 200_000 * 8, 65536 * 3 * 8
-    limit = state + 1.5 * chunk
+    # (plus the measured overhead the guard adds for one thread: symsde.guards)
+    limit = state + 1.5 * chunk + simulate_overhead_bytes(200_000, 1, workers=1)
     simulate(OU, 1.0, max_memory=limit, workers=1, **kw)
     with pytest.raises(InvalidSimulationError, match="max_memory"):
         simulate(OU, 1.0, max_memory=limit, workers=2, **kw)
@@ -456,3 +459,49 @@ def test_sgd_loss_with_free_constant_needs_value() -> None:
         simulate_sgd((th - u) ** 2 / 2 + lam * th**2, [th], [u], DATA, n_steps=2, n_runs=4)
     simulate_sgd((th - u) ** 2 / 2 + lam * th**2, [th], [u], DATA, n_steps=2, n_runs=4,
                  values={"lam": 0.1})
+
+
+# -- the package split (issue 11): options object, old paths --------------------------------------
+def test_options_object_gives_the_keywords_results_for_both_functions() -> None:
+    from symsde.simulator import SimulationOptions
+
+    opts = SimulationOptions(workers=2, chunk_size=2000, max_memory=1e9)
+    a = simulate(OU, 0.3, n_steps=30, n_paths=5000, seed=4, params={sigma: 1}, options=opts)
+    b = simulate(OU, 0.3, n_steps=30, n_paths=5000, seed=4, params={sigma: 1}, workers=2,
+                 chunk_size=2000, max_memory=1e9)
+    assert np.array_equal(a.final, b.final) and np.array_equal(a.cov, b.cov)
+    data = np.array([-1.0, 0.5, 2.0])
+    s1 = simulate_sgd((th - u) ** 2 / 2, [th], [u], data, n_steps=20, n_runs=3000, seed=2,
+                      options=SimulationOptions(workers=1))
+    s2 = simulate_sgd((th - u) ** 2 / 2, [th], [u], data, n_steps=20, n_runs=3000, seed=2,
+                      workers=1)
+    assert np.array_equal(s1.final, s2.final)
+
+
+def test_options_refuse_a_keyword_given_twice_and_a_wrong_type() -> None:
+    from symsde.simulator import SimulationOptions
+
+    with pytest.raises(InvalidSimulationError, match="workers given both"):
+        simulate(OU, 0.0, n_steps=2, n_paths=10, params={sigma: 1},
+                 options=SimulationOptions(workers=1), workers=2)
+    with pytest.raises(InvalidSimulationError, match="options must be"):
+        simulate(OU, 0.0, n_steps=2, n_paths=10, params={sigma: 1}, options={"workers": 1})
+    # a bad value inside the options is refused as it would be as a keyword
+    with pytest.raises(InvalidSimulationError, match="backend must be one of"):
+        simulate(OU, 0.0, n_steps=2, n_paths=10, params={sigma: 1},
+                 options=SimulationOptions(backend="gpu"))
+
+
+def test_old_import_paths_are_aliases_and_symsde_simulate_stays_the_function() -> None:
+    import symsde
+    import symsde.dask_backend as old_dask
+    import symsde.simulation as old
+    import symsde.simulator as new
+    import symsde.simulator.dask_backend as new_dask
+
+    for name in new.__all__:
+        assert getattr(old, name) is getattr(new, name), name
+    for name in new_dask.__all__:
+        assert getattr(old_dask, name) is getattr(new_dask, name), name
+    assert old_dask._LOCAL is new_dask._LOCAL
+    assert callable(symsde.simulate) and symsde.simulate is new.simulate

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import mpmath
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -598,7 +599,7 @@ def test_ambiguous_domain_asks_for_domain_keyword() -> None:
 
 def test_wrong_normaliser_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     # The check before returning: a closed form that disagrees with quadrature is refused.
-    import symsde.stationary as stmod
+    import symsde.state_space as stmod  # the state-space checks (split from stationary.py)
 
     monkeypatch.setattr(stmod, "_beta_gamma_normalizer", lambda U, x, iv: -sp.pi)
     with pytest.raises(NotNormalizableError, match="not a finite positive number"):
@@ -646,3 +647,32 @@ def test_numeric_normaliser_resolves_a_far_sharp_peak() -> None:
         ref = mpmath.quad(f, [-INF, -12, -8, -6.5, -6, -5.5, -4, -2, 0, 1, INF])
     assert close(st.normalizer, ref, 1e-30)
     assert not close(st.normalizer * (1 + sp.Float(1e-6)), ref, 1e-30)
+
+
+# -- gaussian_law (moved from the CLI's _gaussian_law, issue 11) ----------------------------------
+def test_gaussian_law_is_the_lyapunov_solution() -> None:
+    """Mean -A^-1 c and the covariance solving A S + S A^T + G G^T = 0, both from SciPy."""
+    linalg = pytest.importorskip("scipy.linalg")
+    x, y = sp.symbols("x y", real=True)
+    A = np.array([[-2.0, 1.0], [-1.0, -3.0]])
+    c = np.array([0.0, 1.0])
+    G = np.diag([1.0, 2.0])
+    st = stationary_density(SDE([x, y], [-2 * x + y, -x - 3 * y + 1], [[1, 0], [0, 2]]))
+    law = st.gaussian_law()
+    assert law is not None
+    np.testing.assert_allclose(law[0], -np.linalg.solve(A, c), rtol=1e-12)
+    np.testing.assert_allclose(law[1], linalg.solve_continuous_lyapunov(A, -G @ G.T),
+                               rtol=1e-12)
+
+
+def test_gaussian_law_of_a_quadratic_potential_and_none_otherwise() -> None:
+    x, y = sp.symbols("x y", real=True)
+    # dX = -grad U dt + sqrt(2) dB with U = (x - 1)^2 + x y + y^2: p ~ exp(-U), Hessian
+    # [[2, 1], [1, 2]], covariance its inverse [[2, -1], [-1, 2]] / 3, mean where grad U = 0
+    U = (x - 1) ** 2 + x * y + y**2
+    st = stationary_density(SDE.langevin(U, [x, y], sp.sqrt(2)))
+    mean, cov = st.gaussian_law()
+    np.testing.assert_allclose(mean, [4 / 3, -2 / 3], rtol=1e-12)
+    np.testing.assert_allclose(cov, [[2 / 3, -1 / 3], [-1 / 3, 2 / 3]], rtol=1e-12)
+    quartic = stationary_density(SDE([x, y], [-x**3, -y**3], [[1, 0], [0, 1]]))
+    assert quartic.gaussian_law() is None

@@ -64,7 +64,7 @@ def cmd_scheme(args: argparse.Namespace) -> int:
     import sympy as sp
 
     from symsde._timeout import time_limit
-    from symsde.cli import _subs, _symbols
+    from symsde.cli.args import _subs, _symbols
     from symsde.parsing import parse_matrix
     from symsde.schemes import METHODS, derive_scheme
     from symsde.sde import SDE
