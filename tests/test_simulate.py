@@ -406,7 +406,10 @@ BAD = [
     (dict(params={"sigma": 1.0, "eta": 2.0}), "'eta' does not occur"),
     (dict(record_every=11), "record_every must be between 1 and 10"),
     (dict(keep_paths=2), "also set record_every"),
-    (dict(n_paths=10**13), "would need about 80 TB of memory"),
+    # 8 bytes x 1e13 final states = 80 TB, plus 2 kB for each of the 6.1e8 blocks of 16384
+    # paths (1.25 TB) and one chunk per thread: about 81.3 TB
+    (dict(n_paths=10**13), r"would need about 81.3 TB of memory \(the final states alone take "
+                           r"80 TB\)"),
 ]
 
 

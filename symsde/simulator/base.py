@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import sympy as sp
 
+from symsde._format import fmt_bytes as _fmt_bytes  # noqa: F401 - the simulator's name for it
 from symsde.errors import InputError
 
 #: The bit generator of every stream (fastest of NumPy's on the benchmark machine).
