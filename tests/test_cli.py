@@ -287,3 +287,26 @@ def test_subprocess_bad_input_runs_no_code(tmp_path: Path) -> None:
     assert caret.returncode == 2
     assert_one_line_error(caret.stderr, caret.stdout)
     assert "did you mean -x**3" in caret.stderr
+
+
+# -- --domain ------------------------------------------------------------------------------------
+def test_stationary_on_a_given_domain(capsys: pytest.CaptureFixture[str]) -> None:
+    # CIR dx = (2 - x) dt + sqrt(2x) dW on (0, oo): zero flux gives p' / p = (2 - x)/x - 1/x
+    # ... worked by hand: p(x) = x exp(-x), already normalised (Gamma(2) = 1).
+    doc = run_json(capsys, "--state", "x", "--drift", "[2 - x]", "--diffusion", "sqrt(2*x)",
+                   "--domain", "(0, oo)")
+    x = read("x")
+    assert is_zero(read(doc["density"]) - x * sp.exp(-x))
+    # power: on the whole line the same SDE is refused (D = 2x < 0 for x < 0)
+    code, _, err = run(capsys, "stationary", "--state", "x", "--drift", "[2 - x]",
+                       "--diffusion", "sqrt(2*x)", "--domain", "R")
+    assert code != 0 and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("bad", ["(0, __import__)", "[0, 1", "(1, 0)", "[0, 1] x [0, 1]", ""])
+def test_a_bad_domain_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
+                                             bad: str) -> None:
+    code, _, err = run(capsys, "stationary", "--state", "x", "--drift", "[-x]",
+                         "--diffusion", "1", "--domain", bad)
+    assert code == 2, err
+    assert err.count("\n") == 1 and "domain" in err and "Traceback" not in err

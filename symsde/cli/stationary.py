@@ -39,6 +39,11 @@ def add_parser(sub: Any) -> None:
     st.add_argument("--param", action="append", default=[], metavar="NAME[=VALUE]",
                     help="a parameter; with a value it is substituted, without it is a "
                          "positive symbol (repeatable)")
+    st.add_argument("--domain", metavar="SPACE",
+                    help='state space, e.g. "(0, oo)", "[0, 1]" or "[0, 1] x (0, oo)": one '
+                         "interval per state variable (R for the whole line); ends are numbers, "
+                         "oo or --param names; default: from the symbols' assumptions and where "
+                         "the diffusion vanishes")
     st.add_argument("--method", choices=["zero-flux-1d", "potential", "gaussian-lyapunov"])
     st.add_argument("--json", action="store_true", help="machine-readable output")
     st.add_argument("--timeout", type=_timeout_arg, default=DEFAULT_TIMEOUT,
@@ -67,13 +72,20 @@ def run(args: argparse.Namespace) -> int:
         else:
             noise = parse_matrix(args.diffusion_matrix, table, "--diffusion-matrix")
         noise = _subs(noise, values)
+        domain = None
+        if args.domain is not None:
+            from symsde.inputs import parse_domain
+
+            domain = parse_domain(args.domain, state,
+                                  {k: v for k, v in table.items() if v not in state})
+            domain = domain.subs(values) if values else domain
         if args.loss is not None:
             loss = parse_expression(args.loss, table, "--loss").subs(values)
             if args.diffusion is not None:
-                sde = SDE.langevin(loss, state, noise)
+                sde = SDE.langevin(loss, state, noise, domain=domain)
             else:
                 sde = SDE.from_diffusion_matrix(state, [-sp.diff(loss, x) for x in state], noise,
-                                                loss=loss)
+                                                loss=loss, domain=domain)
         else:
             drift = parse_matrix(args.drift, table, "--drift")
             drift = _subs(drift if isinstance(drift, list) else [drift], values)
@@ -81,9 +93,9 @@ def run(args: argparse.Namespace) -> int:
                 raise InputError("--drift must be a flat list with one expression per state "
                                  "variable, e.g. \"[-x, -2*y]\"")
             if args.diffusion is not None:
-                sde = SDE(state, drift, noise)
+                sde = SDE(state, drift, noise, domain=domain)
             else:
-                sde = SDE.from_diffusion_matrix(state, drift, noise)
+                sde = SDE.from_diffusion_matrix(state, drift, noise, domain=domain)
         try:
             st = stationary_density(sde, method=args.method)
         except NotImplementedError:
