@@ -43,6 +43,10 @@ def test_verify_finds_a_second_lecture_by_its_entry_point(tmp_path: Path) -> Non
     assert out.returncode == 0, out.stdout + out.stderr
     assert "toy_square" in out.stdout and "langevin" not in out.stdout
     assert "predicts: E[X^2] = 1" in out.stdout and "rejects: E[X^2] = 2" in out.stdout
+    # two lectures at once, in two worker processes: each worker finds the toy lecture too
+    both = symsde(env, "verify", "toy_square", "langevin", "--symbolic-only", "--workers", "2")
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert "toy_square" in both.stdout and "langevin" in both.stdout
 
 
 def test_the_plugin_collects_the_second_lecture_steps(tmp_path: Path) -> None:
