@@ -178,14 +178,18 @@ _STEP_FIELDS = ("verdict", "residual", "witness_error", "witness_points", "detai
                 "witness_note")
 
 
-def _verify_in_worker(name: str, seed: int, timeout: float | None) -> tuple[Any, ...]:
+def _verify_in_worker(name: str, seed: int, timeout: float | None,
+                      as_dict: bool) -> tuple[Any, ...]:
     if timeout is None:
         res = load([name])[0].verify(seed=seed)
     else:
         with time_limit(timeout, f"verifying the derivation {name}"):
             res = load([name])[0].verify(seed=seed)
+    # The comparison with the notes' displays (LaTeX parsing) is part of the work too.
+    notes = res.notes()
     return (res.seconds, [r.step.id for r in res.steps],
-            [tuple(getattr(r, f) for f in _STEP_FIELDS) for r in res.steps])
+            [tuple(getattr(r, f) for f in _STEP_FIELDS) for r in res.steps], notes,
+            res.to_dict() if as_dict else None)
 
 
 def _cost(d: Derivation) -> int:
@@ -212,14 +216,16 @@ def _pool(n: int) -> ProcessPoolExecutor:
 
 
 def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None = None,
-                 workers: int | None = None) -> list[DerivationResult]:
+                 workers: int | None = None, as_dict: bool = False) -> list[DerivationResult]:
     """Verify the named parts, in worker processes when there are several cores.
 
     Each part is verified whole in one process (under ``timeout`` seconds); the verdicts
     come back to this process and are cached on its own :class:`Derivation` objects, so
     a later ``d.verify(seed=seed)`` (coverage, the notes' comparison) costs nothing.
     The results are the same as verifying here: every step is judged by the same code with
-    the same seed. ``workers=1`` verifies in this process.
+    the same seed. ``workers=1`` verifies in this process. With ``as_dict`` the workers also
+    render each result's :meth:`~symsde.proof.DerivationResult.to_dict` (printing the
+    claims as LaTeX and text is a large part of ``symsde verify --json``).
 
     Examples
     --------
@@ -231,16 +237,22 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
     todo = [d for d in derivs if seed not in d._results]
     if n > 1 and len(todo) > 1:
         with _pool(n) as pool:
-            futures = {d.name: pool.submit(_verify_in_worker, d.name, seed, timeout)
+            futures = {d.name: pool.submit(_verify_in_worker, d.name, seed, timeout, as_dict)
                        for d in sorted(todo, key=_cost, reverse=True)}
             for d in todo:
-                seconds, ids, rows = futures[d.name].result()
+                seconds, ids, rows, notes, as_json = futures[d.name].result()
                 if ids != [st.id for st in d.steps]:  # pragma: no cover - a non-deterministic build
                     raise RuntimeError(f"the derivation {d.name} was built differently in a "
                                        "worker process; verify it with workers=1")
                 steps = [StepResult(st, **dict(zip(_STEP_FIELDS, row, strict=True)))
                          for st, row in zip(d.steps, rows, strict=True)]
-                d._results[seed] = DerivationResult(d, steps, seconds, seed)
+                res = DerivationResult(d, steps, seconds, seed)
+                if d.catalogue:  # the same comparison the worker made, not made again here
+                    res._notes = notes
+                    for r in steps:
+                        r.notes = tuple(notes.get(r.step.id, ()))
+                res._dict = as_json
+                d._results[seed] = res
     out = []
     for d in derivs:
         if timeout is None or seed in d._results:

@@ -15,7 +15,7 @@ def _verdicts(results):
         for s in r.steps:
             out.append((r.derivation.name, s.step.id, s.verdict, sp.srepr(s.residual),
                         s.witness_error, s.witness_points, s.independent_witness,
-                        s.premise_sensitive, s.detail))
+                        s.premise_sensitive, s.detail, s.notes))
     return out
 
 
@@ -23,8 +23,13 @@ def test_workers_agree_with_one_process() -> None:
     for d in load(NAMES):
         d._results.clear()
     parallel = _verdicts(verify_parts(NAMES, seed=3, workers=2))
-    # The verdicts came from the workers and are cached; judge every step again here.
-    here = _verdicts([d.verify(seed=3, refresh=True) for d in load(NAMES)])
+    # The verdicts (and the comparisons with the notes) came from the workers and are
+    # cached; judge every step and compare with the notes again here.
+    again = [d.verify(seed=3, refresh=True) for d in load(NAMES)]
+    for r in again:
+        r.notes()
+    here = _verdicts(again)
+    assert any(s[-1] for s in here)  # some steps were compared with the notes' displays
     assert parallel == here
     assert len(parallel) == sum(len(d.steps) for d in load(NAMES))
 

@@ -117,7 +117,8 @@ def run_verify(args: argparse.Namespace) -> int:
     names = args.names or list(derivation_names())
     for name in names:
         load_module(name)  # every name is checked before any work
-    results = verify_parts(names, seed=args.seed, timeout=args.timeout, workers=args.workers)
+    results = verify_parts(names, seed=args.seed, timeout=args.timeout, workers=args.workers,
+                           as_dict=args.json)
     derivs = [r.derivation for r in results]
     symbolic_seconds = time.perf_counter() - t0
     experiments = [] if args.symbolic_only else _run_experiments(names, args.seed)
