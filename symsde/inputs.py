@@ -271,11 +271,25 @@ def _check_state(state: Any, what: str = "state") -> None:
         del s
 
 
+#: The library's own classes that arguments are checked against, registered by the modules
+#: that define them (:func:`register_class`), so that this module imports none of them.
+_CLASSES: dict[str, type] = {}
+
+
+def register_class(cls: type) -> type:
+    """Make ``cls`` known to the front door by its name (a class decorator)."""
+    _CLASSES[cls.__name__] = cls
+    return cls
+
+
+def _is(value: Any, name: str) -> bool:
+    cls = _CLASSES.get(name)
+    return cls is not None and isinstance(value, cls)
+
+
 def is_stationary_density(value: Any) -> bool:
     """Whether ``value`` is a :class:`~symsde.stationary.StationaryDensity` (it passes as is)."""
-    from symsde.stationary import StationaryDensity
-
-    return isinstance(value, StationaryDensity)
+    return _is(value, "StationaryDensity")
 
 
 def front_door(*expressions: str, optional: tuple[str, ...] = (), state: str | None = None,
@@ -333,10 +347,8 @@ def front_door(*expressions: str, optional: tuple[str, ...] = (), state: str | N
             for name in expressions:
                 _symbols_in(get(name), known)
             if sde is not None:
-                from symsde.sde import SDE
-
                 obj = get(sde)
-                if not isinstance(obj, SDE):
+                if not _is(obj, "SDE"):
                     raise InputError(f"{sde} must be an SDE (symsde.SDE), got "
                                      f"{_describe(obj)} ({type(obj).__name__})")
                 _symbols_in([*obj.drift, *obj.diffusion], known)
@@ -391,14 +403,12 @@ def results_are_ours(what: str, sde: str = "sde") -> Callable[[F], F]:
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from symsde.sde import SDE
-
             try:
                 bound = sig.bind(*args, **kwargs)
             except TypeError as exc:
                 raise InputError(f"{fn.__qualname__}(): {exc}") from None
             obj = bound.arguments.get(sde)
-            if not isinstance(obj, SDE):
+            if not _is(obj, "SDE"):
                 raise InputError(f"{sde} must be an SDE (symsde.SDE), got {_describe(obj)} "
                                  f"({type(obj).__name__}); build one with SDE(state, drift, "
                                  "diffusion)")

@@ -25,7 +25,7 @@ from typing import Any
 import sympy as sp
 
 from symsde.errors import InvalidSDEError
-from symsde.inputs import front_door
+from symsde.inputs import front_door, register_class
 
 __all__ = ["SDE", "divergence", "gradient"]
 
@@ -185,6 +185,7 @@ def _noise_induced_drift(G: sp.Matrix, state: Sequence[sp.Symbol]) -> sp.Matrix:
     ])
 
 
+@register_class
 class SDE:
     """An Ito SDE :math:`dX = \\mu(X)\\,dt + G(X)\\,dB`.
 

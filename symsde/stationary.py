@@ -41,7 +41,7 @@ from symsde.errors import (
     NoStationaryDensityError,
     NotNormalizableError,
 )
-from symsde.inputs import results_are_ours
+from symsde.inputs import register_class, results_are_ours
 from symsde.normalizing import (
     _check_normalizable,
     _exp_neg,
@@ -66,7 +66,7 @@ __all__ = ["METHODS", "StationaryDensity", "stationary_density"]
 METHODS = ("zero-flux-1d", "potential", "gaussian-lyapunov")
 
 
-
+@register_class
 @dataclass(frozen=True, eq=False)
 class StationaryDensity:
     """A stationary density :math:`p = e^{-U}/Z` of an SDE.

@@ -24,26 +24,26 @@ step is added. Every claim is also evaluated by an independent numeric witness
 
 from __future__ import annotations
 
-import cmath
-import contextvars
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from symsde._timeout import time_limit
 from symsde.errors import SymbolicTimeoutError
+from symsde.proof.algebra import (
+    is_zero,
+)
+from symsde.proof.claim import Claim, _sym
 from symsde.proof.rules import Rule, RuleMisuseError
 from symsde.proof.witness import (
     WITNESS_DIGITS,
     WITNESS_POINTS,
     Witness,
     WitnessOutcome,
-    evaluate,
     rng_for,
     witness_claim,
 )
@@ -85,191 +85,6 @@ class GroundingError(ValueError):
 # --------------------------------------------------------------------------------------------
 # Claims
 # --------------------------------------------------------------------------------------------
-def _sym(value: Any) -> Any:
-    if isinstance(value, sp.MatrixBase):
-        return sp.ImmutableMatrix(value)
-    if isinstance(value, (list, tuple)):
-        return sp.ImmutableMatrix(value)
-    if isinstance(value, sp.Basic):
-        return value
-    if isinstance(value, (int, float)):
-        return sp.sympify(value)
-    raise TypeError(f"a claim side must be a SymPy expression or matrix, got {value!r}")
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A claimed equality ``lhs = rhs`` of expressions or matrices.
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> x = sp.Symbol("x")
-    >>> Claim(sp.sin(x)**2 + sp.cos(x)**2, 1).latex()
-    '\\\\sin^{2}{\\\\left(x \\\\right)} + \\\\cos^{2}{\\\\left(x \\\\right)} = 1'
-    """
-
-    lhs: Any
-    rhs: Any
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "lhs", _sym(self.lhs))
-        object.__setattr__(self, "rhs", _sym(self.rhs))
-
-    @classmethod
-    def of(cls, value: Claim | sp.Equality | tuple[Any, Any]) -> Claim:
-        """Coerce a Claim, a SymPy ``Eq`` or a pair into a Claim."""
-        if isinstance(value, Claim):
-            return value
-        if isinstance(value, sp.Equality):
-            return cls(value.lhs, value.rhs)
-        if isinstance(value, tuple) and len(value) == 2:
-            return cls(*value)
-        raise TypeError(f"a claim must be a Claim, an Eq or a (lhs, rhs) pair, got {value!r}")
-
-    @property
-    def difference(self) -> Any:
-        """``lhs - rhs``."""
-        return self.lhs - self.rhs
-
-    def map(self, fn: Callable[[Any], Any]) -> Claim:
-        """Apply the same operation to both sides."""
-        return Claim(fn(self.lhs), fn(self.rhs))
-
-    def subs(self, *args: Any, **kw: Any) -> Claim:
-        return Claim(self.lhs.subs(*args, **kw), self.rhs.subs(*args, **kw))
-
-    def latex(self) -> str:
-        return f"{sp.latex(self.lhs)} = {sp.latex(self.rhs)}"
-
-    def text(self) -> str:
-        """One line of SymPy syntax (matrices as nested lists)."""
-        def one(e: Any) -> str:
-            return sp.sstr(e.tolist()) if isinstance(e, sp.MatrixBase) else sp.sstr(e)
-
-        return f"{one(self.lhs)} = {one(self.rhs)}"
-
-    def __str__(self) -> str:
-        return self.text()
-
-
-def is_zero(expr: Any, expect_nonzero: bool = False) -> tuple[bool, Any]:
-    """Decide ``expr == 0`` by cheap means first, then :func:`sympy.simplify`.
-
-    An evaluation at one point that finds ``expr`` clearly nonzero
-    (:func:`nonzero_somewhere`) ends the search with "not zero". With ``expect_nonzero``
-    (a wrong premise or a mutant, expected to fail) that evaluation comes first and may
-    integrate numerically, before any symbolic integration.
-    """
-    if isinstance(expr, sp.MatrixBase):
-        res = [is_zero(e, expect_nonzero) for e in expr]
-        return all(r[0] for r in res), sp.ImmutableMatrix(expr.shape[0], expr.shape[1],
-                                                           [r[1] for r in res])
-    e = sp.sympify(expr)
-    if e == 0:
-        return True, sp.Integer(0)
-    if (expect_nonzero or EXPECT_FAILURE.get()) and nonzero_somewhere(e, integrals=True):
-        return False, e
-    e = e.doit() if e.has(sp.Derivative, sp.Integral, sp.Subs, sp.Sum, sp.Limit) else e
-    for simplifier in (sp.expand, sp.cancel, sp.simplify):
-        try:
-            e = simplifier(e)
-        except (sp.PolynomialError, TypeError, ValueError, NotImplementedError):
-            continue
-        if e == 0:
-            return True, sp.Integer(0)
-        if simplifier is sp.expand and nonzero_somewhere(e):
-            # A proof that e is not identically zero: no simplification can make it 0.
-            return False, e
-    return False, e
-
-
-#: |value| above which an evaluation at 30 digits is taken as a proof of "not zero".
-_NONZERO_BOUND = 1e-10
-#: Set while judging mutants and wrong premises: claims expected to fail, so the numeric
-#: disproof (:func:`nonzero_somewhere`) is tried before any symbolic work.
-EXPECT_FAILURE: contextvars.ContextVar[bool] = contextvars.ContextVar("expect_failure",
-                                                                     default=False)
-
-
-def _sample_value(s: sp.Symbol, k: int) -> sp.Rational | None:
-    """A value of ``s`` consistent with its assumptions (None when unsure)."""
-    if s.is_integer:
-        v: sp.Rational = sp.Integer(2 + k % 3)
-    else:
-        v = sp.Rational(7 + 3 * k, 5 + 2 * k)  # 7/5, 10/7, 13/9, ...: positive, not 1
-    if s.is_negative or s.is_nonpositive:
-        v = -v
-    for key, want in s.assumptions0.items():
-        got = getattr(v, f"is_{key}", None)
-        if want is not None and got is not want:
-            return None
-    return v
-
-
-def _function_instance(f: Any, k: int) -> sp.Lambda:
-    """A smooth positive instance of an undefined function (a Gaussian bump)."""
-    args = sp.symbols(f"_a0:{f.nargs.args[0] if f.nargs.args else 1}", real=True)
-    c = [sp.Rational(k + 2 * i + 1, 7) for i in range(len(args))]
-    return sp.Lambda(args, sp.exp(sp.Rational(1, 3) + sum(
-        (ci * a - a**2 / (3 + i)) for i, (ci, a) in enumerate(zip(c, args, strict=True)))))
-
-
-def numeric_value(e: Any, k: int = 0, integrals: bool = False) -> complex | None:
-    """``e`` at the ``k``-th sample point, to 30 digits, or None when it cannot be had.
-
-    Symbols take values that satisfy their assumptions, undefined functions a smooth
-    positive instance. Sums, limits and products give None (and integrals, unless
-    ``integrals``: then they are integrated numerically).
-    """
-    e = sp.sympify(e)
-    if e.has(sp.Sum, sp.Limit, sp.Product) or (e.has(sp.Integral) and not integrals):
-        return None
-    try:
-        funcs = {a.func for a in e.atoms(AppliedUndef)}
-        values = {}
-        for i, s in enumerate(sorted(e.free_symbols, key=sp.default_sort_key)):
-            v = _sample_value(s, i + k)
-            if v is None:
-                return None
-            values[s] = v
-        if funcs:
-            e = e.subs({f: _function_instance(f, i + k) for i, f in enumerate(sorted(
-                funcs, key=str))}).doit()
-        e = e.xreplace(values)
-        if e.has(sp.Integral):
-            # mpmath quadrature of lambdified integrands (SymPy's evalf of an integral
-            # evaluates the integrand symbolically at every node: far slower).
-            with mpmath.workdps(30):
-                z = complex(evaluate(e, {}))
-            return None if cmath.isnan(z) or cmath.isinf(z) else z
-        val = e.evalf(30)
-        if not val.is_number or val.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
-            return None
-        return complex(val)
-    except Exception:  # any trouble means "no value"
-        return None
-
-
-def nonzero_somewhere(e: Any, integrals: bool = False) -> bool:
-    """True only when ``e`` is shown not identically zero by evaluating it at one point.
-
-    A value of size above 1e-10 (:func:`numeric_value`) proves that ``e`` is not the zero
-    function. False means "not shown" (never "zero"): what the evaluation cannot handle
-    is left to :func:`is_zero`'s symbolic route.
-
-    Examples
-    --------
-    >>> x = sp.Symbol("x", positive=True)
-    >>> nonzero_somewhere(sp.sqrt(x**2) - x), nonzero_somewhere(sp.sin(x) - x)
-    (False, True)
-    """
-    if not sp.sympify(e).free_symbols and not sp.sympify(e).atoms(AppliedUndef):
-        return False
-    v = numeric_value(e, 0, integrals)
-    return v is not None and abs(v) > _NONZERO_BOUND
-
-
 def _entries(e: Any) -> list[Any]:
     return list(e) if isinstance(e, sp.MatrixBase) else [e]
 

@@ -27,8 +27,8 @@ from typing import Any
 
 import sympy as sp
 
+from symsde.proof.algebra import EXPECT_FAILURE, numeric_value
 from symsde.proof.kernel import (
-    EXPECT_FAILURE,
     Claim,
     Derivation,
     FollowsFrom,
@@ -39,7 +39,6 @@ from symsde.proof.kernel import (
     _symbolic,
     _witness,
     is_zero,
-    numeric_value,
 )
 
 __all__ = ["CLASSES", "OPERATORS", "Mutant", "MutationReport", "expression_mutants",

@@ -26,11 +26,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from symsde.proof.kernel import Claim, DerivationResult, StepContext, StepResult
+from symsde.proof.claim import Claim
+
+if TYPE_CHECKING:
+    from symsde.proof.kernel import DerivationResult, StepContext, StepResult
 
 __all__ = ["NotesForm", "compare_step", "compare_with_notes"]
 

@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
+from symsde.proof.algebra import is_zero
+from symsde.proof.claim import Claim
+
 if TYPE_CHECKING:
-    from symsde.proof.kernel import Claim, StepContext
+    from symsde.proof.kernel import StepContext
 
 __all__ = [
     "AddBoth",
@@ -46,8 +49,6 @@ class RuleMisuseError(ValueError):
 
 
 def _claim(lhs: Any, rhs: Any) -> Claim:
-    from symsde.proof.kernel import Claim
-
     return Claim(lhs, rhs)
 
 
@@ -401,8 +402,6 @@ class Rewrite(Rule):
     name: str = "rewrite"
 
     def apply(self, premise: Claim, context: StepContext) -> Claim:
-        from symsde.proof.kernel import is_zero
-
         if not is_zero(sp.sympify(self.old) - sp.sympify(self.new))[0]:
             raise RuleMisuseError(f"{sp.sstr(self.old)} is not {sp.sstr(self.new)}")
         return _substitute(premise, self.old, self.new, "rewriting")
