@@ -279,8 +279,16 @@ class time_limit:  # noqa: N801 - used like a function, as before
             return
         state = _state
         tid = threading.get_ident()
+        caller = sys._getframe(1)
         with state.lock:
             stack = state.stacks.setdefault(tid, [])
+            # A limit whose frame is no longer running was left behind: an error delivered
+            # inside its __enter__, after it was pushed, skips its __exit__. Drop it, or its
+            # deadline would fail every later limit of this thread at once.
+            stale = [other for other in stack if not other.running_in(caller)]
+            for other in stale:
+                stack.remove(other)
+                other.frame = None
             gone = _first_expired(stack)
             if gone is None:
                 lim.tid = tid

@@ -235,3 +235,24 @@ def test_no_error_is_lost_inside_a_finaliser(monkeypatch: pytest.MonkeyPatch) ->
         spin(10)
     assert time.monotonic() - t0 < 5
     assert lost == []
+
+
+def test_a_limit_left_behind_by_an_interrupted_enter_does_not_fail_later_limits() -> None:
+    # An asynchronous error can land inside __enter__ after the limit was pushed; the with
+    # statement then never calls __exit__. Emulate it: enter a short limit in a function
+    # that returns without leaving it, and let its deadline pass.
+    def enter_and_abandon() -> None:
+        time_limit(0.001, "the abandoned limit").__enter__()
+
+    with time_limit(5, "the enclosing work"):
+        enter_and_abandon()
+        spin(0.01)
+        with time_limit(1, "later work"):  # must not fail with the abandoned deadline
+            spin(0.002)
+    assert not any(_timeout._state.stacks.values())
+    # power: a limit that is still running does fail a new one entered after its deadline
+    with pytest.raises(SymbolicTimeoutError, match="the outer limit"), \
+            time_limit(0.001, "the outer limit"):
+        spin(0.01)
+        with time_limit(1, "inner"):
+            pass
