@@ -31,11 +31,10 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from symsde import registry as _registry
-from symsde.confirm import Confirmation
+from symsde.experiment import Trial
 from symsde.proof import Derivation, StepResult
 from symsde.proof.render import (
     _math,
@@ -307,15 +306,6 @@ def legend_below(ax: Any, ncol: int = 1) -> Any:
 
 
 # -- simulations ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Trial:
-    """A statistical comparison shown on a page, and whether it must pass or be rejected."""
-
-    claim: str
-    result: Confirmation
-    expect: bool = True
-
-
 def _outcome(text: str) -> tuple[str, str]:
     """A test's one-line outcome split into (statistic, verdict word)."""
     text = " ".join(str(text).split())

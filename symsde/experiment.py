@@ -22,10 +22,15 @@ __all__ = ["Experiment", "Trial"]
 
 @dataclass(frozen=True)
 class Trial:
-    """One comparison: what is claimed, and the statistical test's outcome."""
+    """One comparison: what is claimed, and the statistical test's outcome.
+
+    ``expect`` says whether the claim should pass (True) or is a wrong prediction that the
+    test must reject (False: a power check); pages show the two differently.
+    """
 
     claim: str
     result: Confirmation
+    expect: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {"claim": self.claim, **self.result.to_dict()}
