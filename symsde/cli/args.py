@@ -34,25 +34,25 @@ def _timeout_arg(text: str) -> float:
     return value
 
 
-def _seed_arg(text: str) -> int:
+def _whole_number(text: str, low: int, high: int | None, what: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a seed is a whole number >= 0, got {text!r}")
+    if value < low or (high is not None and value > high):
+        limits = f">= {low}" if high is None else f"from {low} to {high}"
+        raise argparse.ArgumentTypeError(f"{what} is a whole number {limits}, got {text!r}")
     return value
+
+
+def _seed_arg(text: str) -> int:
+    """``--seed``: a whole number >= 0."""
+    return _whole_number(text, 0, None, "a seed")
 
 
 def _workers_arg(text: str) -> int:
     """``--workers``: a whole number of processes from 1 to 64."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError(f"workers is a whole number from 1 to 64, got {text!r}")
-    return value
+    return _whole_number(text, 1, 64, "workers")
 
 
 def _add_output_options(p: argparse.ArgumentParser, timings: bool) -> None:
