@@ -1,12 +1,16 @@
 """The proof kernel: derivations as ordered, machine-checked steps.
 
-- :mod:`symsde.proof.kernel`: claims, the four kinds of step (definition, computed, rule,
+- :mod:`symsde.proof.claim`: a claim ``lhs = rhs``.
+- :mod:`symsde.proof.algebra`: deciding ``expr == 0`` (a numeric disproof, then SymPy).
+- :mod:`symsde.proof.kernel`: the four kinds of step (definition, computed, rule,
   erratum), grounding of left sides and the verdicts.
 - :mod:`symsde.proof.rules`: the named sound rules a rule step may use.
 - :mod:`symsde.proof.witness`: numeric witnesses that evaluate each side on its own.
 - :mod:`symsde.proof.mutation`: mutants of right sides, left sides, definitions and
   premises, which the checks must reject.
-- :mod:`symsde.proof.render`: text, LaTeX, Markdown and JSON forms of a verified derivation.
+- :mod:`symsde.proof.render`: text, LaTeX, Markdown, MyST and JSON forms of a verified
+  derivation.
+- :mod:`symsde.proof.notes`: each step compared with the notes' displays as written.
 """
 
 from symsde.proof.kernel import (

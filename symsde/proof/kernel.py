@@ -34,9 +34,7 @@ from sympy.core.function import AppliedUndef
 
 from symsde._timeout import time_limit
 from symsde.errors import SymbolicTimeoutError
-from symsde.proof.algebra import (
-    is_zero,
-)
+from symsde.proof.algebra import is_zero
 from symsde.proof.claim import Claim, _sym
 from symsde.proof.rules import Rule, RuleMisuseError
 from symsde.proof.witness import (
