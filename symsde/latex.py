@@ -677,6 +677,14 @@ class DisplayPart:
     conditions: tuple[str, ...] = ()
 
 
+def _outside_braces(text: str) -> str:
+    """``text`` without its braced groups (``E_{x \\sim p}``: a subscript, not a condition)."""
+    prev = None
+    while prev != text:
+        prev, text = text, re.sub(r"\{[^{}]*\}", "", text)
+    return text
+
+
 def split_display(text: str) -> list[DisplayPart]:
     r"""The formulas of a displayed equation: rows of ``aligned``, parts separated by ``\quad``.
 
@@ -690,6 +698,8 @@ def split_display(text: str) -> list[DisplayPart]:
     ['a = b', 'a = c']
     >>> split_display(r"x = y \sigma, \quad \epsilon \sim N(0, 1)")
     [DisplayPart(latex='x = y \\sigma', conditions=('\\epsilon \\sim N(0, 1)',))]
+    >>> [p.latex for p in split_display(r"a = b \quad g = E_{x \sim p} f")]  # a subscript
+    ['a = b', 'g = E_{x \\sim p} f']
     """
     body = re.sub(r"\\(?:begin|end)\{(?:aligned|align\*?|split|gathered)\}", "", text)
     rows = [r.replace("&", " ").strip() for r in re.split(r"\\\\", body)]
@@ -706,7 +716,7 @@ def split_display(text: str) -> list[DisplayPart]:
                 conditions, chunk = (prose.group(0).strip(),), chunk[prose.end():]
             if not chunk:
                 continue
-            if ("\\sim" in chunk or re.fullmatch(r"\(\d+\)", chunk)
+            if ("\\sim" in _outside_braces(chunk) or re.fullmatch(r"\(\d+\)", chunk)
                     or chunk.startswith("\\text{where")) and parts:
                 last = parts[-1]
                 parts[-1] = DisplayPart(last.latex, (*last.conditions, chunk))

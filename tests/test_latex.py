@@ -247,7 +247,9 @@ def test_split_display_rows_and_conditions() -> None:
 #: Measured: 51 of the 81 formulas in the 66 displays (split_display); the rest need a
 #: per-chapter table (p written bare, sigma(x, t) a function), or have tuples, \dots,
 #: sums without bounds, \sim or evaluation bars, which the parser cannot read.
-READ_WITH_NOTES_TABLE = {"E01", "E02", "E03", "E05", "E14", "E17", "E18", "E19", "E27",
+# E01 is not among them: its second formula, g = grad E_{(x,y) ~ Train} L, an expectation
+# over the training set, is beyond the parser (it was once mistaken for a side condition).
+READ_WITH_NOTES_TABLE = {"E02", "E03", "E05", "E14", "E17", "E18", "E19", "E27",
                          "E38", "E43", "E45", "E47", "E48", "E51", "E53", "E63", "E65"}
 
 
@@ -272,7 +274,8 @@ def _catalogue_readings() -> tuple[int, int, set[str]]:
 
 def test_catalogue_displays_read_and_validate() -> None:
     total, ok, fully = _catalogue_readings()
-    assert total == 81
+    # 83 formulas: E01 and E35 each have a second formula with \\sim in a subscript
+    assert total == 83
     assert ok >= 51, f"only {ok} of {total} formulas read"
     assert fully >= READ_WITH_NOTES_TABLE
 
