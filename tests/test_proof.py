@@ -270,8 +270,14 @@ def test_an_outer_time_limit_aborts_verification_without_caching() -> None:
     from symsde._timeout import time_limit
     from symsde.errors import SymbolicTimeoutError
 
-    slow = sp.Integral(sp.exp(-u**2) * sp.cos(3 * u) ** 4, (u, 0, sp.oo))
-    d = one_step(Claim(slow, slow.doit()), Computed(), witness=Witness(points=40))
+    # An integral with a parameter: the witness integrates afresh at each of 80 points
+    # (about 1 s here; an integral without one is computed once and cached), far beyond
+    # the 0.05 s limit.
+    a = sp.Symbol("a", positive=True)
+    slow = sp.Integral(sp.exp(-a * u**2) * (1 + u**2) ** 3, (u, 0, sp.oo))
+    d = one_step(Claim(slow, slow.doit()), Computed(), witness=Witness(points=80))
+    assert d.verify(refresh=True).steps[0].verdict == "holds"  # a true claim, when unhurried
+    d._results.clear()
     with pytest.raises(SymbolicTimeoutError), time_limit(0.05, "verifying the test"):
         d.verify()
     assert d._results == {}  # nothing half-done was cached
