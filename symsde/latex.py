@@ -68,6 +68,8 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 
+from symsde.errors import InputError
+
 __all__ = [
     "DisplayPart",
     "LatexReadError",
@@ -87,8 +89,12 @@ __all__ = [
 Target = sp.Expr | UndefinedFunction | Callable[..., sp.Expr]
 
 
-class LatexReadError(ValueError):
-    """A formula that cannot be read, or whose reading cannot be validated."""
+class LatexReadError(InputError):
+    """A formula that cannot be read, or whose reading cannot be validated.
+
+    An :class:`~symsde.errors.InputError` (so a :class:`~symsde.errors.SymsdeError`, exit
+    code 2) and still a :class:`ValueError`, as it always was.
+    """
 
 
 # -- the pre-pass ---------------------------------------------------------------------------------

@@ -286,3 +286,13 @@ def test_catalogue_langevin_density_reads_as_the_notes_mean_it() -> None:
     Z = sp.Symbol("Z")
     assert eq.lhs == p(Phi)
     assert sp.simplify(eq.rhs - sp.exp(-2 * L(Phi) / sigma**2) / Z) == 0
+
+
+def test_an_unreadable_formula_is_an_input_error() -> None:
+    # Every exception of symsde is a SymsdeError (issue 15); LatexReadError stays a ValueError.
+    from symsde.errors import InputError, SymsdeError
+
+    with pytest.raises(LatexReadError) as info:
+        parse_latex_equation(r"\frac{1}{", {})
+    assert isinstance(info.value, InputError) and isinstance(info.value, SymsdeError)
+    assert isinstance(info.value, ValueError)
