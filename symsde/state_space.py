@@ -67,7 +67,8 @@ def _require_positive_diffusion(sde: SDE, iv: sp.Interval) -> None:
         if v.is_real and v < 0:
             cands, _ = candidate_intervals_1d(x, D, REALS)
             hint = (f"it lives on {', '.join(domain_text(c) for c in cands)}: "
-                    f"declare {x} positive or pass domain= that interval" if cands else
+                    f"declare {x} positive or give that interval as the domain (domain= in "
+                    "Python, --domain on the command line)" if cands else
                     "check the sign of the diffusion")
             raise NoStationaryDensityError(
                 f"{_process_name(sde)}the diffusion D = {D} is negative at {x} = {pt} inside "
