@@ -58,7 +58,7 @@ import sympy as sp
 from symsde import SDE, linear, simulate, stationary_density
 from symsde.confirm import covariance_test, mean_test
 from symsde.experiment import Experiment
-from symsde.linear import sub_seed
+from symsde.linear import even_density_variance, sub_seed
 from symsde.proof import (
     Claim,
     Computed,
@@ -231,15 +231,6 @@ def _inverse_2x2(m: sp.Matrix) -> sp.Matrix:
     return sp.Matrix([[e, -b], [-c, a]]) / (a * e - b * c)
 
 
-def _variance_of(density: sp.Expr, x: sp.Symbol = X) -> sp.Expr:
-    r"""The variance :math:`\int_0^\infty x^2 p\,/\int_0^\infty p` of an even density,
-    unevaluated (the half line halves the witness's quadrature; evenness is checked)."""
-    if sp.simplify(density.subs(x, -x) - density) != 0:
-        raise ArithmeticError(f"the density {density} is not even")
-    return (sp.Integral(x**2 * density, (x, 0, sp.oo))
-            / sp.Integral(density, (x, 0, sp.oo)))
-
-
 def _gaussian_kl_formula(cov_q: sp.Matrix, precision_p: sp.Matrix) -> sp.Expr:
     r"""KL(N(0, S) || N(0, P^-1)) = (tr(P S) - d - ln det(P S)) / 2, unsimplified."""
     ratio = precision_p * cov_q
@@ -352,7 +343,7 @@ def derivation() -> Derivation:
     # -- Mandt, Hoffman & Blei: the learning rate that samples the posterior --------------
     d.define(
         "posterior-variance-def", v_post,
-        _variance_of(sp.exp(-n * h * x**2 / 2)),
+        even_density_variance(sp.exp(-n * h * x**2 / 2), X),
         "With the average loss L = h x^2/2 over n data points (flat prior) the posterior "
         "is exp(-n L)/Z; v_posterior is its variance (the density is even, so the integrals "
         "run over the half line).",
@@ -366,7 +357,7 @@ def derivation() -> Derivation:
     )
     p_sde = stationary_density(SDE.sgd(h * x**2 / 2, [x], eta, s), normalize=False).unnormalized
     d.define(
-        "sgd-sde-variance-def", v_sde, _variance_of(p_sde),
+        "sgd-sde-variance-def", v_sde, even_density_variance(p_sde, X),
         "The variance of symsde's stationary density of the one-dimensional SGD SDE with "
         "gradient-noise variance s^2, stationary_density(SDE.sgd(h x^2/2, eta, s)) (an even "
         "density: the integrals run over the half line).",
@@ -411,7 +402,7 @@ def derivation() -> Derivation:
     )
     d.step(
         "matching-check",
-        Claim(_variance_of(p_sde).subs(eta, eta_star_1d), 1 / (n * h)),
+        Claim(even_density_variance(p_sde, X).subs(eta, eta_star_1d), 1 / (n * h)),
         "Check: at eta = 2/(n s^2) the engine's stationary variance is the posterior "
         "variance, whatever the curvature h.",
         slide=SLIDE_BAYES, check=Computed(label="Gaussian integrals"),

@@ -80,7 +80,12 @@ import sympy as sp
 from symsde import SDE, simulate_sgd, stationary_density
 from symsde.confirm import mean_test, slope_test, variance_test
 from symsde.experiment import Experiment
-from symsde.linear import lyapunov_covariance, normal_expectation, sub_seed
+from symsde.linear import (
+    even_density_variance,
+    lyapunov_covariance,
+    normal_expectation,
+    sub_seed,
+)
 from symsde.proof import (
     AddBoth,
     Claim,
@@ -415,15 +420,6 @@ def _taylor_along_step(function: Any, state: Sequence[sp.Symbol], order: int,
         return out.doit()
 
     return how
-
-
-def _variance_of(density: sp.Expr, x: sp.Symbol = X) -> sp.Expr:
-    r"""The variance :math:`\int_0^\infty x^2 p\,/\int_0^\infty p` of an even density,
-    unevaluated (the half line halves the witness's quadrature; evenness is checked)."""
-    if sp.simplify(density.subs(x, -x) - density) != 0:
-        raise ArithmeticError(f"the density {density} is not even")
-    return (sp.Integral(x**2 * density, (x, 0, sp.oo))
-            / sp.Integral(density, (x, 0, sp.oo)))
 
 
 def _engine_density(sde: SDE) -> sp.Expr:
@@ -964,7 +960,7 @@ def derivation() -> Derivation:
     )
     p_sde = _engine_density(SDE.sgd(h * x**2 / 2, [x], eta, s))
     d.define(
-        "sde-variance", v_sde, _variance_of(p_sde),
+        "sde-variance", v_sde, even_density_variance(p_sde, X),
         "The variance of symsde's stationary density of the SGD SDE dX = -h X dt + "
         "sqrt(eta) s dB (stationary_density(SDE.sgd(h x^2/2, eta, s))); it is even, so the "
         "integrals run over the half line.",
@@ -993,7 +989,7 @@ def derivation() -> Derivation:
     )
     p_sme2 = _engine_density(SDE([x], modified_drift(h * x**2 / 2, [x]), sp.sqrt(eta) * s))
     d.define(
-        "sme2-variance", v_sme2, _variance_of(p_sme2),
+        "sme2-variance", v_sme2, even_density_variance(p_sme2, X),
         "The variance of symsde's stationary density of the second-order modified equation "
         "on this loss: drift -h(1 + eta h/2) x, a stiffer spring (an even density: the "
         "integrals run over the half line).",
@@ -1129,7 +1125,7 @@ def derivation() -> Derivation:
     )
     p_sme3 = _engine_density(sme3)
     d.define(
-        "sme3-variance", v_sme3, _variance_of(p_sme3),
+        "sme3-variance", v_sme3, even_density_variance(p_sme3, X),
         "The variance of symsde's stationary density of the third-order equation (an even "
         "density: the integrals run over the half line).",
         slide=SLIDE_QUAD,

@@ -282,6 +282,15 @@ def register_class(cls: type) -> type:
     return cls
 
 
+def _bind(fn: Callable[..., Any], sig: inspect.Signature, args: tuple[Any, ...],
+          kwargs: dict[str, Any]) -> inspect.BoundArguments:
+    """``sig.bind``, with a wrong call refused as an InputError naming ``fn``."""
+    try:
+        return sig.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise InputError(f"{fn.__qualname__}(): {exc}") from None
+
+
 def _is(value: Any, name: str) -> bool:
     cls = _CLASSES.get(name)
     return cls is not None and isinstance(value, cls)
@@ -327,10 +336,7 @@ def front_door(*expressions: str, optional: tuple[str, ...] = (), state: str | N
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                bound = sig.bind(*args, **kwargs)
-            except TypeError as exc:
-                raise InputError(f"{fn.__qualname__}(): {exc}") from None
+            bound = _bind(fn, sig, args, kwargs)
             arguments = bound.arguments
             extra = arguments.get(var_kw, {}) if var_kw else {}
 
@@ -403,11 +409,7 @@ def results_are_ours(what: str, sde: str = "sde") -> Callable[[F], F]:
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                bound = sig.bind(*args, **kwargs)
-            except TypeError as exc:
-                raise InputError(f"{fn.__qualname__}(): {exc}") from None
-            obj = bound.arguments.get(sde)
+            obj = _bind(fn, sig, args, kwargs).arguments.get(sde)
             if not _is(obj, "SDE"):
                 raise InputError(f"{sde} must be an SDE (symsde.SDE), got {_describe(obj)} "
                                  f"({type(obj).__name__}); build one with SDE(state, drift, "

@@ -128,6 +128,22 @@ def _group(text: str, start: int) -> tuple[str, int]:
     return m.group(0), start + m.end()
 
 
+def closing_paren(text: str, start: int) -> int | None:
+    """Index of the ``)`` that closes the ``(`` at ``text[start]`` (None if unbalanced).
+
+    Examples
+    --------
+    >>> closing_paren("f(a(b), c) + d", 1), closing_paren("f(a", 1)
+    (9, None)
+    """
+    depth = 0
+    for k in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[k], 0)
+        if depth == 0:
+            return k
+    return None
+
+
 def _rewrite_exp(text: str) -> str:
     # e^{...} and e^x, where e stands alone (not the end of a name such as \beta or x_e)
     out, i = [], 0
@@ -237,12 +253,7 @@ def _conditional_bars(text: str, sub: Callable[[str], str]) -> str:
         if m is None:
             out.append(text[i:])
             return "".join(out)
-        depth, end = 0, None
-        for k in range(m.end() - 1, len(text)):
-            depth += {"(": 1, ")": -1}.get(text[k], 0)
-            if depth == 0:
-                end = k
-                break
+        end = closing_paren(text, m.end() - 1)
         inner = text[m.end():end] if end is not None else ""
         bar = re.search(r"\\mid|(?<!\\)\|", inner)
         if end is None or bar is None or "(" in inner[:bar.start()]:

@@ -78,7 +78,13 @@ from typing import Any, ClassVar
 
 import sympy as sp
 
-from symsde.latex import LatexReadError, parse_latex_equation, parse_latex_expr, symbol_table
+from symsde.latex import (
+    LatexReadError,
+    closing_paren,
+    parse_latex_equation,
+    parse_latex_expr,
+    symbol_table,
+)
 
 __all__ = [
     "ClaimResult",
@@ -239,12 +245,7 @@ def check_claim(text: str, symbols: str | Mapping[str, Any] = "", *, sde: Any = 
     m = re.match(r"\s*d\s*(?:\\left)?\(", text)
     if m is None:
         raise LatexReadError(f"an Ito claim reads d(f) = a\\,dt + b\\,dW; got {text!r}")
-    depth, end = 0, None
-    for i in range(m.end() - 1, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        if depth == 0:
-            end = i
-            break
+    end = closing_paren(text, m.end() - 1)
     if end is None:
         raise LatexReadError(f"unbalanced parentheses in {text!r}")
     f_text = re.sub(r"\\right$", "", text[m.end():end].strip())

@@ -131,7 +131,8 @@ def nonzero_somewhere(e: Any, integrals: bool = False) -> bool:
     >>> nonzero_somewhere(sp.sqrt(x**2) - x), nonzero_somewhere(sp.sin(x) - x)
     (False, True)
     """
-    if not sp.sympify(e).free_symbols and not sp.sympify(e).atoms(AppliedUndef):
+    e = sp.sympify(e)
+    if not e.free_symbols and not e.atoms(AppliedUndef):
         return False
     v = numeric_value(e, 0, integrals)
     return v is not None and abs(v) > _NONZERO_BOUND
