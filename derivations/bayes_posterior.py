@@ -384,10 +384,22 @@ def _gaussian_integral(exponent: sp.Expr, x: sp.Symbol) -> sp.Expr:
     return sp.sqrt(sp.pi / (-a)) * sp.exp(c - b**2 / (4 * a))
 
 
+@lru_cache(maxsize=16)
+def _power_sum(k: int, i: sp.Symbol, n: sp.Symbol) -> sp.Expr:
+    """:math:`\\sum_{i=1}^n i^k` in closed form, by :func:`sympy.summation` (Faulhaber)."""
+    return sp.summation(i**k, (i, 1, n))
+
+
 @lru_cache(maxsize=64)
 def _log_sum(lik: sp.Lambda, i: sp.Symbol, n: sp.Symbol, Phi: sp.Symbol) -> sp.Expr:
-    """:math:`\\sum_{i=1}^n \\ln P(i, \\Phi)` in closed form (cached: every draw needs it)."""
-    term = sp.expand_log(sp.log(lik(i, Phi)), force=True)
+    """:math:`\\sum_{i=1}^n \\ln P(i, \\Phi)` in closed form.
+
+    A log-likelihood polynomial in ``i`` (Gaussian labels on a line) is summed power by
+    power, each power sum computed once; any other term goes to :func:`sympy.summation`.
+    """
+    term = sp.expand(sp.expand_log(sp.log(lik(i, Phi)), force=True))
+    if term.is_polynomial(i):
+        return sp.expand(sum(c * _power_sum(k, i, n) for (k,), c in sp.Poly(term, i).terms()))
     return sp.summation(term, (i, 1, n))
 
 

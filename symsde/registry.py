@@ -156,12 +156,17 @@ def load_module(name: str) -> ModuleType:
     return importlib.import_module(lec.module_name(p))
 
 
-@cache
+#: The derivations built in this process, by part name.
+_BUILT: dict[str, Derivation] = {}
+
+
 def _build(name: str) -> Derivation:
-    d = load_module(name).derivation()
-    if not isinstance(d, Derivation):
-        raise TypeError(f"{name}.derivation() must return a symsde.proof.Derivation")
-    return d
+    if name not in _BUILT:
+        d = load_module(name).derivation()
+        if not isinstance(d, Derivation):
+            raise TypeError(f"{name}.derivation() must return a symsde.proof.Derivation")
+        _BUILT[name] = d
+    return _BUILT[name]
 
 
 def load(names: Sequence[str] | None = None) -> list[Derivation]:
@@ -192,11 +197,16 @@ def _verify_in_worker(name: str, seed: int, timeout: float | None,
             res.to_dict() if as_dict else None)
 
 
-def _cost(d: Derivation) -> int:
-    """A rough work estimate: integrals and limits dominate the witness's time."""
-    return sum(1 + 20 * sum(1 for e in (s.claim.lhs, s.claim.rhs)
-                            if isinstance(e, sp.Basic) and e.has(sp.Integral, sp.Limit))
-               for s in d.steps)
+def _cost(name: str) -> int:
+    """A rough work estimate known before building: the size of the part's module source.
+
+    Workers take the parts largest first, so a long part does not start last.
+    """
+    source = getattr(load_module(name), "__file__", None)
+    try:
+        return os.path.getsize(source) if source else 0
+    except OSError:
+        return 0
 
 
 def _workers(requested: int | None, n: int) -> int:
@@ -232,14 +242,20 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
     >>> [r.derivation.name for r in verify_parts(["langevin"], workers=1)]
     ['langevin']
     """
-    derivs = load(names)
-    n = _workers(workers, len(derivs))
-    todo = [d for d in derivs if seed not in d._results]
+    chosen = derivation_names() if not names else tuple(names)
+    for name in chosen:
+        part(name)  # validate every name before any work
+    n = _workers(workers, len(chosen))
+    todo = [name for name in chosen if name not in _BUILT or seed not in _BUILT[name]._results]
     if n > 1 and len(todo) > 1:
         with _pool(n) as pool:
-            futures = {d.name: pool.submit(_verify_in_worker, d.name, seed, timeout, as_dict)
-                       for d in sorted(todo, key=_cost, reverse=True)}
-            for d in todo:
+            futures = {name: pool.submit(_verify_in_worker, name, seed, timeout, as_dict)
+                       for name in sorted(todo, key=_cost, reverse=True)}
+            # Built here while the workers verify: the results are attached to these.
+            derivs = load(chosen)
+            for d in derivs:
+                if d.name not in futures:
+                    continue
                 seconds, ids, rows, notes, as_json = futures[d.name].result()
                 if ids != [st.id for st in d.steps]:  # pragma: no cover - a non-deterministic build
                     raise RuntimeError(f"the derivation {d.name} was built differently in a "
@@ -254,7 +270,7 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
                 res._dict = as_json
                 d._results[seed] = res
     out = []
-    for d in derivs:
+    for d in load(chosen):
         if timeout is None or seed in d._results:
             out.append(d.verify(seed=seed))
         else:
@@ -274,18 +290,20 @@ def mutate_parts(names: Sequence[str], classes: Sequence[str] | None = None, *, 
     The report lists the mutants part by part in the order of ``names`` whatever the
     number of workers; ``workers=1`` works in this process.
     """
-    derivs = load(names)
-    n = _workers(workers, len(derivs))
+    parts = derivation_names() if not names else tuple(names)
+    for name in parts:
+        part(name)  # validate every name before any work
+    n = _workers(workers, len(parts))
     chosen = tuple(classes) if classes else None
-    if n == 1 or len(derivs) == 1:
-        return run_mutations(derivs, chosen, seed=seed)
+    if n == 1 or len(parts) == 1:
+        return run_mutations(load(parts), chosen, seed=seed)
     t0 = time.perf_counter()
     report = MutationReport()
     with _pool(n) as pool:
-        futures = {d.name: pool.submit(_mutate_in_worker, d.name, chosen, seed)
-                   for d in sorted(derivs, key=_cost, reverse=True)}
-        for d in derivs:
-            part_report = futures[d.name].result()
+        futures = {name: pool.submit(_mutate_in_worker, name, chosen, seed)
+                   for name in sorted(parts, key=_cost, reverse=True)}
+        for name in parts:
+            part_report = futures[name].result()
             report.mutants.extend(part_report.mutants)
             report.equivalent.extend(part_report.equivalent)
     report.seconds = time.perf_counter() - t0

@@ -8,6 +8,7 @@ false (wrong premises, mutants); zero is only ever concluded symbolically.
 from __future__ import annotations
 
 import cmath
+import contextlib
 import contextvars
 from typing import Any
 
@@ -23,10 +24,12 @@ __all__ = ["EXPECT_FAILURE", "is_zero", "nonzero_somewhere", "numeric_value"]
 def is_zero(expr: Any, expect_nonzero: bool = False) -> tuple[bool, Any]:
     """Decide ``expr == 0`` by cheap means first, then :func:`sympy.simplify`.
 
-    An evaluation at one point that finds ``expr`` clearly nonzero
-    (:func:`nonzero_somewhere`) ends the search with "not zero". With ``expect_nonzero``
-    (a wrong premise or a mutant, expected to fail) that evaluation comes first and may
-    integrate numerically, before any symbolic integration.
+    Operations (derivatives, integrals, sums, limits, substitutions) are first left as they
+    are: equal ones cancel when products are multiplied out. An evaluation at one point
+    that finds ``expr`` clearly nonzero (:func:`nonzero_somewhere`) ends the search with
+    "not zero". With ``expect_nonzero`` (a wrong premise or a mutant, expected to fail)
+    that evaluation comes first and may integrate numerically, before any symbolic
+    integration.
     """
     if isinstance(expr, sp.MatrixBase):
         res = [is_zero(e, expect_nonzero) for e in expr]
@@ -35,9 +38,17 @@ def is_zero(expr: Any, expect_nonzero: bool = False) -> tuple[bool, Any]:
     e = sp.sympify(expr)
     if e == 0:
         return True, sp.Integer(0)
+    if e.has(*_OPERATIONS):
+        # Equal operations on both sides (the same limit, integral or sum) cancel once the
+        # products are multiplied out: no need to carry them out.
+        with contextlib.suppress(sp.PolynomialError, TypeError, ValueError,
+                                 NotImplementedError):
+            e = sp.expand(e)
+        if e == 0:
+            return True, sp.Integer(0)
     if (expect_nonzero or EXPECT_FAILURE.get()) and nonzero_somewhere(e, integrals=True):
         return False, e
-    e = e.doit() if e.has(sp.Derivative, sp.Integral, sp.Subs, sp.Sum, sp.Limit) else e
+    e = e.doit() if e.has(*_OPERATIONS) else e
     for simplifier in (sp.expand, sp.cancel, sp.simplify):
         try:
             e = simplifier(e)
@@ -51,6 +62,8 @@ def is_zero(expr: Any, expect_nonzero: bool = False) -> tuple[bool, Any]:
     return False, e
 
 
+#: Unevaluated operations that ``doit`` carries out.
+_OPERATIONS = (sp.Derivative, sp.Integral, sp.Subs, sp.Sum, sp.Limit)
 #: |value| above which an evaluation at 30 digits is taken as a proof of "not zero".
 _NONZERO_BOUND = 1e-10
 #: Set while judging mutants and wrong premises: claims expected to fail, so the numeric
@@ -74,9 +87,10 @@ def _sample_value(s: sp.Symbol, k: int) -> sp.Rational | None:
     return v
 
 
-def _function_instance(f: Any, k: int) -> sp.Lambda:
-    """A smooth positive instance of an undefined function (a Gaussian bump)."""
-    args = sp.symbols(f"_a0:{f.nargs.args[0] if f.nargs.args else 1}", real=True)
+def _function_instance(arity: int, k: int) -> sp.Lambda:
+    """A smooth positive instance of an undefined function of ``arity`` arguments (a
+    Gaussian bump)."""
+    args = sp.symbols(f"_a0:{arity}", real=True)
     c = [sp.Rational(k + 2 * i + 1, 7) for i in range(len(args))]
     return sp.Lambda(args, sp.exp(sp.Rational(1, 3) + sum(
         (ci * a - a**2 / (3 + i)) for i, (ci, a) in enumerate(zip(c, args, strict=True)))))
@@ -93,7 +107,11 @@ def numeric_value(e: Any, k: int = 0, integrals: bool = False) -> complex | None
     if e.has(sp.Sum, sp.Limit, sp.Product) or (e.has(sp.Integral) and not integrals):
         return None
     try:
-        funcs = {a.func for a in e.atoms(AppliedUndef)}
+        arity: dict[Any, int] = {}
+        for a in e.atoms(AppliedUndef):
+            if arity.setdefault(a.func, len(a.args)) != len(a.args):
+                return None  # one name applied to different numbers of arguments
+        funcs = set(arity)
         values = {}
         for i, s in enumerate(sorted(e.free_symbols, key=sp.default_sort_key)):
             v = _sample_value(s, i + k)
@@ -101,16 +119,16 @@ def numeric_value(e: Any, k: int = 0, integrals: bool = False) -> complex | None
                 return None
             values[s] = v
         if funcs:
-            e = e.subs({f: _function_instance(f, i + k) for i, f in enumerate(sorted(
-                funcs, key=str))}).doit()
-        e = e.xreplace(values)
-        if e.has(sp.Integral):
-            # mpmath quadrature of lambdified integrands (SymPy's evalf of an integral
-            # evaluates the integrand symbolically at every node: far slower).
+            e = e.subs({f: _function_instance(arity[f], i + k) for i, f in enumerate(sorted(
+                funcs, key=str))})
+        if e.has(sp.Integral, sp.Derivative, sp.Subs):
+            # mpmath: quadrature of lambdified integrands and numeric derivatives (SymPy's
+            # evalf of an integral evaluates the integrand symbolically at every node, and
+            # carrying out derivatives of the instances symbolically is far slower).
             with mpmath.workdps(30):
-                z = complex(evaluate(e, {}))
+                z = complex(evaluate(e, {s: mpmath.mpf(v.p) / v.q for s, v in values.items()}))
             return None if cmath.isnan(z) or cmath.isinf(z) else z
-        val = e.evalf(30)
+        val = e.xreplace(values).evalf(30)
         if not val.is_number or val.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
             return None
         return complex(val)

@@ -34,7 +34,7 @@ from sympy.core.function import AppliedUndef
 
 from symsde._timeout import time_limit
 from symsde.errors import SymbolicTimeoutError
-from symsde.proof.algebra import is_zero
+from symsde.proof.algebra import is_zero, nonzero_somewhere
 from symsde.proof.claim import Claim, _sym
 from symsde.proof.rules import Rule, RuleMisuseError
 from symsde.proof.witness import (
@@ -342,6 +342,29 @@ def _premise_mutants(premise: Claim) -> list[Claim]:
             Claim(premise.lhs, add(premise.rhs, 2))]
 
 
+def _opposite(a: Any, b: Any) -> bool:
+    """``a = -b`` by algebra: derivatives and substitutions carried out, products multiplied
+    out, and fractions cancelled when no integral, sum or limit is left (those are never
+    carried out: equal ones cancel), so a relation with its sides swapped is recognised
+    cheaply."""
+    pairs = zip(a, b, strict=True) if isinstance(a, sp.MatrixBase) else [(a, b)]
+
+    def vanishes(e: Any) -> bool:
+        e = sp.expand(e)
+        if e == 0:
+            return True
+        if nonzero_somewhere(e):  # clearly not opposite: no symbolic work
+            return False
+        e = sp.expand(e.replace(lambda t: isinstance(t, (sp.Derivative, sp.Subs)),
+                                lambda t: t.doit()))
+        return e == 0 or (not e.has(sp.Integral, sp.Sum, sp.Limit) and sp.cancel(e) == 0)
+
+    try:
+        return all(vanishes(x + y) for x, y in pairs)
+    except (TypeError, ValueError, sp.PolynomialError):  # kinds that cannot be added
+        return False
+
+
 @dataclass(frozen=True)
 class FollowsFrom(Check):
     """The claim is what ``rule`` makes of an earlier step (``source``, default: previous).
@@ -369,10 +392,8 @@ class FollowsFrom(Check):
         a = context.unfold(claim.difference)
         b = context.unfold(derived.difference)
         ok, residual = is_zero(a - b, expect_nonzero)
-        if not ok:
-            ok2, _ = is_zero(a + b, expect_nonzero)
-            if ok2:
-                return True, sp.Integer(0)
+        if not ok and _opposite(a, b):
+            return True, sp.Integer(0)  # the derived relation with its sides swapped
         return ok, residual
 
     def run(self, claim: Claim, context: StepContext) -> CheckOutcome:

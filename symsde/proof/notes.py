@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
+from symsde.proof.algebra import nonzero_somewhere
 from symsde.proof.claim import Claim
 
 if TYPE_CHECKING:
@@ -78,6 +79,8 @@ def _zero(e: Any) -> bool:
     e = _opaque(sp.sympify(e))
     if e == 0:
         return True
+    if nonzero_somewhere(e):  # a value away from 0: no algebra can make it 0
+        return False
     for simplifier in (sp.expand, sp.cancel):
         try:
             e = simplifier(e)

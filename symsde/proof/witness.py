@@ -22,12 +22,13 @@ import functools
 import itertools
 import random
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import mpmath
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 __all__ = [
     "LIMIT_STEPS",
@@ -122,6 +123,24 @@ def confining_polynomial(var: sp.Symbol, degree: int = 4
 Draw = Any  # a concrete value, or a callable (rng, instance so far) -> value
 
 
+class _Instance(dict):
+    """Concrete functions drawn on first look-up, each from its own generator."""
+
+    def __init__(self, families: Mapping[Any, Draw], base: int) -> None:
+        super().__init__()
+        self.families, self.base = families, base
+
+    def get_or_draw(self, f: Any) -> Any:
+        return self[f]
+
+    def __missing__(self, f: Any) -> Any:
+        how = self.families[f]
+        value = how(rng_for(self.base, f), self) if callable(how) and not isinstance(
+            how, (sp.Basic, sp.FunctionClass)) else how
+        self[f] = value
+        return value
+
+
 @dataclass(frozen=True)
 class Witness:
     """How to make concrete instances and points for the numeric check of a claim.
@@ -158,17 +177,24 @@ class Witness:
             raise TypeError(f"unknown witness fields {sorted(changes)}")
         return Witness(**merged)
 
-    def draw(self, rng: random.Random) -> tuple[dict[Any, Any], dict[sp.Symbol, Any]]:
-        """Draw one instance: concrete functions and fixed values."""
-        inst: dict[Any, Any] = {}
-        for f, how in self.functions.items():
-            inst[f] = how(rng, dict(inst)) if callable(how) and not isinstance(
-                how, (sp.Basic, sp.FunctionClass)) else how
+    def draw(self, rng: random.Random, needed: Iterable[Any] | None = None
+             ) -> tuple[dict[Any, Any], dict[sp.Symbol, Any]]:
+        """Draw one instance: concrete functions and fixed values.
+
+        Each function is drawn from its own generator (seeded from ``rng`` and its name),
+        when first needed: only the functions in ``needed`` (all by default) and those
+        their draws look up, so an instance does not depend on which others were drawn.
+        """
+        inst = _Instance(self.functions, rng.getrandbits(64))
+        wanted = set(self.functions) if needed is None else set(needed)
+        for f in self.functions:
+            if f in wanted:
+                inst.get_or_draw(f)
         vals: dict[sp.Symbol, Any] = {}
         for s, how in self.values.items():
-            vals[s] = sp.sympify(how(rng, dict(inst)) if callable(how) and not isinstance(
-                how, sp.Basic) else how)
-        return inst, vals
+            vals[s] = sp.sympify(how(rng_for(inst.base, s), inst) if callable(how) and not
+                                 isinstance(how, sp.Basic) else how)
+        return dict(inst), vals
 
     def sample(self, symbols: Sequence[sp.Symbol], rng: random.Random, k: int
                ) -> dict[sp.Symbol, sp.Expr]:
@@ -227,12 +253,32 @@ def instantiate(expr: Any, functions: Mapping[Any, Any], values: Mapping[sp.Symb
     """
     out = expr
     for f, concrete in functions.items():
-        # replace() reaches inside Sum/Integral, where subs() of a function fails.
-        out = out.replace(f, concrete) if isinstance(f, sp.FunctionClass) \
-            else out.subs(f, concrete)
+        if isinstance(f, sp.FunctionClass):
+            out = _apply_instance(out, f, concrete)
+        else:
+            out = out.subs(f, concrete)
     if values:
         out = out.subs(dict(values))
     return out
+
+
+def _apply_instance(expr: Any, f: sp.FunctionClass, concrete: Any) -> Any:
+    """Every application ``f(a)`` in ``expr`` replaced by ``concrete(a)``, inside sums and
+    integrals too (where :meth:`~sympy.core.basic.Basic.subs` of a function fails); the
+    innermost first when applications are nested."""
+    if not callable(concrete):
+        return expr.replace(f, concrete) if isinstance(expr, sp.Basic) else expr
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(lambda e: _apply_instance(e, f, concrete))
+    if not isinstance(expr, sp.Basic):
+        return expr
+    for _ in range(100):
+        calls = [a for a in expr.atoms(AppliedUndef) if a.func == f
+                 and not any(b.has(f) for b in a.args)]
+        if not calls:
+            return expr
+        expr = expr.xreplace({a: concrete(*a.args) for a in calls})
+    raise NotNumericError(f"applications of {f} nested more than 100 deep")
 
 
 def _mp(value: Any) -> Any:
@@ -315,6 +361,18 @@ def _closure(body: Any, v: sp.Symbol, env: Mapping[sp.Symbol, Any]) -> Callable[
     """``t -> body`` at ``env`` with ``v = t``; lambdified once when ``body`` has no
     operation left (quadrature and differences call it hundreds of times)."""
     body = sp.sympify(body)
+    if body.has(*_SPECIAL):
+        # Operations that do not involve v (a derivative of p at x inside an integral over
+        # u) have one value for every t: evaluate them once, not at every quadrature node.
+        fixed = [node for node in _outermost_special(body) if v not in node.free_symbols]
+        if fixed:
+            env = dict(env)
+            reps = {}
+            for i, node in enumerate(fixed):
+                name = sp.Symbol(f"_fixed_{v}_{i}")
+                env[name] = evaluate(node, env)
+                reps[node] = name
+            body = body.xreplace(reps)
     if not body.has(*_SPECIAL):
         free = tuple(sorted(body.free_symbols | {v}, key=sp.default_sort_key))
         missing = [s for s in free if s != v and s not in env]
@@ -479,7 +537,10 @@ def witness_claim(lhs: Any, rhs: Any, witness: Witness, rng: random.Random) -> W
     """
     independent = not same_expression(lhs, rhs)
     try:
-        functions, values = witness.draw(rng)
+        used = {f for f in witness.functions
+                if any(isinstance(e, sp.Basic) and e.has(f)
+                       for side in (lhs, rhs) for e in _entries(side))}
+        functions, values = witness.draw(rng, used)
         a = instantiate(lhs, functions, values)
         b = instantiate(rhs, functions, values)
     except Exception as exc:  # a malformed instance is a failing witness, not a crash
@@ -490,10 +551,10 @@ def witness_claim(lhs: Any, rhs: Any, witness: Witness, rng: random.Random) -> W
         free |= getattr(side, "free_symbols", set())
     for side in (a, b):
         for e in _entries(side):
-            if isinstance(e, sp.Basic) and e.atoms(sp.core.function.AppliedUndef):
+            if isinstance(e, sp.Basic) and e.atoms(AppliedUndef):
                 return WitnessOutcome(False, None, 0, independent,
                                       "the witness has no instance for "
-                                      f"{sorted(map(str, e.atoms(sp.core.function.AppliedUndef)))}")
+                                      f"{sorted(map(str, e.atoms(AppliedUndef)))}")
     has_limit = any(isinstance(e, sp.Basic) and e.has(sp.Limit)
                     for side in (a, b) for e in _entries(side))
     worst = mpmath.mpf(0)
@@ -503,11 +564,12 @@ def witness_claim(lhs: Any, rhs: Any, witness: Witness, rng: random.Random) -> W
             env = {s: _mp(v) for s, v in point.items()}
             try:
                 if has_limit:
-                    # 10**-40 from the limit point: 40 more digits, or the cancellation in
-                    # a difference quotient eats the answer.
-                    with mpmath.workdps(mpmath.mp.dps + max(LIMIT_STEPS)):
-                        errs = [_compare(_approach(a, j), _approach(b, j), env, 1)
-                                for j in LIMIT_STEPS]
+                    # 10**-j from the limit point: j more digits, or the cancellation in a
+                    # difference quotient eats the answer.
+                    errs = []
+                    for j in LIMIT_STEPS:
+                        with mpmath.workdps(mpmath.mp.dps + j):
+                            errs.append(_compare(_approach(a, j), _approach(b, j), env, 1))
                     # Differences below 1e-30 are the quadrature's rounding, not a trend.
                     errs = [mpmath.mpf(0) if e <= LIMIT_NOISE else e for e in errs]
                     shrinking = all(y <= x for x, y in itertools.pairwise(errs))
