@@ -373,3 +373,84 @@ def test_nonzero_somewhere_finds_false_identities() -> None:
         assert is_zero(e, expect_nonzero=True)[0] is False
     # Without integrals=True an integral is left to the symbolic route ("not shown").
     assert not nonzero_somewhere(false[2])
+
+
+def test_nonzero_somewhere_handles_functions_of_several_arguments() -> None:
+    from symsde.proof.algebra import nonzero_somewhere
+
+    x, y = sp.symbols("x y", real=True)
+    F = sp.Function("F")
+    # Each undefined function gets an instance with as many arguments as it is applied to.
+    assert nonzero_somewhere(sp.Derivative(F(x, y), x) + 1 + F(x, y) ** 2)
+    assert not nonzero_somewhere(sp.Derivative(F(x, y) ** 2, y) - 2 * F(x, y)
+                                 * sp.Derivative(F(x, y), y))
+
+
+def test_shared_operations_cancel_without_being_carried_out(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Equal limits on both sides cancel by algebra: no limit is computed to see it; and a
+    difference that does not cancel is still decided by carrying the operations out."""
+    L = sp.Limit(sp.Integral(sp.exp(-u * x) * x, (u, 0, 1)) / x, x, 0)
+    expr = (L + 2 * x) - (L + x) - x
+    calls = []
+    original = sp.Limit.doit
+    monkeypatch.setattr(sp.Limit, "doit", lambda self, **kw: calls.append(self)
+                        or original(self, **kw))
+    assert is_zero(expr) == (True, 0) and calls == []
+    ok, residual = is_zero(L - 1 + x)  # L = 1: the limit has to be taken, and is
+    assert not ok and calls and sp.simplify(residual - x) == 0
+
+
+def test_a_claim_with_its_sides_swapped_follows_and_a_wrong_one_does_not() -> None:
+    from symsde.proof.kernel import _opposite
+
+    g = sp.Function("g")
+    lhs, rhs = a**2 * sp.Derivative(g(x), x) / 2, -sp.Derivative(a**2 * g(x), x) / 2
+    # a - b = 0 needs the derivative of a constant times g carried out: allowed.
+    assert _opposite(lhs - 0, rhs - 0)
+    assert not _opposite(lhs, rhs + 1)
+    assert not _opposite(lhs, -lhs + x * g(x))
+    # Integrals are never carried out for it: equal ones cancel, a value is not computed.
+    integral = sp.Integral(sp.exp(-u), (u, 0, sp.oo))
+    assert _opposite(integral + x, -integral - x)
+    assert not _opposite(integral, sp.Integer(-1))
+    m = sp.ImmutableMatrix([lhs, x])
+    assert _opposite(m, sp.ImmutableMatrix([rhs, -x]))
+    assert not _opposite(m, sp.ImmutableMatrix([rhs, x]))
+
+
+def test_witness_hoists_what_does_not_involve_the_integration_variable() -> None:
+    import mpmath
+
+    from symsde.proof.witness import evaluate
+
+    g = sp.Lambda(x, sp.sin(3 * x) + x**3)
+    # int_0^1 u g'(x) du = g'(x) / 2, with g'(x) a numeric derivative evaluated once.
+    it = sp.Integral(u * sp.Derivative(g(x), x), (u, 0, 1))
+    with mpmath.workdps(50):  # the witness's working precision (30 digits + 20)
+        got = evaluate(it, {x: mpmath.mpf("0.7")})
+        want = (3 * mpmath.cos(mpmath.mpf("2.1")) + 3 * mpmath.mpf("0.49")) / 2
+        assert abs(got - want) < mpmath.mpf("1e-30")
+        # A derivative that does involve u is still evaluated at every node.
+        it2 = sp.Integral(sp.Derivative(g(x * u), u), (u, 0, 1))  # = g(x) - g(0)
+        got2 = evaluate(it2, {x: mpmath.mpf("0.7")})
+        want2 = mpmath.sin(mpmath.mpf("2.1")) + mpmath.mpf("0.343")
+        assert abs(got2 - want2) < mpmath.mpf("1e-30")
+        assert abs(got2 - got) > 0.1
+
+
+def test_witness_draws_each_function_independently_of_the_others() -> None:
+    from symsde.proof import polynomial
+    from symsde.proof.witness import rng_for
+
+    g, h = sp.Function("g"), sp.Function("h")
+    w = Witness(functions={f: polynomial(x, 3), g: polynomial(x, 3),
+                           h: lambda rng, inst: sp.Lambda(x, sp.diff(inst[g](x), x))})
+    everything, _ = w.draw(rng_for(3))
+    only_f, _ = w.draw(rng_for(3), {f})
+    only_h, _ = w.draw(rng_for(3), {h})
+    assert set(only_f) == {f} and only_f[f] == everything[f]
+    # h looks up g: g is drawn for it, and is the same g as in the full instance.
+    assert set(only_h) == {g, h} and only_h[g] == everything[g]
+    assert only_h[h] == everything[h]
+    assert everything[f] != everything[g]  # one generator per function, not one shared
