@@ -26,8 +26,6 @@ from importlib import metadata
 from types import ModuleType
 from typing import Any
 
-import sympy as sp
-
 from symsde._timeout import time_limit
 from symsde.errors import InputError
 from symsde.proof import Derivation, DerivationResult, StepResult
