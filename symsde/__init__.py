@@ -8,7 +8,7 @@ The public surface:
 - :func:`transition_density`: Gaussian, log-normal and CIR transition densities, checked;
 - :func:`ito_lemma`: the SDE of a function of the state;
 - :func:`simulate`, :func:`simulate_sgd`: vectorised simulation on all cores, with schemes
-  derived from the SDE (:mod:`symsde.schemes`; :mod:`symsde.confirm` compares the samples
+  derived from the SDE (:mod:`symsde.schemes`; :mod:`symsde.stattests` compares the samples
   with symbolic predictions);
 - :func:`first_passage_time`: first-passage times with the Brownian-bridge correction;
 - :mod:`symsde.proof`: the proof kernel (steps, checks, numeric witnesses, verdicts).
