@@ -160,3 +160,41 @@ def test_the_docs_name_the_current_vocabulary(page: str, needed: list[str]) -> N
     text = (ROOT / page).read_text(encoding="utf-8")
     missing = [n for n in needed if n not in text]
     assert not missing, f"{page} should mention {missing}"
+
+
+# -- simulate and simulate_sgd: one name per common idea -----------------------------------------
+#: Ideas both simulators have, by the one name each takes.
+COMMON = ("x0", "n_steps", "n_paths", "seed", "record_every", "keep_paths", "block_size",
+          "chunk_size", "max_memory", "workers", "backend", "client", "progress",
+          "progress_delay", "options")
+
+
+def not_shared(*functions: object) -> dict[str, list[str]]:
+    """Function name -> the common names its signature lacks."""
+    out = {}
+    for f in functions:
+        names = set(inspect.signature(f).parameters)  # type: ignore[arg-type]
+        if missing := [n for n in COMMON if n not in names]:
+            out[f.__name__] = missing  # type: ignore[attr-defined]
+    return out
+
+
+def test_simulate_and_simulate_sgd_share_the_common_names() -> None:
+    from symsde.simulator import plan_sgd, plan_simulation
+
+    assert not_shared(symsde.simulate, symsde.simulate_sgd) == {}
+    plan_names = ("x0", "n_steps", "n_paths", "seed", "record_every", "keep_paths",
+                  "block_size", "chunk_size", "max_memory", "workers")
+    for f in (plan_simulation, plan_sgd):
+        assert set(plan_names) <= set(inspect.signature(f).parameters), f.__name__
+    # the options object is public at the top, as the README says
+    assert symsde.SimulationOptions is importlib.import_module("symsde.simulator").SimulationOptions
+    assert "SimulationOptions" in symsde.__all__
+
+
+def test_the_shared_name_check_finds_an_old_name() -> None:
+    def simulate_sgd(loss, n_runs=10, theta0=0.0, n_steps=1, seed=0):  # the old spelling
+        return None
+
+    missing = not_shared(simulate_sgd)["simulate_sgd"]
+    assert "n_paths" in missing and "x0" in missing and "n_steps" not in missing
