@@ -33,7 +33,6 @@ import sympy as sp
 
 from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate, stationary_density
-from symsde.confirm import mean_test, variance_test
 from symsde.experiment import Experiment
 from symsde.linear import euler_chain_moments
 from symsde.proof import (
@@ -49,6 +48,7 @@ from symsde.proof import (
     MultiplyBoth,
     Witness,
 )
+from symsde.stattests import mean_test, variance_test
 
 __all__ = ["confirm", "derivation", "langevin_noise_for_posterior"]
 
@@ -553,12 +553,12 @@ def confirm(seed: int = 0) -> Experiment:
     exp = Experiment("bayes_posterior",
                      "Langevin at sigma^2 = 2/n samples the posterior; the notes' 1/(2n) does "
                      "not", seed)
-    exp.confirm(f"sigma^2 = 2/n: the stationary mean is the posterior mean {post_mean}",
+    exp.predict(f"sigma^2 = 2/n: the stationary mean is the posterior mean {post_mean}",
                 mean_test(good, euler_mean, label="mean (sigma^2 = 2/n)"))
-    exp.confirm(f"sigma^2 = 2/n: the stationary variance is the posterior variance "
+    exp.predict(f"sigma^2 = 2/n: the stationary variance is the posterior variance "
                 f"{post_var} (times the Euler factor 2/(2 - a dt))",
                 variance_test(good, euler_var, label="variance (sigma^2 = 2/n)"))
-    exp.confirm("sigma^2 = 1/(2n): the samples follow exp(-4nL), variance a quarter of the "
+    exp.predict("sigma^2 = 1/(2n): the samples follow exp(-4nL), variance a quarter of the "
                 "posterior's",
                 variance_test(bad, notes_var, label="variance (sigma^2 = 1/(2n)) vs exp(-4nL)"))
     exp.reject("the notes' sigma^2 = 1/(2n) samples the posterior",

@@ -37,7 +37,6 @@ from sympy import stats
 
 from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate
-from symsde.confirm import ks_test, variance_test
 from symsde.experiment import Experiment
 from symsde.linear import sub_seed
 from symsde.proof import (
@@ -49,6 +48,7 @@ from symsde.proof import (
     Instantiate,
     Witness,
 )
+from symsde.stattests import ks_test, variance_test
 
 __all__ = ["confirm", "derivation"]
 
@@ -289,18 +289,18 @@ def confirm(seed: int = 0) -> Experiment:
 
     exp = Experiment("diffusion", "The diffusion SDE: variance sigma^2 t, Gaussian increments",
                      seed)
-    exp.confirm("Var(z(t) - z(0)) = sigma^2 t at t = 1/4, 1/2, ..., 2 (dt = 1/100, "
+    exp.predict("Var(z(t) - z(0)) = sigma^2 t at t = 1/4, 1/2, ..., 2 (dt = 1/100, "
                 "sigma = 3/2)",
                 variance_test(incr, var_at(times, increment_var),
                               label="variance of z(t) - z(0)"))
-    exp.confirm(f"Var z(t) = v_0 + sigma^2 t with the population's v_0 = {v0}",
+    exp.predict(f"Var z(t) = v_0 + sigma^2 t with the population's v_0 = {v0}",
                 variance_test(zt, var_at(times, v0 + increment_var),
                               label="variance of z(t)"))
-    exp.confirm("the same spread on the coarse grid dt = 1/2: Var(z(t) - z(0)) = sigma^2 t "
+    exp.predict("the same spread on the coarse grid dt = 1/2: Var(z(t) - z(0)) = sigma^2 t "
                 "at t = 1/2, 1, 3/2, 2",
                 variance_test(incr_coarse, var_at(times_coarse, increment_var),
                               label="variance of z(t) - z(0), dt = 1/2"))
-    exp.confirm("z(2) - z(0) is N(0, 2 sigma^2): the sum of the increments is Gaussian "
+    exp.predict("z(2) - z(0) is N(0, 2 sigma^2): the sum of the increments is Gaussian "
                 "(z(2) itself is a two-point mixture)",
                 ks_test(incr[:, -1], increment_law.subs({sigma: sigma_value, t: 2}), z,
                         label="ks of z(2) - z(0) vs N(0, sigma^2 t)"))

@@ -46,7 +46,6 @@ from sympy.core.function import AppliedUndef
 
 from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate
-from symsde.confirm import mean_test
 from symsde.experiment import Experiment
 from symsde.proof import (
     Claim,
@@ -65,6 +64,7 @@ from symsde.proof import (
     is_zero,
     polynomial,
 )
+from symsde.stattests import mean_test
 
 __all__ = ["alpha", "confirm", "derivation", "normal_cdf", "normal_pdf"]
 
@@ -589,13 +589,13 @@ def confirm(seed: int = 0) -> Experiment:
     small, large = sp.Rational(1, 100), sp.Rational(1, 4)
     net_small = _net_upward(sde, float(x0), float(m), float(small), 1 << 24, seed, 0)
     alpha_hat = net_small / leading(small, 1)
-    exp.confirm("dt = 1/100: the net upward transfer over -sigma^2 p'(x0) dt is "
+    exp.predict("dt = 1/100: the net upward transfer over -sigma^2 p'(x0) dt is "
                 f"alpha = {a} (leading order)",
                 mean_test(alpha_hat, a, label="alpha"))
     exp.reject("alpha = 1/4", mean_test(alpha_hat, sp.Rational(1, 4), label="alpha"))
 
     net_large = _net_upward(sde, float(x0), float(m), float(large), 1 << 22, seed, 1)
-    exp.confirm("dt = 1/4: the net transfer is the appendix's exact integral (no Taylor step)",
+    exp.predict("dt = 1/4: the net transfer is the appendix's exact integral (no Taylor step)",
                 mean_test(net_large, exact(large), label="net transfer"))
     exp.reject("dt = 1/4: the leading-order transfer -(1/2) sigma^2 p'(x0) dt",
                mean_test(net_large, leading(large, a), label="net transfer"))

@@ -35,10 +35,10 @@ from sympy import stats
 
 from derivations._catalogue import CATALOGUE
 from symsde import SDE, ito_lemma, simulate
-from symsde.confirm import ks_test, mean_test, variance_test
 from symsde.experiment import Experiment
 from symsde.linear import normal_expectation, sub_seed
 from symsde.proof import Claim, Computed, Derivation, SolvesODE, Witness
+from symsde.stattests import ks_test, mean_test, variance_test
 
 __all__ = ["confirm", "derivation"]
 
@@ -300,17 +300,17 @@ def confirm(seed: int = 0) -> Experiment:
 
     exp = Experiment("general_sde", "Ito's lemma by experiment: geometric Brownian motion",
                      seed)
-    r_X = exp.confirm("E[X_t] = X_0 e^(a t) (the Euler chain's exact X_0 (1 + a dt)^k) at "
+    r_X = exp.predict("E[X_t] = X_0 e^(a t) (the Euler chain's exact X_0 (1 + a dt)^k) at "
                       "t = 1/4, 1/2, 3/4, 1; a = 1/4, b = 1",
                       mean_test(Xt, chain_mean_X, label="mean of X_t"))
-    r_m = exp.confirm(f"E[log X_t] = log X_0 + (a - b^2/2) t, the drift {drift_log} of "
+    r_m = exp.predict(f"E[log X_t] = log X_0 + (a - b^2/2) t, the drift {drift_log} of "
                       "ito_lemma(gbm, log X)",
                       mean_test(logX, ito_mean_log, label="mean of log X_t"))
-    r_v = exp.confirm(f"Var[log X_t] = b^2 t, the noise coefficient {noise_log} of "
+    r_v = exp.predict(f"Var[log X_t] = b^2 t, the noise coefficient {noise_log} of "
                       "ito_lemma(gbm, log X), squared",
                       variance_test(logX, ito_var_log, label="variance of log X_t"))
     density = sp.exp(-(X - (sp.log(X0) + drift_log)) ** 2 / (2 * noise_log**2)).subs(vals)
-    exp.confirm("log X_1 is Gaussian N(log X_0 + a - b^2/2, b^2)",
+    exp.predict("log X_1 is Gaussian N(log X_0 + a - b^2/2, b^2)",
                 ks_test(logX[:, -1], density, X, label="ks of log X_1"))
     exp.reject("the naive chain rule d log X = dX/X: E[log X_t] = log X_0 + a t",
                mean_test(logX, at(sp.log(X0) + a * t), label="mean of log X_t vs a t"))

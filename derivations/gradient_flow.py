@@ -43,7 +43,6 @@ import sympy as sp
 
 from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate_sgd
-from symsde.confirm import mean_test, slope_test
 from symsde.experiment import Experiment
 from symsde.linear import sub_seed
 from symsde.proof import (
@@ -58,6 +57,7 @@ from symsde.proof import (
     confining_polynomial,
     polynomial,
 )
+from symsde.stattests import mean_test, slope_test
 
 __all__ = ["confirm", "derivation"]
 
@@ -558,7 +558,7 @@ def confirm(seed: int = 0) -> Experiment:
     data = np.array([[float(xi), float(yi)] for xi, yi in _DATA])
     etas = [sp.Rational(1, 10), sp.Rational(1, 20), sp.Rational(1, 40), sp.Rational(1, 80)]
     figure = {etas[0], etas[-1]}
-    n_runs = 100_000
+    n_paths = 100_000
     exp = Experiment("gradient_flow", "SGD on a finite data set approaches gradient flow "
                      "as eta -> 0", seed)
     mse, mse_se, bias, bias_se, mse_exact, bias_exact, paths = [], [], [], [], [], [], {}
@@ -569,14 +569,14 @@ def confirm(seed: int = 0) -> Experiment:
             raise ArithmeticError("SGD's exact mean is not the gradient-descent iterate")
         exact_mse = q - 2 * m * phi_T + phi_T**2
         res = simulate_sgd(ell, [theta], [x, y], data, learning_rate=float(eta), n_steps=k,
-                           n_runs=n_runs, seed=_sub_seed(seed, i), theta0=float(theta0),
+                           n_paths=n_paths, seed=_sub_seed(seed, i), x0=float(theta0),
                            record_every=1 if eta in figure else None,
                            keep_paths=5 if eta in figure else 0)
         th = res.final[:, 0]
-        r_mean = exp.confirm(f"eta = {eta}: the mean of Phi_N (N = {k}) is the "
+        r_mean = exp.predict(f"eta = {eta}: the mean of Phi_N (N = {k}) is the "
                              "gradient-descent iterate c + (Phi_init - c)(1 - a eta)^N",
                              mean_test(th, m, label=f"mean (eta = {eta})"))
-        r_mse = exp.confirm(f"eta = {eta}: E|Phi_N - Phi(t)|^2 is SGD's exact "
+        r_mse = exp.predict(f"eta = {eta}: E|Phi_N - Phi(t)|^2 is SGD's exact "
                             f"{float(exact_mse):.6g}",
                             mean_test((th - float(phi_T)) ** 2, exact_mse,
                                       label=f"mean-square error (eta = {eta})"))
@@ -591,10 +591,10 @@ def confirm(seed: int = 0) -> Experiment:
                                  "mean": res.moments.mean[:, 0],
                                  "sd": np.sqrt(res.moments.cov[:, 0, 0])}
     eta_f = np.array([float(e) for e in etas])
-    exp.confirm("the mean-square error E|Phi_N - Phi(t)|^2 vanishes like eta (slope 1)",
+    exp.predict("the mean-square error E|Phi_N - Phi(t)|^2 vanishes like eta (slope 1)",
                 slope_test(eta_f, mse, 1.0, errors_se=mse_se,
                            label="mean-square error vs eta"))
-    exp.confirm("the bias |E Phi_N - Phi(t)| vanishes like eta (Euler's global error)",
+    exp.predict("the bias |E Phi_N - Phi(t)| vanishes like eta (Euler's global error)",
                 slope_test(eta_f, bias, 1.0, errors_se=bias_se, label="bias vs eta"))
     exp.reject("the mean-square error vanishes like eta^2, as gradient descent's squared "
                "error does",

@@ -21,7 +21,6 @@ import sympy as sp
 
 from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate, stationary_density
-from symsde.confirm import ks_test, mean_test
 from symsde.experiment import Experiment
 from symsde.proof import (
     ApplyBoth,
@@ -42,6 +41,7 @@ from symsde.proof import (
     confining_polynomial,
     polynomial,
 )
+from symsde.stattests import ks_test, mean_test
 
 __all__ = ["confirm", "derivation"]
 
@@ -296,10 +296,10 @@ def confirm(seed: int = 0) -> Experiment:
 
     exp = Experiment("langevin", "Double-well Langevin samples follow exp(-2L/sigma^2)/Z",
                      seed)
-    exp.confirm("stationary samples of the double well follow exp(-2L/sigma^2)/Z "
+    exp.predict("stationary samples of the double well follow exp(-2L/sigma^2)/Z "
                 "(stationary_density), sigma = 4/5",
                 ks_test(samples, density, x, label="ks vs exp(-2L/sigma^2)/Z"))
-    exp.confirm("the stationary mean is 0 (symmetric double well)",
+    exp.predict("the stationary mean is 0 (symmetric double well)",
                 mean_test(samples, 0.0))
     exp.reject("temperature sigma^2 instead of sigma^2/2: exp(-L/sigma^2)/Z",
                ks_test(samples, wrong, x, label="ks vs exp(-L/sigma^2)/Z"))

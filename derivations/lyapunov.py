@@ -56,7 +56,6 @@ import numpy as np
 import sympy as sp
 
 from symsde import SDE, linear, simulate, stationary_density
-from symsde.confirm import covariance_test, mean_test
 from symsde.experiment import Experiment
 from symsde.linear import even_density_variance, sub_seed
 from symsde.proof import (
@@ -70,6 +69,7 @@ from symsde.proof import (
     Witness,
 )
 from symsde.stationary import StationaryDensity
+from symsde.stattests import covariance_test, mean_test
 
 __all__ = [
     "confirm",
@@ -630,16 +630,16 @@ def confirm(seed: int = 0) -> Experiment:
 
     exp = Experiment("lyapunov", "Non-commuting noise: Lyapunov covariance, not Gibbs, "
                      "with a circulating current", seed)
-    exp.confirm("the stationary mean is 0", mean_test(X, [0, 0]))
-    exp.confirm("the stationary covariance solves the Lyapunov equation (Euler chain's "
+    exp.predict("the stationary mean is 0", mean_test(X, [0, 0]))
+    exp.predict("the stationary covariance solves the Lyapunov equation (Euler chain's "
                 "exact law, tending to eta C_ij/(h_i + h_j))",
                 covariance_test(X, S_dt, label="covariance vs Lyapunov"))
-    r2 = exp.confirm("dt = 1/1000: the stationary covariance is the engine's Lyapunov "
+    r2 = exp.predict("dt = 1/1000: the stationary covariance is the engine's Lyapunov "
                      "solution eta C_ij/(h_i + h_j)",
                      covariance_test(X2, S_engine, label="covariance vs engine"))
     bias_se = np.abs(S2_exact - np.array(S_engine.tolist(), float)) / np.asarray(
         r2.details["standard_error"])
-    exp.confirm("the stationary current circulates: E[x mu_y - y mu_x] = "
+    exp.predict("the stationary current circulates: E[x mu_y - y mu_x] = "
                 f"{sp.nsimplify(circ_euler)} (continuous time: -2 kappa = {circ_continuous})",
                 mean_test(circ, circ_euler, label="circulation"))
     exp.reject(f"Gibbs exp(-L/T) at the best temperature T = {T_hat:.5g}: covariance T H^-1",

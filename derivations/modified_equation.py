@@ -78,7 +78,6 @@ import numpy as np
 import sympy as sp
 
 from symsde import SDE, simulate_sgd, stationary_density
-from symsde.confirm import mean_test, slope_test, variance_test
 from symsde.experiment import Experiment
 from symsde.linear import (
     even_density_variance,
@@ -105,6 +104,7 @@ from symsde.proof import (
     polynomial,
 )
 from symsde.sde import gradient
+from symsde.stattests import mean_test, slope_test, variance_test
 
 __all__ = [
     "confirm",
@@ -1254,7 +1254,7 @@ def confirm(seed: int = 0) -> Experiment:
        all noise: there the second-order equation is only first-order accurate, see 1.)
 
     All moment tests use 5 standard errors (false alarm :math:`5.7\times10^{-7}` each,
-    eight of them confirmations); the slope tests with standard errors have false alarm
+    eight of them predictions); the slope tests with standard errors have false alarm
     :math:`5.7\times10^{-7}` from noise (their 0.2 tolerance covers the pre-asymptotic
     curvature: the exact slopes over these ranges are 1.02, 2.01 and 1.09).
     """
@@ -1262,7 +1262,7 @@ def confirm(seed: int = 0) -> Experiment:
     theta, y, ell, f, s = _sgd_model()
     h = _CURVATURE
     data = np.array([float(v) for v in _DATA])
-    n_runs = 200_000
+    n_paths = 200_000
     exp = Experiment("modified_equation",
                      "SGD's exact stationary variance and the weak orders of its modified "
                      "equations", seed)
@@ -1274,10 +1274,10 @@ def confirm(seed: int = 0) -> Experiment:
     for i, (eta, eh) in enumerate(zip(etas, eta_h, strict=True)):
         k = int(sp.ceiling(8 / eh))
         res = simulate_sgd(ell, [theta], [y], data, learning_rate=float(eta), n_steps=k,
-                           n_runs=n_runs, seed=_sub_seed(seed, 1, i), theta0=0.0)
+                           n_paths=n_paths, seed=_sub_seed(seed, 1, i), x0=0.0)
         th = res.final[:, 0]
         exact = exact_sgd_stationary_variance(eta, h, s)
-        r = exp.confirm(f"eta h = {eh}: SGD's stationary variance is eta s^2/(h (2 - eta h)) "
+        r = exp.predict(f"eta h = {eh}: SGD's stationary variance is eta s^2/(h (2 - eta h)) "
                         f"= {sp.nsimplify(exact)}",
                         variance_test(th, exact, label=f"variance (eta h = {eh})"))
         est.append(float(r.details["estimate"][0]))
@@ -1295,7 +1295,7 @@ def confirm(seed: int = 0) -> Experiment:
     gap = np.array(est) / np.array(v_sde) - 1
     gap_se = np.array(se) / np.array(v_sde)
     eta_f = np.array([float(e) for e in etas])
-    exp.confirm("SGD's stationary variance approaches eta s^2/(2h) as eta -> 0, with a "
+    exp.predict("SGD's stationary variance approaches eta s^2/(2h) as eta -> 0, with a "
                 "relative gap of order eta",
                 slope_test(eta_f, gap, 1.0, errors_se=gap_se,
                            label="relative gap to eta s^2/(2h)"))
@@ -1311,9 +1311,9 @@ def confirm(seed: int = 0) -> Experiment:
     for i, (eta, eh) in enumerate(zip(weak_etas, weak_eta_h, strict=True)):
         k = int(T / eta)
         res = simulate_sgd(ell, [theta], [y], data, learning_rate=float(eta), n_steps=k,
-                           n_runs=n_runs, seed=_sub_seed(seed, 2, i), theta0=float(x0))
+                           n_paths=n_paths, seed=_sub_seed(seed, 2, i), x0=float(x0))
         th = res.final[:, 0]
-        r = exp.confirm(f"eta h = {eh}: SGD's mean after k = {k} steps is (1 - eta h)^k x0",
+        r = exp.predict(f"eta h = {eh}: SGD's mean after k = {k} steps is (1 - eta h)^k x0",
                         mean_test(th, exact_sgd_mean(k, eta, h, x0),
                                   label=f"mean (eta h = {eh})"))
         mean = float(r.details["estimate"][0])
@@ -1322,9 +1322,9 @@ def confirm(seed: int = 0) -> Experiment:
         e1.append(abs(mean - float(m1.subs(ETA, eta))))
         e2.append(abs(mean - float(m2.subs(ETA, eta))))
     weta = np.array([float(e) for e in weak_etas])
-    exp.confirm("the SGD SDE is a weak first-order approximation: |E x_k - E X_T| ~ eta",
+    exp.predict("the SGD SDE is a weak first-order approximation: |E x_k - E X_T| ~ eta",
                 slope_test(weta, e1, 1.0, errors_se=e_se, label="weak order, SGD SDE"))
-    exp.confirm("the modified equation is a weak second-order approximation: "
+    exp.predict("the modified equation is a weak second-order approximation: "
                 "|E x_k - E X_T| ~ eta^2",
                 slope_test(weta, e2, 2.0, errors_se=e_se, label="weak order, modified SDE"))
     exp.reject("the SGD SDE has weak order 2",

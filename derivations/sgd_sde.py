@@ -38,7 +38,6 @@ from sympy.codegen.cfunctions import log1p
 
 from derivations._catalogue import CATALOGUE
 from symsde import SDE, simulate, stationary_density
-from symsde.confirm import ks_test, mean_test, variance_test
 from symsde.experiment import Experiment
 from symsde.linear import euler_chain_gap, sub_seed
 from symsde.proof import (
@@ -51,6 +50,7 @@ from symsde.proof import (
     Witness,
     confining_polynomial,
 )
+from symsde.stattests import ks_test, mean_test, variance_test
 
 __all__ = ["confirm", "derivation"]
 
@@ -580,7 +580,7 @@ def confirm(seed: int = 0) -> Experiment:
     res1 = simulate(sde1, x0=0.0, dt=float(dt), n_steps=n_steps, n_paths=n_paths,
                     seed=_sub_seed(seed, 1), params=vals1)
     s1 = res1.final[:, 0]
-    exp.confirm("1-D: the SGD SDE's stationary samples follow exp(-2L/(eta sigma^2))/Z "
+    exp.predict("1-D: the SGD SDE's stationary samples follow exp(-2L/(eta sigma^2))/Z "
                 "(stationary_density), eta = 1/5, sigma = 2",
                 ks_test(s1, density1, x, label="ks vs exp(-2L/(eta sigma^2))/Z"))
     exp.reject("1-D: temperature eta sigma^2 instead of eta sigma^2/2: exp(-L/(eta sigma^2))",
@@ -603,14 +603,14 @@ def confirm(seed: int = 0) -> Experiment:
     res2 = simulate(sde2.subs(vals2), x0=[0.0, 0.0], dt=float(dt), n_steps=n_steps,
                     n_paths=n_paths, seed=_sub_seed(seed, 2))
     X = res2.final
-    exp.confirm("counterexample: the x coordinate follows its factor "
+    exp.predict("counterexample: the x coordinate follows its factor "
                 "exp(-2L(x)/(eta sigma_x^2)) of stationary_density (sigma_x = 1)",
                 ks_test(X[:, 0], sp.exp(-Ux), x, label="ks of x vs its factor"))
-    exp.confirm("counterexample: the y coordinate follows its factor "
+    exp.predict("counterexample: the y coordinate follows its factor "
                 "exp(-2L(y)/(eta sigma_y^2)) of stationary_density (sigma_y = 3)",
                 ks_test(X[:, 1], sp.exp(-Uy).subs(y, x), x, label="ks of y vs its factor"))
     C = X - X.mean(axis=0)
-    exp.confirm("counterexample: x and y are uncorrelated (the density is a product)",
+    exp.predict("counterexample: x and y are uncorrelated (the density is a product)",
                 mean_test(C[:, 0] * C[:, 1], 0.0, label="mean of (x - x_bar)(y - y_bar)"))
 
     loss_x = L(x)

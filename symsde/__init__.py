@@ -7,9 +7,10 @@ The public surface:
 - :func:`moment_equations`: means, covariances and moment ODEs as functions of time;
 - :func:`transition_density`: Gaussian, log-normal and CIR transition densities, checked;
 - :func:`ito_lemma`: the SDE of a function of the state;
-- :func:`simulate`, :func:`simulate_sgd`: vectorised simulation on all cores, with schemes
-  derived from the SDE (:mod:`symsde.schemes`; :mod:`symsde.confirm` compares the samples
-  with symbolic predictions);
+- :func:`simulate`, :func:`simulate_sgd`: vectorised simulation on all cores (one name per
+  idea in both: ``n_paths``, ``x0``, ``n_steps``, ``seed``; run options in one
+  :class:`SimulationOptions`), with schemes derived from the SDE (:mod:`symsde.schemes`;
+  :mod:`symsde.stattests` compares the samples with symbolic predictions);
 - :func:`first_passage_time`: first-passage times with the Brownian-bridge correction;
 - :mod:`symsde.proof`: the proof kernel (steps, checks, numeric witnesses, verdicts).
 """
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from symsde.passage import FirstPassageResult as FirstPassageResult
     from symsde.passage import first_passage_time as first_passage_time
     from symsde.sde import SDE as SDE
+    from symsde.simulator import SimulationOptions as SimulationOptions
     from symsde.simulator import SimulationResult as SimulationResult
     from symsde.simulator import simulate as simulate
     from symsde.simulator import simulate_sgd as simulate_sgd
@@ -40,7 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
 # script) is quick and a Ctrl-C while SymPy loads reaches the command line's handler.
 _EXPORTS = {
     "ItoDifferential": "symsde.ito", "ito_lemma": "symsde.ito", "SDE": "symsde.sde",
-    "SimulationResult": "symsde.simulator", "simulate": "symsde.simulator",
+    "SimulationOptions": "symsde.simulator", "SimulationResult": "symsde.simulator",
+    "simulate": "symsde.simulator",
     "simulate_sgd": "symsde.simulator", "StationaryDensity": "symsde.stationary",
     "stationary_density": "symsde.stationary",
     "FirstPassageResult": "symsde.passage", "first_passage_time": "symsde.passage",
@@ -66,6 +69,6 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0"
 
 __all__ = ["SDE", "Boundary", "FirstPassageResult", "ItoDifferential", "MomentEquations",
-           "SimulationResult", "StationaryDensity", "TransitionDensity", "__version__",
-           "first_passage_time", "ito_lemma", "moment_equations", "simulate", "simulate_sgd",
-           "stationary_density", "transition_density"]
+           "SimulationOptions", "SimulationResult", "StationaryDensity", "TransitionDensity",
+           "__version__", "first_passage_time", "ito_lemma", "moment_equations", "simulate",
+           "simulate_sgd", "stationary_density", "transition_density"]

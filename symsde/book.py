@@ -321,7 +321,7 @@ def trials_markdown(trials: Iterable[Trial]) -> str:
     Examples
     --------
     >>> import numpy as np
-    >>> from symsde.confirm import mean_test
+    >>> from symsde.stattests import mean_test
     >>> s = np.random.default_rng(0).standard_normal(10_000)
     >>> print(trials_markdown([Trial("the mean is 0", mean_test(s, 0.0)),
     ...                        Trial("the mean is 1", mean_test(s, 1.0), expect=False)]))
@@ -355,11 +355,12 @@ def show_trials(trials: Sequence[Trial]) -> None:
 
 def experiment_markdown(exp: Any) -> str:
     """A :class:`symsde.experiment.Experiment` (a module's ``confirm(seed)``) as a list."""
-    trials = [Trial(t.claim, t.result, True) for t in exp.confirmations]
-    trials += [Trial(t.claim, t.result, False) for t in exp.power]
+    trials = [Trial(t.claim, t.result, True) for t in exp.predictions]
+    trials += [Trial(t.claim, t.result, False) for t in exp.wrong_predictions]
     head = (f"`confirm(seed={exp.seed})` of `derivations.{exp.derivation}` "
-            f"({exp.seconds:.1f} s): {len(exp.confirmations)} predictions confirmed by "
-            f"simulation, {len(exp.power)} wrong predictions that the same tests reject.")
+            f"({exp.seconds:.1f} s): {len(exp.predictions)} predictions confirmed by "
+            f"simulation, {len(exp.wrong_predictions)} wrong predictions that the same tests "
+            "reject.")
     return head + "\n\n" + trials_markdown(trials)
 
 
@@ -379,8 +380,9 @@ def run_confirm(name: str, seed: int = 0) -> Any:
         return None
     exp = mod.confirm(seed)
     if not exp.ok:
-        failed = [t.claim for t in exp.confirmations if not t.result.verdict]
-        failed += [f"(not rejected) {t.claim}" for t in exp.power if t.result.verdict]
+        failed = [t.claim for t in exp.predictions if not t.result.verdict]
+        failed += [f"(not rejected) {t.claim}" for t in exp.wrong_predictions
+                   if t.result.verdict]
         raise AssertionError(f"confirm({seed}) of {name!r} is not ok: {failed}")
     return exp
 

@@ -29,7 +29,7 @@ MODULE = textwrap.dedent('''
     import numpy as np
     import sympy as sp
 
-    from symsde.confirm import mean_test
+    from symsde.stattests import mean_test
     from symsde.experiment import Experiment
     from symsde.linear import sub_seed
     from symsde.proof import Claim, Computed, Derivation, FollowsFrom, MultiplyBoth
@@ -55,7 +55,7 @@ MODULE = textwrap.dedent('''
         """E[Z^3] = 0 for a standard normal Z (and not 1)."""
         z = np.random.default_rng(sub_seed(seed, 1)).standard_normal(20_000) ** 3
         exp = Experiment("toy_cube", "Cubes of standard normals have mean 0", seed)
-        exp.confirm("E[Z^3] = 0", mean_test(z, 0.0))
+        exp.predict("E[Z^3] = 0", mean_test(z, 0.0))
         exp.reject("E[Z^3] = 1", mean_test(z, 1.0))
         return exp
 ''')

@@ -93,18 +93,18 @@ def test_a_failing_step_gives_exit_code_one(monkeypatch: pytest.MonkeyPatch,
 
 
 def _fake_experiment(ok: bool):
-    from symsde.confirm import Confirmation
     from symsde.experiment import Experiment
+    from symsde.stattests import StatTestResult
 
     exp = Experiment("fake", "fake experiment", seed=0)
-    exp.confirm("variance = sigma^2 t", Confirmation("variance", 1.2 if ok else 7.0, 5.0, ok,
-                                                     "z-score"))
-    exp.reject("variance = 2 sigma^2 t", Confirmation("variance", 40.0, 5.0, False, "z"))
+    exp.predict("variance = sigma^2 t",
+                StatTestResult("variance", 1.2 if ok else 7.0, 5.0, ok, "z-score"))
+    exp.reject("variance = 2 sigma^2 t", StatTestResult("variance", 40.0, 5.0, False, "z"))
     return exp
 
 
 @pytest.mark.parametrize("ok", [True, False])
-def test_verify_runs_confirmations_and_fails_when_one_fails(
+def test_verify_runs_experiments_and_fails_when_one_fails(
     ok: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     import types

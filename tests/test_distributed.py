@@ -91,8 +91,8 @@ def test_same_result_as_local(client: Any, name: str) -> None:
 
 def test_sgd_same_result_as_local(client: Any) -> None:
     data = np.random.default_rng(0).normal(size=(40, 1))
-    kw: dict[str, Any] = {"learning_rate": 0.2, "n_steps": 50, "n_runs": 4000, "seed": 3,
-                          "batch_size": 4, "replace": False, "theta0": [1.0, -1.0],
+    kw: dict[str, Any] = {"learning_rate": 0.2, "n_steps": 50, "n_paths": 4000, "seed": 3,
+                          "batch_size": 4, "replace": False, "x0": [1.0, -1.0],
                           "record_every": 10, "block_size": 256}
     loss = (th * u - th2 - u) ** 2 / 2 + th2**2 / 10
     args = (loss, [th, th2], [u], data)

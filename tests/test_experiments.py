@@ -1,4 +1,4 @@
-"""Confirmation by experiment: every derivation's ``confirm(seed)`` is ok and reproducible.
+"""Confirmed by experiment: every derivation's ``confirm(seed)`` is ok and reproducible.
 
 ``confirm(0)`` of each module must confirm every prediction and reject every wrong one
 (the power checks). The statistical tests inside state their false-alarm probabilities
@@ -40,13 +40,14 @@ def test_confirm_is_ok(name: str) -> None:
     exp = _run(name, 0)
     assert isinstance(exp, Experiment)
     assert exp.derivation == name and exp.seed == 0
-    failed = [t.result.text for t in exp.confirmations if not t.result.verdict]
-    missed = [t.result.text for t in exp.power if t.result.verdict]
+    failed = [t.result.text for t in exp.predictions if not t.result.verdict]
+    missed = [t.result.text for t in exp.wrong_predictions if t.result.verdict]
     assert not failed, f"predictions not confirmed: {failed}"
     assert not missed, f"wrong predictions not rejected: {missed}"
-    assert exp.confirmations and exp.power, "needs confirmations and at least one power check"
+    assert exp.predictions and exp.wrong_predictions, \
+        "needs predictions and at least one wrong prediction (a power check)"
     assert exp.ok
-    for t in [*exp.confirmations, *exp.power]:
+    for t in exp.trials:
         fa = t.result.false_alarm
         assert fa is not None and 0 < fa <= 1e-5, (t.claim, fa)
         assert math.isfinite(t.result.statistic)
@@ -64,10 +65,9 @@ def test_confirm_is_deterministic(name: str) -> None:
 @pytest.mark.parametrize("name", MODULES)
 def test_other_seed_is_ok_and_differs(name: str) -> None:
     exp = _run(name, 1)
-    assert exp.ok, [t.result.text for t in [*exp.confirmations, *exp.power]]
-    stats = [t.result.statistic for t in [*exp.confirmations, *exp.power]]
-    assert stats != [t.result.statistic for t in [*_run(name, 0).confirmations,
-                                                  *_run(name, 0).power]]
+    assert exp.ok, [t.result.text for t in exp.trials]
+    stats = [t.result.statistic for t in exp.trials]
+    assert stats != [t.result.statistic for t in _run(name, 0).trials]
 
 
 def test_confirm_is_exported() -> None:

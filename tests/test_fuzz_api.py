@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from symsde import SDE, ito_lemma, stationary_density
 from symsde._timeout import time_limit
-from symsde.confirm import density_cdf
 from symsde.errors import SymsdeError
+from symsde.stattests import density_cdf
 
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y", real=True)

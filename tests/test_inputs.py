@@ -13,7 +13,6 @@ import sympy as sp
 import sympy.parsing.sympy_parser as sympy_parser
 
 from symsde import SDE, ito_lemma, stationary_density
-from symsde.confirm import density_cdf, ks_test
 from symsde.errors import (
     InputError,
     NoStationaryDensityError,
@@ -22,6 +21,7 @@ from symsde.errors import (
 )
 from symsde.inputs import RESERVED_NAMES, as_entries, as_expression, check_name
 from symsde.parsing import parse_expression
+from symsde.stattests import density_cdf, ks_test
 
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y", real=True)

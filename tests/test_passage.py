@@ -20,8 +20,8 @@ import sympy as sp
 
 import symsde
 from symsde import SDE, first_passage_time
-from symsde.confirm import KS_P_VALUE, _stephens, kolmogorov_sf
 from symsde.simulation import InvalidSimulationError
+from symsde.stattests import KS_P_VALUE, _stephens, kolmogorov_sf
 
 x, y = sp.symbols("x y", real=True)
 nu, s = sp.symbols("nu s", positive=True)

@@ -30,10 +30,10 @@ import pytest
 import sympy as sp
 
 from symsde import SDE, simulate
-from symsde.confirm import mean_test
 from symsde.errors import InputError
 from symsde.schemes import derive_scheme, generator_operators
 from symsde.simulation import InvalidSimulationError, _draw_noise, plan_simulation
+from symsde.stattests import mean_test
 
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y", real=True)

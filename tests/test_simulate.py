@@ -1,6 +1,6 @@
 """The simulator: exact schemes, exact discrete moments, seeds, chunking, memory, errors.
 
-Statistical checks use :mod:`symsde.confirm` at 5 standard errors: each has a false-alarm
+Statistical checks use :mod:`symsde.stattests` at 5 standard errors: each has a false-alarm
 probability of about 5.7e-7 per compared number (with fixed seeds the outcome is
 deterministic; the figure says how unlucky a seed would have to be). Each statistical
 check is paired with a power check: a wrong prediction is rejected.
@@ -17,7 +17,6 @@ import pytest
 import sympy as sp
 
 from symsde import SDE, simulate, simulate_sgd
-from symsde.confirm import covariance_test, ks_test, mean_test, variance_test
 from symsde.errors import InputError
 from symsde.kernels import lambdify_sde
 from symsde.simulation import (
@@ -28,6 +27,7 @@ from symsde.simulation import (
     plan_simulation,
     run_blocks,
 )
+from symsde.stattests import covariance_test, ks_test, mean_test, variance_test
 
 x, y = sp.symbols("x y", real=True)
 t = sp.Symbol("t", real=True)
@@ -184,7 +184,7 @@ DATA = np.array([-1.5, -0.5, 0.0, 0.5, 2.5])  # population variance s^2 = 1.8, m
 def test_sgd_batch1_with_replacement_exact_variance() -> None:
     eta, s2 = 0.1, float(DATA.var())
     res = simulate_sgd((th - u) ** 2 / 2, [th], [u], DATA, learning_rate=eta, n_steps=300,
-                       n_runs=40_000, seed=2, theta0=0.2)
+                       n_paths=40_000, seed=2, x0=0.2)
     pred = eta * s2 / (2 - eta)
     assert mean_test(res.final, DATA.mean()).verdict
     assert variance_test(res.final, pred).verdict
@@ -196,7 +196,7 @@ def test_sgd_without_replacement_finite_population_correction() -> None:
     eta, B, N = 0.2, 2, DATA.size
     s2 = float(DATA.var())
     res = simulate_sgd((th - u) ** 2 / 2, [th], [u], DATA, learning_rate=eta, n_steps=200,
-                       n_runs=40_000, seed=4, batch_size=B, replace=False, theta0=0.2)
+                       n_paths=40_000, seed=4, batch_size=B, replace=False, x0=0.2)
     V = s2 / B * (N - B) / (N - 1)
     assert variance_test(res.final, eta * V / (2 - eta)).verdict
     # Power: the with-replacement variance s^2/B is 4/3 times larger; rejected.
@@ -205,7 +205,7 @@ def test_sgd_without_replacement_finite_population_correction() -> None:
 
 def test_sgd_minibatches_without_replacement_are_distinct() -> None:
     plan = plan_sgd((th - u) ** 2 / 2, [th], [u], np.arange(6.0), batch_size=4, replace=False,
-                    n_runs=5000, n_steps=1, block_size=1024)
+                    n_paths=5000, n_steps=1, block_size=1024)
     ws = plan.stepper.workspace(5000)
     gens = [(block_generator(0, j), *[p - 0 for p in plan.block_range(j)])
             for j in range(plan.n_blocks)]
@@ -218,7 +218,7 @@ def test_sgd_minibatches_without_replacement_are_distinct() -> None:
 
 def test_sgd_full_batch_is_deterministic_gradient_descent() -> None:
     res = simulate_sgd((th - u) ** 2 / 2, [th], [u], DATA, learning_rate=0.5, n_steps=3,
-                       n_runs=10, batch_size=5, replace=False, theta0=1.0)
+                       n_paths=10, batch_size=5, replace=False, x0=1.0)
     expected = 1.0
     for _ in range(3):
         expected -= 0.5 * (expected - DATA.mean())
@@ -230,8 +230,8 @@ def test_sgd_two_parameters_linear_regression() -> None:
     X = rng.normal(size=200)
     Y = 2 * X - 1 + 0.1 * rng.normal(size=200)
     res = simulate_sgd((th * u + th2 - v) ** 2 / 2, [th, th2], [u, v], np.column_stack([X, Y]),
-                       learning_rate=0.05, n_steps=400, n_runs=2000, seed=0, batch_size=8,
-                       theta0=[0.0, 0.0])
+                       learning_rate=0.05, n_steps=400, n_paths=2000, seed=0, batch_size=8,
+                       x0=[0.0, 0.0])
     coef = np.polyfit(X, Y, 1)
     np.testing.assert_allclose(res.mean, coef, atol=0.02)
 
@@ -269,7 +269,7 @@ def test_bit_identical_across_chunk_sizes(name: str) -> None:
 
 @pytest.mark.parametrize("replace", [True, False])
 def test_sgd_bit_identical_across_chunk_sizes(replace: bool) -> None:
-    kw = dict(learning_rate=0.1, n_steps=20, n_runs=3000, seed=5, batch_size=2,
+    kw = dict(learning_rate=0.1, n_steps=20, n_paths=3000, seed=5, batch_size=2,
               replace=replace, block_size=512, record_every=4)
     ref = simulate_sgd((th - u) ** 2 / 2, [th], [u], DATA, chunk_size=1, **kw)
     for cs in (1024, 2000, 10**6):
@@ -298,7 +298,7 @@ def test_plans_pickle_for_remote_workers() -> None:
     clone = pickle.loads(pickle.dumps(plan))
     a, b = run_blocks(plan, [1]), run_blocks(clone, [1])
     np.testing.assert_array_equal(a[0].final, b[0].final)
-    sgd = plan_sgd((th - u) ** 2 / 2, [th], [u], DATA, n_runs=100, n_steps=3)
+    sgd = plan_sgd((th - u) ** 2 / 2, [th], [u], DATA, n_paths=100, n_steps=3)
     np.testing.assert_array_equal(run_blocks(pickle.loads(pickle.dumps(sgd)), [0])[0].final,
                                   run_blocks(sgd, [0])[0].final)
 
@@ -443,14 +443,14 @@ SGD_BAD = [
     (dict(data=np.zeros((5, 2))), r"give an \(N, 1\) array"),
     (dict(data=np.array([1.0, np.nan])), "non-finite"),
     (dict(learning_rate=0.0), "learning_rate must be a finite number > 0"),
-    (dict(theta0=[1.0, 2.0]), "2 entries but the state has 1"),
-    (dict(n_runs=1), "n_runs must be >= 2"),
+    (dict(x0=[1.0, 2.0]), "2 entries but the state has 1"),
+    (dict(n_paths=1), "n_paths must be >= 2"),
 ]
 
 
 @pytest.mark.parametrize(("kw", "message"), SGD_BAD)
 def test_sgd_bad_input(kw: dict, message: str) -> None:
-    args = dict(data=DATA, learning_rate=0.1, n_steps=5, n_runs=10)
+    args = dict(data=DATA, learning_rate=0.1, n_steps=5, n_paths=10)
     args.update(kw)
     with pytest.raises(InputError, match=message):
         simulate_sgd((th - u) ** 2 / 2, [th], [u], **args)
@@ -459,8 +459,8 @@ def test_sgd_bad_input(kw: dict, message: str) -> None:
 def test_sgd_loss_with_free_constant_needs_value() -> None:
     lam = sp.Symbol("lam", positive=True)
     with pytest.raises(InputError, match="lam"):
-        simulate_sgd((th - u) ** 2 / 2 + lam * th**2, [th], [u], DATA, n_steps=2, n_runs=4)
-    simulate_sgd((th - u) ** 2 / 2 + lam * th**2, [th], [u], DATA, n_steps=2, n_runs=4,
+        simulate_sgd((th - u) ** 2 / 2 + lam * th**2, [th], [u], DATA, n_steps=2, n_paths=4)
+    simulate_sgd((th - u) ** 2 / 2 + lam * th**2, [th], [u], DATA, n_steps=2, n_paths=4,
                  values={"lam": 0.1})
 
 
@@ -474,9 +474,9 @@ def test_options_object_gives_the_keywords_results_for_both_functions() -> None:
                  chunk_size=2000, max_memory=1e9)
     assert np.array_equal(a.final, b.final) and np.array_equal(a.cov, b.cov)
     data = np.array([-1.0, 0.5, 2.0])
-    s1 = simulate_sgd((th - u) ** 2 / 2, [th], [u], data, n_steps=20, n_runs=3000, seed=2,
+    s1 = simulate_sgd((th - u) ** 2 / 2, [th], [u], data, n_steps=20, n_paths=3000, seed=2,
                       options=SimulationOptions(workers=1))
-    s2 = simulate_sgd((th - u) ** 2 / 2, [th], [u], data, n_steps=20, n_runs=3000, seed=2,
+    s2 = simulate_sgd((th - u) ** 2 / 2, [th], [u], data, n_steps=20, n_paths=3000, seed=2,
                       workers=1)
     assert np.array_equal(s1.final, s2.final)
 
@@ -508,3 +508,43 @@ def test_old_import_paths_are_aliases_and_symsde_simulate_stays_the_function() -
         assert getattr(old_dask, name) is getattr(new_dask, name), name
     assert old_dask._LOCAL is new_dask._LOCAL
     assert callable(symsde.simulate) and symsde.simulate is new.simulate
+
+
+# -- one name per idea (issue 11): n_paths and x0 in both functions --------------------------------
+def test_sgd_old_names_n_runs_theta0_give_the_same_run_with_a_warning() -> None:
+    loss, data = (th - u) ** 2 / 2, np.array([-1.0, 0.5, 2.0])
+    new = simulate_sgd(loss, [th], [u], data, n_steps=20, n_paths=3000, seed=2, x0=0.7,
+                       workers=1)
+    with pytest.warns(DeprecationWarning) as caught:
+        old = simulate_sgd(loss, [th], [u], data, n_steps=20, n_runs=3000, seed=2, theta0=0.7,
+                           workers=1)
+    said = [str(w.message) for w in caught]
+    assert any("n_runs=...) is deprecated: use n_paths=" in m for m in said), said
+    assert any("theta0=...) is deprecated: use x0=" in m for m in said), said
+    assert np.array_equal(new.final, old.final) and old.n_paths == 3000
+    # positionally, the seventh and eleventh arguments are n_paths and x0, as before
+    pos = simulate_sgd(loss, [th], [u], data, 0.1, 20, 3000, 2, 1, True, 0.7, workers=1)
+    assert np.array_equal(new.final, pos.final)
+    # and a different start gives a different run (the names are not ignored)
+    other = simulate_sgd(loss, [th], [u], data, n_steps=20, n_paths=3000, seed=2, x0=0.0,
+                         workers=1)
+    assert not np.array_equal(new.final, other.final)
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    (dict(n_paths=100, n_runs=100), "n_runs is the old name of n_paths and both were given"),
+    (dict(x0=0.0, theta0=0.0), "theta0 is the old name of x0 and both were given"),
+])
+def test_sgd_refuses_a_value_under_both_names(kw: dict, message: str) -> None:
+    with pytest.raises(InvalidSimulationError, match=message):
+        simulate_sgd((th - u) ** 2 / 2, [th], [u], DATA, n_steps=2, **kw)
+    with pytest.raises(InvalidSimulationError, match=message):
+        plan_sgd((th - u) ** 2 / 2, [th], [u], DATA, n_steps=2, **kw)
+
+
+def test_plan_sgd_takes_the_common_names() -> None:
+    plan = plan_sgd((th - u) ** 2 / 2, [th], [u], DATA, n_steps=3, n_paths=100, x0=0.5)
+    assert plan.n_paths == 100 and np.array_equal(plan.x0, [0.5])
+    with pytest.warns(DeprecationWarning, match="plan_sgd"):
+        old = plan_sgd((th - u) ** 2 / 2, [th], [u], DATA, n_steps=3, n_runs=100, theta0=0.5)
+    assert old.n_paths == 100 and np.array_equal(old.x0, [0.5])

@@ -71,8 +71,8 @@ def test_bit_identical_across_workers_and_chunk_sizes(name: str) -> None:
 def test_sgd_bit_identical_across_workers() -> None:
     data = np.random.default_rng(0).normal(size=(40, 1))
     loss = (th * u - th2 - u) ** 2 / 2 + th2**2 / 10
-    kw: dict[str, Any] = {"learning_rate": 0.2, "n_steps": 30, "n_runs": 3000, "seed": 3,
-                          "batch_size": 4, "replace": False, "theta0": [1.0, -1.0],
+    kw: dict[str, Any] = {"learning_rate": 0.2, "n_steps": 30, "n_paths": 3000, "seed": 3,
+                          "batch_size": 4, "replace": False, "x0": [1.0, -1.0],
                           "record_every": 10, "block_size": 256}
     ref = simulate_sgd(loss, [th, th2], [u], data, **kw, workers=1)
     for workers, chunk in ((2, None), (None, 256), (3, 700)):

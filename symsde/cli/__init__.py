@@ -9,7 +9,7 @@ exit code; one module per command (:mod:`~symsde.cli.verify` for ``list``, ``ver
 ``show``; :mod:`~symsde.cli.stationary`, :mod:`~symsde.cli.simulate`,
 :mod:`~symsde.cli.mutate`, :mod:`~symsde.cli.scheme`); :mod:`~symsde.cli.args` reads
 options; :mod:`~symsde.cli.io` writes JSON, files (atomically) and plots. The mathematics
-the commands use lives in the library (:mod:`symsde.confirm`, :mod:`symsde.stationary`).
+the commands use lives in the library (:mod:`symsde.stattests`, :mod:`symsde.stationary`).
 """
 
 from __future__ import annotations

@@ -224,8 +224,8 @@ def _stationary_for_simulation(sde: Any, timeout: float, required: bool) -> tupl
 
 
 def _compare_stationary(st: Any, finite: Any) -> dict[str, Any]:
-    """``--compare-stationary``: :func:`symsde.confirm.stationary_test`, as the JSON keys."""
-    from symsde.confirm import stationary_test
+    """``--compare-stationary``: :func:`symsde.stattests.stationary_test`, as the JSON keys."""
+    from symsde.stattests import stationary_test
 
     try:
         c = stationary_test(finite, st)

@@ -94,7 +94,8 @@ def _run_experiments(names: Sequence[str], seed: int) -> list[Any]:
 def _print_experiments(experiments: Sequence[Any]) -> None:
     rows = []
     for exp in experiments:
-        for kind, trials in (("predicts", exp.confirmations), ("rejects", exp.power)):
+        for kind, trials in (("predicts", exp.predictions),
+                             ("rejects", exp.wrong_predictions)):
             for t in trials:
                 r = t.result
                 expected = r.verdict if kind == "predicts" else not r.verdict

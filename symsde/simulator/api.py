@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +105,23 @@ def _options(options: Any, **given: Any) -> SimulationOptions:
         raise InvalidSimulationError(
             f"{', '.join(twice)} given both as keyword and in options; give each once")
     return options
+
+
+#: Independent runs of :func:`simulate_sgd` when ``n_paths`` is not given.
+SGD_PATHS = 10_000
+
+
+def _renamed(func: str, new: str, new_value: Any, old: str, old_value: Any,
+             default: Any) -> Any:
+    """The value of a keyword that has a deprecated old name (``None``: not given)."""
+    if old_value is None:
+        return default if new_value is None else new_value
+    if new_value is not None:
+        raise InvalidSimulationError(
+            f"{func}: {old} is the old name of {new} and both were given; give only {new}")
+    warnings.warn(f"{func}({old}=...) is deprecated: use {new}=", DeprecationWarning,
+                  stacklevel=3)
+    return old_value
 
 
 def _commutative(sde: SDE, G: sp.Matrix) -> bool:
@@ -319,13 +337,15 @@ def simulate(
 def plan_sgd(
     per_example_loss: sp.Expr, params: Sequence[sp.Symbol] | sp.Symbol,
     data_symbols: Sequence[sp.Symbol] | sp.Symbol, data: Any, learning_rate: float = 0.1,
-    n_steps: int = 1000, n_runs: int = 10_000, seed: int = 0, batch_size: int = 1,
-    replace: bool = True, theta0: Any = 0.0, *, values: Mapping[Any, Any] | None = None,
+    n_steps: int = 1000, n_paths: int | None = None, seed: int = 0, batch_size: int = 1,
+    replace: bool = True, x0: Any = None, *, values: Mapping[Any, Any] | None = None,
     record_every: int | None = None, chunk_size: int | None = None, keep_paths: int = 0,
     block_size: int | None = None, max_memory: float | None = None,
-    workers: int | None = None,
+    workers: int | None = None, n_runs: int | None = None, theta0: Any = None,
 ) -> SimulationPlan:
     """Validate an SGD request and build its plan (the arguments of :func:`simulate_sgd`)."""
+    n_paths = _renamed("plan_sgd", "n_paths", n_paths, "n_runs", n_runs, SGD_PATHS)
+    x0 = _renamed("plan_sgd", "x0", x0, "theta0", theta0, 0.0)
     _, grad = lambdify_loss(per_example_loss, params, data_symbols, values)
     p, k = len(grad.params), len(grad.data)
     try:
@@ -342,7 +362,7 @@ def plan_sgd(
         raise InvalidSimulationError("data contains non-finite values; clean the data set")
     lr = _positive(learning_rate, "learning_rate")
     n_steps = _int(n_steps, "n_steps", 1)
-    n_runs = _int(n_runs, "n_runs", 2)
+    n_paths = _int(n_paths, "n_paths", 2)
     seed = _int(seed, "seed", 0)
     N = arr.shape[0]
     if not isinstance(replace, bool):
@@ -355,7 +375,7 @@ def plan_sgd(
             "batch)")
     if record_every is not None:
         record_every = _int(record_every, "record_every", 1, n_steps)
-    keep_paths = _int(keep_paths, "keep_paths", 0, n_runs)
+    keep_paths = _int(keep_paths, "keep_paths", 0, n_paths)
     if keep_paths and not record_every:
         raise InvalidSimulationError("keep_paths needs record_every (e.g. record_every=1)")
     if chunk_size is not None:
@@ -363,12 +383,12 @@ def plan_sgd(
     if block_size is not None:
         block_size = _int(block_size, "block_size", 1)
     given, workers = workers is not None, resolve_workers(workers)
-    th0 = _initial(theta0, p, n_runs, "theta0")
+    th0 = _initial(x0, p, n_paths, "x0")
     stepper = _SGDStepper(grad.columns, arr, lr, batch_size, replace)
-    bs, cb = _sizes(p, max(p, batch_size * (k + 1)), stepper.width, n_runs, block_size,
+    bs, cb = _sizes(p, max(p, batch_size * (k + 1)), stepper.width, n_paths, block_size,
                     chunk_size, n_steps, record_every, keep_paths, max_memory, th0.ndim == 2,
                     "SGD simulation", workers)
-    return SimulationPlan(stepper=stepper, d=p, n_paths=n_runs, n_steps=n_steps, dt=1.0,
+    return SimulationPlan(stepper=stepper, d=p, n_paths=n_paths, n_steps=n_steps, dt=1.0,
                           seed=seed, block_size=bs, chunk_blocks=cb, x0=th0,
                           record_every=record_every, keep_paths=keep_paths, time_scale=lr,
                           workers=workers, workers_given=given)
@@ -381,11 +401,11 @@ def simulate_sgd(
     data: Any,
     learning_rate: float = 0.1,
     n_steps: int = 1000,
-    n_runs: int = 10_000,
+    n_paths: int | None = None,
     seed: int = 0,
     batch_size: int = 1,
     replace: bool = True,
-    theta0: Any = 0.0,
+    x0: Any = None,
     *,
     values: Mapping[Any, Any] | None = None,
     record_every: int | None = None,
@@ -399,8 +419,10 @@ def simulate_sgd(
     client: Any = None,
     workers: int | None = None,
     options: SimulationOptions | None = None,
+    n_runs: int | None = None,
+    theta0: Any = None,
 ) -> SimulationResult:
-    """Run real minibatch SGD on a finite data set, ``n_runs`` independent runs at once.
+    """Run real minibatch SGD on a finite data set, ``n_paths`` independent runs at once.
 
     Each step of each run draws a minibatch of ``batch_size`` example indices (with
     replacement, or a uniformly random subset without), averages the per-example
@@ -419,10 +441,21 @@ def simulate_sgd(
         The data set.
     learning_rate : float
         :math:`\\eta`. Recorded times are :math:`t = k\\eta` (the SDE's clock).
-    n_steps, n_runs, seed, batch_size, replace, theta0
-        As named; ``theta0`` is a scalar, ``(p,)`` or ``(n_runs, p)``.
+    n_steps : int
+        Number of SGD steps.
+    n_paths : int
+        Number of independent runs (default 10 000), each one path of the SGD chain: the
+        name :func:`simulate` gives its paths.
+    seed, batch_size, replace
+        As named.
+    x0 : float, array (p,) or array (n_paths, p)
+        The starting parameters :math:`\theta_0` (default 0), shared or one row per run,
+        as ``x0`` of :func:`simulate`.
     values : mapping, optional
         Values of other free symbols of the loss.
+    n_runs, theta0
+        Deprecated names of ``n_paths`` and ``x0`` (a :class:`DeprecationWarning`; giving
+        a value under both names is an error).
 
     Other keywords are as in :func:`simulate` (including ``backend="dask"``, ``client``,
     ``workers`` and ``options``, a :class:`SimulationOptions`).
@@ -436,7 +469,7 @@ def simulate_sgd(
     >>> th, y = sp.symbols("theta y", real=True)
     >>> data = np.array([-1.0, 1.0])
     >>> res = simulate_sgd((th - y)**2 / 2, [th], [y], data, learning_rate=0.5,
-    ...                    n_steps=60, n_runs=20000, seed=1)
+    ...                    n_steps=60, n_paths=20000, seed=1)
     >>> round(0.5 * 1.0 / (2 - 0.5), 4), bool(abs(res.cov[0, 0] - 1/3) < 0.02)
     (0.3333, True)
     """
@@ -444,8 +477,10 @@ def simulate_sgd(
                  max_memory=max_memory, chunk_size=chunk_size, backend=backend, client=client,
                  workers=workers)
     _check_backend(o.backend, o.client)
+    n_paths = _renamed("simulate_sgd", "n_paths", n_paths, "n_runs", n_runs, SGD_PATHS)
+    x0 = _renamed("simulate_sgd", "x0", x0, "theta0", theta0, 0.0)
     plan = plan_sgd(per_example_loss, params, data_symbols, data, learning_rate, n_steps,
-                    n_runs, seed, batch_size, replace, theta0, values=values,
+                    n_paths, seed, batch_size, replace, x0, values=values,
                     record_every=record_every, chunk_size=o.chunk_size, keep_paths=keep_paths,
                     block_size=block_size, max_memory=o.max_memory, workers=o.workers)
     return _execute(plan, o.progress, o.progress_delay, "sgd", o.backend, o.client)

@@ -102,7 +102,7 @@ def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | No
             if stop is not None and stop.is_set():
                 raise _StoppedError
             X = st.advance(X, ws, gens, step * dt)
-            # A sum is finite when every term is (a cheap test; confirmed when it fails).
+            # A sum is finite when every term is (a cheap test; each entry checked if it fails).
             if pending and (len(pending) < len(gens)
                             or not math.isfinite(np.add.reduce(X, axis=None))):
                 for q in list(pending):

@@ -7,9 +7,9 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from symsde.confirm import mean_test
 from symsde.experiment import Experiment
 from symsde.proof import Claim, Computed, Derivation, FollowsFrom, MultiplyBoth
+from symsde.stattests import mean_test
 
 
 @cache
@@ -32,6 +32,6 @@ def confirm(seed: int = 0) -> Experiment:
     """Squares of standard normals have mean 1 (and not 2)."""
     x = np.random.default_rng(seed).standard_normal(20_000) ** 2
     exp = Experiment("toy_square", "Squares of standard normals have mean 1", seed)
-    exp.confirm("E[X^2] = 1", mean_test(x, 1.0))
+    exp.predict("E[X^2] = 1", mean_test(x, 1.0))
     exp.reject("E[X^2] = 2", mean_test(x, 2.0))
     return exp
