@@ -23,6 +23,22 @@ def _sym(value: Any) -> Any:
     raise TypeError(f"a claim side must be a SymPy expression or matrix, got {value!r}")
 
 
+def print_order(e: Any) -> str | None:
+    """The printers' term order for ``e``: SymPy's default, or ``"none"`` (the expression's
+    own order) when ``e`` holds an integral, sum or limit without free symbols.
+
+    SymPy orders the terms of a sum it prints by their numeric value when they are numbers,
+    and finds the value of a constant integral by symbolic quadrature: seconds per term.
+    """
+    if isinstance(e, sp.MatrixBase):
+        return "none" if any(print_order(x) for x in e) else None
+    if isinstance(e, sp.Basic) and any(
+            isinstance(t, (sp.Integral, sp.Sum, sp.Limit, sp.Product)) and not t.free_symbols
+            for t in sp.preorder_traversal(e)):
+        return "none"
+    return None
+
+
 @dataclass(frozen=True)
 class Claim:
     """A claimed equality ``lhs = rhs`` of expressions or matrices.
@@ -66,12 +82,15 @@ class Claim:
         return Claim(self.lhs.subs(*args, **kw), self.rhs.subs(*args, **kw))
 
     def latex(self) -> str:
-        return f"{sp.latex(self.lhs)} = {sp.latex(self.rhs)}"
+        return (f"{sp.latex(self.lhs, order=print_order(self.lhs))} = "
+                f"{sp.latex(self.rhs, order=print_order(self.rhs))}")
 
     def text(self) -> str:
         """One line of SymPy syntax (matrices as nested lists)."""
         def one(e: Any) -> str:
-            return sp.sstr(e.tolist()) if isinstance(e, sp.MatrixBase) else sp.sstr(e)
+            order = print_order(e)
+            return sp.sstr(e.tolist(), order=order) if isinstance(e, sp.MatrixBase) \
+                else sp.sstr(e, order=order)
 
         return f"{one(self.lhs)} = {one(self.rhs)}"
 
