@@ -136,3 +136,50 @@ def test_claim_stays_visible_when_the_notes_differ() -> None:
     assert "Checked claim and evidence" not in md
     head = md.split(":::{dropdown} Evidence", 1)[0]
     assert "**Checked claim**" in head and "x^{2} + 2 x + 1" in head
+
+
+# -- claims in the notes' notation -------------------------------------------------------------
+def test_notes_latex_reads_back_as_the_same_claim() -> None:
+    """The notes' letters replace SymPy's names, and the notes' reader (symsde.latex, with
+    the same symbol table) reads the printed claim back as the very same equation."""
+    from symsde.latex import parse_latex_expr
+    from symsde.proof.render import notes_latex
+
+    x, sigma, dt = sp.symbols("x sigma Delta_t", positive=True)
+    L, p = sp.Function("L"), sp.Function("p")
+    table = {r"\Phi": x, r"\sigma": sigma, r"\Delta t": dt, r"\mathcal{L}": L, "p": p(x)}
+    lhs = sigma**2 * sp.Derivative(p(x), x) / 2
+    rhs = -sp.Derivative(L(x), x) * p(x) * dt
+    out = notes_latex(Claim(lhs, rhs), table)
+    assert r"\Phi" in out and r"\mathcal{L}(\Phi)" in out and r"\Delta t" in out
+    assert "x" not in out and "L(" not in out.replace(r"\mathcal{L}(", "")
+    left, right = out.split(" = ")
+    assert sp.simplify(parse_latex_expr(left, table) - lhs) == 0
+    assert sp.simplify(parse_latex_expr(right, table) - rhs) == 0
+    # without the table SymPy's names show: the check above can fail
+    assert r"\Delta_{t}" in notes_latex(Claim(lhs, rhs), {})
+
+
+def test_notes_latex_names_a_function_at_other_arguments() -> None:
+    from symsde.proof.render import notes_latex
+
+    x, s2, n = sp.symbols("Phi sigma2 n", positive=True)
+    pl = sp.Function("p_Langevin")
+    table = {r"\Phi": x, r"p_{\text{Langevin}}(\Phi)": pl(x, s2)}
+    assert notes_latex(pl(x, s2), table) == r"p_{\text{Langevin}}(\Phi)"
+    assert notes_latex(pl(x, 1 / n), table) == r"p_{\text{Langevin}}(\Phi, \frac{1}{n})"
+
+
+def test_errata_page_uses_the_notes_notation() -> None:
+    """The sgd_sde erratum reads Phi_{i+N} and g-hat, as the notes write them."""
+    from symsde.book import errata_notation
+
+    forms = errata_notation(["sgd_sde"])
+    claim = forms[("sgd_sde", "n-step-sum-index")]["claim"]
+    assert r"\Phi_{i+N}" in claim and r"\hat{g}_i" in claim and r"\eta" in claim
+    doc = _doc()
+    key = ("bayes_posterior", doc["errata"][0]["step"])
+    md = errata_markdown(doc, chapters=None, notation={key: {"claim": r"\sigma^2 = 1",
+                                                              "corrected": r"\sigma^2 = 2"}})
+    assert r"\sigma^2 = 1" in md and r"\sigma^2 = 2" in md
+    assert md.count("a = b") == 2          # the other errata keep the JSON's LaTeX

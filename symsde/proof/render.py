@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
+from sympy.core.function import AppliedUndef, UndefinedFunction
+from sympy.printing.latex import LatexPrinter
 
 from symsde.proof.witness import WITNESS_DIGITS
 
@@ -35,6 +37,7 @@ __all__ = [
     "SIDE_BY_SIDE_CHARS",
     "WITNESS_NOTE",
     "escape_markdown",
+    "notes_latex",
     "reason_markdown",
     "render_latex",
     "render_markdown",
@@ -216,19 +219,82 @@ def tidy_latex(latex: str) -> str:
     while prev != latex:
         prev = latex
         latex = re.sub(r"\{\\left\(((?:(?!\\left|\\right).)*?) ?\\right\)\}", r"(\1)", latex)
-    latex = re.sub(r"_\{([a-z]{3,}(?: [a-z]+)*)\}", r"_{\\text{\1}}", latex)
+    latex = re.sub(r"_\{([A-Za-z][a-z]{2,}(?: [a-z]+)*)\}", r"_{\\text{\1}}", latex)
     return latex.replace(r"\log", r"\ln")
 
 
-def step_claim_latex(r: StepResult) -> str:
-    """LaTeX of the claim the step checks (the notes' claim for an erratum)."""
+class _NotesPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with the notes' letters for the objects of a symbol table."""
+
+    def __init__(self, symbols: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._names: dict[Any, str] = {}
+        for key, obj in symbols.items():
+            if isinstance(obj, (sp.Symbol, AppliedUndef, UndefinedFunction)):
+                self._names.setdefault(obj, key)
+        for key, obj in symbols.items():
+            # p_{\text{Langevin}}(\Phi) names one application; its name (the key up to the
+            # bracket) names the function at other arguments too
+            if isinstance(obj, AppliedUndef) and "(" in key and "|" not in key:
+                self._names.setdefault(obj.func, key.split("(", 1)[0])
+
+    def _print_Symbol(self, expr: Any, style: str = "plain") -> str:
+        key = self._names.get(expr)
+        return key if key is not None else super()._print_Symbol(expr, style)
+
+    def _print_Function(self, expr: Any, exp: str | None = None) -> str:
+        key = self._names.get(expr)
+        whole = key is not None and ("(" in key or "_" in key or "^" in key)
+        if key is None:
+            key = self._names.get(expr.func)
+        if key is None or not isinstance(expr, AppliedUndef):
+            return str(super()._print_Function(expr, exp))
+        # a key that already shows its arguments (p(\text{Train}), \hat{g}_j) is printed
+        # whole; a function's name (p, \mathcal{L}) gets the arguments after it
+        name = key if whole or "(" in key else (
+            key + r"{\left(" + ", ".join(self._print(a) for a in expr.args) + r" \right)}")
+        return name if exp is None else rf"\left({name}\right)^{{{exp}}}"
+
+
+def notes_latex(expr: Any, symbols: Mapping[str, Any] | None = None) -> str:
+    r"""LaTeX of a SymPy expression (or claim) in the notes' notation, then :func:`tidy_latex`.
+
+    ``symbols`` is a derivation's symbol table (the notes' LaTeX for each SymPy symbol or
+    function, ``Derivation.symbols``): each object is printed with the notes' letters, so
+    that the symbol ``Phi_{i+N}`` reads :math:`\Phi_{i+N}` and the function ``L``
+    reads :math:`\mathcal{L}`. Objects the table does not name keep SymPy's LaTeX.
+
+    Examples
+    --------
+    >>> x, dt = sp.symbols("x Delta_t")
+    >>> L = sp.Function("L")
+    >>> notes_latex(sp.Eq(L(x).diff(x) * dt, x**2), {r"\Phi": x, r"\mathcal{L}": L,
+    ...                                              r"\Delta t": dt})
+    '\\Delta t \\frac{d}{d \\Phi} \\mathcal{L}(\\Phi) = \\Phi^{2}'
+    """
+    printer = _NotesPrinter(symbols or {})
+    if hasattr(expr, "lhs") and hasattr(expr, "rhs"):
+        text = f"{printer.doprint(expr.lhs)} = {printer.doprint(expr.rhs)}"
+    else:
+        text = printer.doprint(expr)
+    return tidy_latex(text)
+
+
+def step_claim_latex(r: StepResult, symbols: Mapping[str, Any] | None = None) -> str:
+    """LaTeX of the claim the step checks (the notes' claim for an erratum), in the notes'
+    notation when ``symbols`` (the derivation's symbol table) is given."""
+    if symbols:
+        return notes_latex(r.step.claim, symbols)
     return tidy_latex(str(r.step.claim.latex()))
 
 
-def step_corrected_latex(r: StepResult) -> str | None:
+def step_corrected_latex(r: StepResult,
+                         symbols: Mapping[str, Any] | None = None) -> str | None:
     """LaTeX of the corrected claim of an erratum, else ``None``."""
     c = r.step.corrected
-    return None if c is None else tidy_latex(str(c.latex()))
+    if c is None:
+        return None
+    return notes_latex(c, symbols) if symbols else tidy_latex(str(c.latex()))
 
 
 def step_reason(r: StepResult) -> str:
@@ -520,13 +586,16 @@ def _notes_are_the_claim(r: StepResult) -> bool:
 
 
 def step_myst(r: StepResult, index: int, derivation: str = "",
-              catalogue: Mapping[str, str] | None = None) -> str:
+              catalogue: Mapping[str, str] | None = None,
+              symbols: Mapping[str, Any] | None = None) -> str:
     """One step as a MyST admonition.
 
     The title has the step's number, id and verdict badge and the admonition a label
     (:func:`step_label`) other pages cite with ``{ref}``. The notes' display (from the
     catalogue) stands beside the checked claim, the reason follows as prose with its maths
     typeset, and the evidence (check, residual, witness) is folded into a dropdown.
+    ``symbols`` (the derivation's symbol table) prints the claims in the notes' letters
+    (:func:`notes_latex`).
     """
     label = step_label(derivation, r) if derivation else None
     title = f"Step {index} · `{step_id(r)}` · {verdict_badge(r.verdict)}"
@@ -539,10 +608,11 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
         out.append(f":name: {label}")
     out.append("")
     notes = _merge_repeats(step_notes_form(r, catalogue))
-    corrected = step_corrected_latex(r)
+    corrected = step_corrected_latex(r, symbols)
+    claim = step_claim_latex(r, symbols)
     claim_title = ("**The notes' claim, refuted**" if r.verdict == "erratum"
                    else "**Checked claim**")
-    claim_block = [claim_title, *_math(step_claim_latex(r))]
+    claim_block = [claim_title, *_math(claim)]
     if r.verdict == "erratum" and corrected is not None:
         claim_block += ["**Corrected claim, which holds**", *_math(corrected)]
     # When the kernel read every display of the notes as this very claim, the notes' form
@@ -555,7 +625,7 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
             out += _math(latex)
     elif notes:
         # side by side when both fit half the column; one above the other otherwise
-        widest = max(len(_visible(x)) for x in [step_claim_latex(r), *(n for _, n in notes)])
+        widest = max(len(_visible(x)) for x in [claim, *(n for _, n in notes)])
         cols = "1 1 2 2" if widest <= SIDE_BY_SIDE_CHARS else "1 1 1 1"
         out += [f"::::{{grid}} {cols}", ":gutter: 2", ":class-container: symsde-step-grid", ""]
         out += [":::{grid-item}", ":class: symsde-notes-form", ""]
@@ -581,7 +651,7 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
             ":class-container: symsde-evidence", ""]
     if fold_claim:
         out += ["The notes' display, read through the derivation's symbol table, is this "
-                "claim, which the kernel checked:", *_math(step_claim_latex(r))]
+                "claim, which the kernel checked:", *_math(claim)]
     rows = [("slide", f"*{escape_markdown(ev['slide'])}*")]
     if step_kind(r) == "definition":
         rows.append(("check", "none: a definition introduces a name and claims nothing"))
@@ -633,7 +703,7 @@ def render_myst(res: DerivationResult,
     out = [f"**`derivations.{d.name}`: {escape_markdown(d.title)}.** {_counts(res)}. "
            + WITNESS_NOTE, ""]
     for i, r in enumerate(res.steps, 1):
-        out.append(step_myst(r, i, d.name, catalogue))
+        out.append(step_myst(r, i, d.name, catalogue, getattr(d, "symbols", None)))
     if d.notation:
         out.append("Displayed equations of the notes that define notation rather than "
                    "claim something, and so have no check:")
