@@ -122,20 +122,38 @@ def _notes_demo(notes_latex: str) -> str:
 
 
 def test_claim_folds_when_the_notes_say_the_same() -> None:
-    """The notes' display is shown once; the claim joins the folded evidence only when the
-    kernel read the display as the step's claim."""
+    """The notes' display is shown once; the checked claim joins the folded evidence, with
+    a sentence saying the kernel read the display as this very claim."""
     md = _notes_demo(r"(x + 1)^2 = x^2 + 2x + 1")
-    assert "(E1 = E2, slide *Demo*)" in md                 # a repeated display, shown once
+    assert "*The notes, E1 = E2:*" in md                   # a repeated display, shown once
     assert md.count("(x + 1)^2 = x^2 + 2x + 1") == 1
     head, folded = md.split(":::{dropdown} Checked claim and evidence", 1)
     assert "x^{2} + 2 x + 1" not in head and "x^{2} + 2 x + 1" in folded
+    assert "is this claim, which the kernel checked" in folded
+    assert "| slide | *Demo* |" in folded and "| kind |" in folded
 
 
-def test_claim_stays_visible_when_the_notes_differ() -> None:
+def test_claim_folds_and_says_so_when_the_notes_differ() -> None:
+    """A display that states the claim in another form: the notes are in view, the claim
+    folded, and the fold does not pretend the two are the same."""
     md = _notes_demo(r"(x + 1)^2 = x^2 + 1")                 # not the step's claim
-    assert "Checked claim and evidence" not in md
+    head, folded = md.split(":::{dropdown} Checked claim and evidence", 1)
+    assert "(x + 1)^2 = x^2 + 1" in head and "x^{2} + 2 x + 1" not in head
+    assert "states in its own form" in folded and "x^{2} + 2 x + 1" in folded
+    assert "is this claim, which the kernel checked" not in folded
+
+
+def test_a_step_without_notes_shows_its_claim_without_chrome() -> None:
+    x = sp.Symbol("x")
+    d = Derivation("demo", "A demo")
+    d.step("sq", Claim((x + 1)**2, x**2 + 2*x + 1), "Expand the square.", slide="Demo",
+           check=Identity())
+    md = steps_markdown(d)
     head = md.split(":::{dropdown} Evidence", 1)[0]
-    assert "**Checked claim**" in head and "x^{2} + 2 x + 1" in head
+    assert "x^{2} + 2 x + 1" in head and "**" not in head.split("\n", 1)[1]
+    d.step("bad", Claim((x + 1)**2, x**2 + 1), "A wrong expansion.", slide="Demo",
+           check=Identity())
+    assert "**Checked claim, which fails**" in steps_markdown(d)
 
 
 # -- claims in the notes' notation -------------------------------------------------------------

@@ -746,17 +746,18 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
     """One step as a MyST admonition.
 
     The title has the step's number, id and verdict badge and the admonition a label
-    (:func:`step_label`) other pages cite with ``{ref}``. The notes' display (from the
-    catalogue) stands beside the checked claim, the reason follows as prose with its maths
-    typeset, and the evidence (check, residual, witness) is folded into a dropdown.
+    (:func:`step_label`) other pages cite with ``{ref}``. Narrative first: a step that
+    holds shows the notes' display (from the kernel's comparison or the catalogue), or its
+    checked claim when the notes have none, and the reason as prose with its maths typeset;
+    the checked claim, the reading of the notes, the kind and the evidence (check,
+    residual, witness) fold into a dropdown. An erratum shows the notes' display beside
+    the refuted and the corrected claim.
     ``symbols`` (the derivation's symbol table) prints the claims in the notes' letters
     (:func:`notes_latex`).
     """
     label = step_label(derivation, r) if derivation else None
     title = f"Step {index} · `{step_id(r)}` · {verdict_badge(r.verdict)}"
     kind = step_kind(r)
-    if kind:
-        title += f" · *{escape_markdown(kind)}*"
     out = [f"::::::{{admonition}} {title}",
            f":class: {_ADMONITION.get(r.verdict, 'note')} symsde-step"]
     if label:
@@ -765,38 +766,35 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
     notes = _merge_repeats(step_notes_form(r, catalogue))
     corrected = step_corrected_latex(r, symbols)
     claim = step_claim_latex(r, symbols)
-    claim_title = ("**The notes' claim, refuted**" if r.verdict == "erratum"
-                   else "**Checked claim**")
-    claim_block = [claim_title, *_math(claim)]
-    if r.verdict == "erratum" and corrected is not None:
-        claim_block += ["**Corrected claim, which holds**", *_math(corrected)]
-    # When the kernel read every display of the notes as this very claim, the notes' form
-    # is what the reader sees and the claim in SymPy's form joins the evidence, folded.
-    fold_claim = bool(notes) and r.verdict == "holds" and _notes_are_the_claim(r)
     ids = ", ".join(e for e, _ in notes)
+    notes_block = [f"*The notes, {ids}:*", ""]
+    for _, latex in notes:
+        notes_block += _math(latex)
+    # Narrative first: a step that holds shows the notes' display (or, when the notes have
+    # none, its claim) and its reason; the checked claim, the reading of the notes, the
+    # kind and the evidence fold out below. An erratum or a failing step keeps its claims
+    # in view: they are what the reader must see.
+    fold_claim = bool(notes) and r.verdict == "holds"
     if fold_claim:
-        out.append(f"**The notes** ({ids}, slide *{escape_markdown(r.step.slide)}*)")
-        for _, latex in notes:
-            out += _math(latex)
-    elif notes:
-        # side by side when both fit half the column; one above the other otherwise
-        widest = max(len(_visible(x)) for x in [claim, *(n for _, n in notes)])
-        cols = "1 1 2 2" if widest <= SIDE_BY_SIDE_CHARS else "1 1 1 1"
-        out += [f"::::{{grid}} {cols}", ":gutter: 2", ":class-container: symsde-step-grid", ""]
-        out += [":::{grid-item}", ":class: symsde-notes-form", ""]
-        out.append(f"**The notes** ({ids}, slide *{escape_markdown(r.step.slide)}*)")
-        for _, latex in notes:
-            out += _math(latex)
-        out += [":::", "", ":::{grid-item}", ""]
-        out += claim_block
-        out += [":::", "::::", ""]
+        out += notes_block
     else:
-        out += claim_block
+        head = {"erratum": "**The notes' claim, refuted**",
+                "fails": "**Checked claim, which fails**"}.get(r.verdict)
+        claim_block = [head, *_math(claim)] if head else _math(claim)
+        if r.verdict == "erratum" and corrected is not None:
+            claim_block += ["**Corrected claim, which holds**", *_math(corrected)]
+        if notes:
+            # side by side when both fit half the column; one above the other otherwise
+            widest = max(len(_visible(x)) for x in [claim, *(n for _, n in notes)])
+            cols = "1 1 2 2" if widest <= SIDE_BY_SIDE_CHARS else "1 1 1 1"
+            out += [f"::::{{grid}} {cols}", ":gutter: 2",
+                    ":class-container: symsde-step-grid", ""]
+            out += [":::{grid-item}", ":class: symsde-notes-form", "", *notes_block]
+            out += [":::", "", ":::{grid-item}", "", *claim_block, ":::", "::::", ""]
+        else:
+            out += claim_block
     out.append(reason_markdown(step_reason(r)))
     out.append("")
-    reading = step_reading(r)
-    if reading:
-        out += [f"*How the notes are read here.* {reason_markdown(reading)}", ""]
     ev = step_evidence(r)
     if r.verdict == "erratum" and ev["erratum"]:
         out += [f"**Erratum.** {reason_markdown(ev['erratum'])}", ""]
@@ -804,11 +802,18 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
         out += [f"**This step fails:** {escape_markdown(r.detail)}", ""]
     out += [":::{dropdown} " + ("Checked claim and evidence" if fold_claim else "Evidence"),
             ":class-container: symsde-evidence", ""]
+    reading = step_reading(r)
+    if reading:
+        out += [f"*How the notes are read here.* {reason_markdown(reading)}", ""]
     if fold_claim:
-        out += ["The notes' display, read through the derivation's symbol table, is this "
-                "claim, which the kernel checked:", *_math(claim)]
+        out += [("The notes' display, read through the derivation's symbol table, is this "
+                 "claim, which the kernel checked:") if _notes_are_the_claim(r) else
+                ("The claim the kernel checked, which the notes' display states in its own "
+                 "form:"), *_math(claim)]
     rows = [("slide", f"*{escape_markdown(ev['slide'])}*")]
-    if step_kind(r) == "definition":
+    if kind:
+        rows.insert(0, ("kind", escape_markdown(kind)))
+    if kind == "definition":
         rows.append(("check", "none: a definition introduces a name and claims nothing"))
     else:
         rows += [("check", step_check_markdown(r)),
@@ -827,7 +832,7 @@ def _counts(res: DerivationResult) -> str:
 
 
 #: Said once per chapter instead of once per step.
-WITNESS_NOTE = ("Every step's evidence (folded under *Evidence*) names its check, the "
+WITNESS_NOTE = ("Every step's evidence (folded under its box) names its check, the "
                 "symbolic residual, and the numeric witness: both sides evaluated by mpmath "
                 "at 50 significant digits at random points of a concrete model, with the "
                 "largest relative difference found.")
