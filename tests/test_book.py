@@ -130,7 +130,7 @@ def test_claim_folds_when_the_notes_say_the_same() -> None:
     head, folded = md.split(":::{dropdown} Checked claim and evidence", 1)
     assert "x^{2} + 2 x + 1" not in head and "x^{2} + 2 x + 1" in folded
     assert "is this claim, which the kernel checked" in folded
-    assert "| slide | *Demo* |" in folded and "| kind |" in folded
+    assert "- *slide:* *Demo*" in folded and "- *kind:* " in folded
 
 
 def test_claim_folds_and_says_so_when_the_notes_differ() -> None:
@@ -234,6 +234,7 @@ def test_raw_math_detector_rejects_half_typeset_prose() -> None:
     ("(step log-ratio-zero) of E36-E37", "(step log-ratio-zero) of E36-E37"),
     ("symsde's stationary_density(SDE.sgd(h x^2/2, eta, s)) finds it",
      "symsde\u2019s `stationary_density(SDE.sgd(h x^2/2, eta, s))` finds it"),
+    ("computed: SDE.fokker_planck(p)", "computed: `SDE.fokker_planck(p)`"),
     ("half g - sqrt(S). K = 1", r"half $g - \sqrt{S}$. $K = 1$"),
     ("Z_Langevin(sigma^2) = int exp(-2L/sigma^2) dPhi",
      r"$Z_{\text{Langevin}} (\sigma ^{2}) = \int \exp (-2L /\sigma ^{2}) d\Phi$"),

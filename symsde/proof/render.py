@@ -589,6 +589,8 @@ def _math_ph(latex: str, ph: list[str]) -> str:
 
 
 def _text_ph(markdown: str, texts: list[str]) -> str:
+    for n, t in enumerate(texts):           # a code name inside another: one code span
+        markdown = markdown.replace(chr(0xE800 + n), t.strip("`"))
     texts.append(markdown)
     return chr(0xE800 + len(texts) - 1)
 
@@ -606,11 +608,11 @@ def _protect(text: str, ph: list[str], texts: list[str]) -> str:
     text = re.sub(r"\b([A-Za-z]+)\*(?:\^(\w+))?(?=$|[\s,.;:)])", lambda m: _math_ph(
         "{" + _name_latex(m.group(1)) + "^{*}}" + (f"^{{{m.group(2)}}}" if m.group(2) else ""),
         ph), text)                                       # eta*, eta*^2: eta-star (squared)
-    # code: a snake_case name of symsde (stationary_density(...)), a dotted name (SDE.sgd)
-    text = re.sub(r"\b(?!(?:" + "|".join(sorted(_GREEK)) + r")_)[a-z]{2,}(?:_[a-z]{2,})+\b"
-                  + call, lambda m: _text_ph(f"`{m.group()}`", texts), text)
+    # code: a dotted name (SDE.fokker_planck(p)), a snake_case name (stationary_density)
     text = re.sub(r"\b[A-Za-z_][A-Za-z0-9_]+(?:\.[A-Za-z_][A-Za-z0-9_]*)+" + call,
                   lambda m: _text_ph(f"`{m.group()}`", texts), text)
+    text = re.sub(r"\b(?!(?:" + "|".join(sorted(_GREEK)) + r")_)[a-z]{2,}(?:_[a-z]{2,})+\b"
+                  + call, lambda m: _text_ph(f"`{m.group()}`", texts), text)
     text = re.sub(r"\bE\d+(?:-E\d+)?\b", lambda m: _text_ph(m.group(), texts), text)
 
     def hyphenated(m: re.Match[str]) -> str:
@@ -819,8 +821,7 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
         rows += [("check", step_check_markdown(r)),
                  ("symbolic residual", f"`{ev['residual']}`"),
                  ("numeric witness", _witness_short(ev))]
-    out += ["| | |", "| --- | --- |"]
-    out += [f"| {k} | {v} |" for k, v in rows]
+    out += [f"- *{k}:* {v}" for k, v in rows]      # a short list: no table chrome
     out += ["", ":::", "::::::"]
     return "\n".join(out) + "\n"
 
