@@ -31,6 +31,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from symsde import registry as _registry
@@ -42,6 +43,7 @@ from symsde.proof.render import (
     notes_latex,
     reason_markdown,
     render_myst,
+    step_check_markdown,
     step_label,
     step_myst,
     tidy_latex,
@@ -476,8 +478,10 @@ def errata_notation(names: Sequence[str] | None = None) -> dict[tuple[str, str],
         table = getattr(d, "symbols", None) or {}
         for st in d.steps:
             if st.corrected is not None:
-                out[(d.name, st.id)] = {"claim": notes_latex(st.claim, table),
-                                        "corrected": notes_latex(st.corrected, table)}
+                out[(d.name, st.id)] = {
+                    "claim": notes_latex(st.claim, table),
+                    "corrected": notes_latex(st.corrected, table),
+                    "check": step_check_markdown(SimpleNamespace(step=st))}
     return out
 
 
@@ -548,8 +552,9 @@ def errata_markdown(doc: Mapping[str, Any], chapters: str | None = "/chapters",
             out.append("")
         w = s["witness"]
         err = "n/a" if w["max_relative_error"] is None else f"{w['max_relative_error']:.1e}"
+        check = (notation or {}).get(key, {}).get("check") or reason_markdown(s["check"])
         out.append(f"**How it is decided.** {reason_markdown(s['reason'])} The check "
-                   f"({escape_markdown(s['check'])}) refutes the notes' form symbolically and "
+                   f"({check}) refutes the notes' form symbolically and "
                    f"numerically, and the corrected form holds (numeric witness at "
                    f"{w['points']} points, {w['digits']} digits, largest relative error "
                    f"{err}). See the chapter "

@@ -203,10 +203,24 @@ def test_errata_page_uses_the_notes_notation() -> None:
     assert md.count("a = b") == 2          # the other errata keep the JSON's LaTeX
 
 
+def test_errata_page_has_no_raw_pseudo_maths() -> None:
+    """The errata's prose (reason, explanation, check) is typeset as the chapters' is."""
+    doc = _doc()
+    for d in doc["derivations"]:
+        for st in d["steps"]:
+            st["reason"] = "The notes set sigma^2 = 1/(2n); dp/dt = 0 there."
+            st["check"] = "from step 'x' by the hypothesis sigma**2 = 2/n (exp(-nL) > 0)"
+    for e in doc["errata"]:
+        e["explanation"] = "the summand g_hat_i does not depend on j; sqrt(N) terms"
+    md = errata_markdown(doc, chapters=None)
+    assert raw_math(md) == [], raw_math(md)
+    assert r"\frac{dp}{dt}" in md and r"\hat{g}_{i}" in md
+
+
 # -- no raw pseudo-maths left in the prose ---------------------------------------------------
 #: What a reader must never see as plain text: a derivative written d./d., a Python power, a
 #: function call written as code, SymPy's printed nodes, an escaped subscript or power.
-RAW_MATH = re.compile(r"\bd[A-Za-z(]+\)?/d[A-Za-z]|\*\*|\bsqrt\(|\bexp\(|Derivative\(|"
+RAW_MATH = re.compile(r"\bd[A-Za-z(]+\)?/d[A-Za-z]|(?<=\w)\*\*(?=\w)|\bsqrt\(|\bexp\(|Derivative\(|"
                       r"Integral\(|\\_|\^|\\\*")
 
 

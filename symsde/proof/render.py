@@ -598,7 +598,7 @@ def _text_ph(markdown: str, texts: list[str]) -> str:
 def _protect(text: str, ph: list[str], texts: list[str]) -> str:
     """Set aside what is not pseudo-maths (code names, equation ids, hyphenated words) and
     typeset derivatives ``dp/dt``, ``d(sigma^2 p)/dPhi`` as fractions."""
-    call = r"(?:\((?:[^()]|\([^()]*\))*\))?"
+    call = r"(?:\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\))?"   # (...), nested twice
     text = re.sub(r"(?<=\w)\.grad\b", " . grad", text)         # (G.grad)^2: G dotted with grad
     text = re.sub(r"(?<=[A-Za-z]{3}) \* ", " \u00d7 ", text)      # drift * Delta t
     text = text.replace("log1p", _math_ph(r"\operatorname{log1p}", ph))
@@ -609,7 +609,7 @@ def _protect(text: str, ph: list[str], texts: list[str]) -> str:
         "{" + _name_latex(m.group(1)) + "^{*}}" + (f"^{{{m.group(2)}}}" if m.group(2) else ""),
         ph), text)                                       # eta*, eta*^2: eta-star (squared)
     # code: a dotted name (SDE.fokker_planck(p)), a snake_case name (stationary_density)
-    text = re.sub(r"\b[A-Za-z_][A-Za-z0-9_]+(?:\.[A-Za-z_][A-Za-z0-9_]*)+" + call,
+    text = re.sub(r"\b[A-Za-z_][A-Za-z0-9_]+(?:\.[A-Za-z_][A-Za-z0-9_]*" + call + ")+",
                   lambda m: _text_ph(f"`{m.group()}`", texts), text)
     text = re.sub(r"\b(?!(?:" + "|".join(sorted(_GREEK)) + r")_)[a-z]{2,}(?:_[a-z]{2,})+\b"
                   + call, lambda m: _text_ph(f"`{m.group()}`", texts), text)
