@@ -345,7 +345,7 @@ def trials_markdown(trials: Iterable[Trial]) -> str:
                 "{bdg-danger}`not rejected`"
         stat, _word = _outcome(t.result.text)
         out.append(f"| {badge} | {reason_markdown(t.claim)} | "
-                   f"{escape_markdown(stat).replace('|', '/')} |")
+                   f"{reason_markdown(stat.replace('|', '/'))} |")
     return "\n".join(out) + "\n"
 
 

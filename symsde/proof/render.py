@@ -614,6 +614,8 @@ def _protect(text: str, ph: list[str], texts: list[str]) -> str:
     text = re.sub(r"\b(?!(?:" + "|".join(sorted(_GREEK)) + r")_)[a-z]{2,}(?:_[a-z]{2,})+\b"
                   + call, lambda m: _text_ph(f"`{m.group()}`", texts), text)
     text = re.sub(r"\bE\d+(?:-E\d+)?\b", lambda m: _text_ph(m.group(), texts), text)
+    text = re.sub(r"(?<![\w.])\d+(?:\.\d+)?e[-+]?\d+\b|\b\d+(?:st|nd|rd|th)\b",
+                  lambda m: _text_ph(m.group(), texts), text)     # 1e-06, the 4th moment
 
     def hyphenated(m: re.Match[str]) -> str:
         parts = m.group().split("-")
