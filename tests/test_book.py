@@ -280,3 +280,23 @@ def test_every_reason_of_every_derivation_is_typeset() -> None:
             if raw_math(reason_markdown(df.why_not_a_claim)):
                 bad.append(f"{d.name} notation {df.equation}")
     assert not bad, "\n".join(bad[:20])
+
+
+def test_a_long_claim_folds_with_the_evidence() -> None:
+    """A machine expansion longer than LONG_CLAIM_CHARS folds when it holds; a short one
+    and a long one that fails stay in view."""
+    from symsde.proof.render import LONG_CLAIM_CHARS
+
+    xs = sp.symbols("x0:40")
+    long_lhs = sp.expand(sum(xs) ** 2)
+    d = Derivation("demo", "A demo")
+    d.step("long", Claim(long_lhs, sp.expand(long_lhs)), "Expand.", slide="Demo",
+           check=Identity())
+    md = steps_markdown(d)
+    assert len(sp.latex(long_lhs)) > 2 * LONG_CLAIM_CHARS
+    head, folded = md.split(":::{dropdown} Checked claim and evidence", 1)
+    assert "x_{39}" not in head and "x_{39}" in folded and "folded here" in folded
+    d.step("long-bad", Claim(long_lhs, long_lhs + 1), "Wrong.", slide="Demo",
+           check=Identity())
+    bad = steps_markdown(d).split("Step 2", 1)[1]
+    assert "x_{39}" in bad.split(":::{dropdown}", 1)[0]

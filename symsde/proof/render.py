@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from symsde.proof.kernel import DerivationResult, StepResult
 
 __all__ = [
+    "LONG_CLAIM_CHARS",
     "SIDE_BY_SIDE_CHARS",
     "WITNESS_NOTE",
     "escape_markdown",
@@ -716,6 +717,10 @@ def _witness_short(ev: Mapping[str, Any]) -> str:
 
 #: Formulas longer than this (in visible characters) put the notes above the claim.
 SIDE_BY_SIDE_CHARS = 22
+#: A checked claim longer than this (visible characters: more than a line of the column)
+#: is a machine expansion rather than a display to read in passing: when it holds it folds
+#: with the evidence, and the box shows the reason.
+LONG_CLAIM_CHARS = 120
 
 
 def _visible(latex: str) -> str:
@@ -752,7 +757,8 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
     The title has the step's number, id and verdict badge and the admonition a label
     (:func:`step_label`) other pages cite with ``{ref}``. Narrative first: a step that
     holds shows the notes' display (from the kernel's comparison or the catalogue), or its
-    checked claim when the notes have none, and the reason as prose with its maths typeset;
+    checked claim when the notes have none and it is not a long expansion
+    (:data:`LONG_CLAIM_CHARS`), and the reason as prose with its maths typeset;
     the checked claim, the reading of the notes, the kind and the evidence (check,
     residual, witness) fold into a dropdown. An erratum shows the notes' display beside
     the refuted and the corrected claim.
@@ -778,9 +784,10 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
     # none, its claim) and its reason; the checked claim, the reading of the notes, the
     # kind and the evidence fold out below. An erratum or a failing step keeps its claims
     # in view: they are what the reader must see.
-    fold_claim = bool(notes) and r.verdict == "holds"
+    long_claim = not notes and len(_visible(claim)) > LONG_CLAIM_CHARS
+    fold_claim = (bool(notes) or long_claim) and r.verdict == "holds"
     if fold_claim:
-        out += notes_block
+        out += notes_block if notes else []
     else:
         head = {"erratum": "**The notes' claim, refuted**",
                 "fails": "**Checked claim, which fails**"}.get(r.verdict)
@@ -809,7 +816,10 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
     reading = step_reading(r)
     if reading:
         out += [f"*How the notes are read here.* {reason_markdown(reading)}", ""]
-    if fold_claim:
+    if fold_claim and not notes:
+        out += [f"The claim the kernel checked ({len(_visible(claim))} symbols long, so "
+                "folded here):", *_math(claim)]
+    elif fold_claim:
         out += [("The notes' display, read through the derivation's symbol table, is this "
                  "claim, which the kernel checked:") if _notes_are_the_claim(r) else
                 ("The claim the kernel checked, which the notes' display states in its own "
