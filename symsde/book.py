@@ -31,6 +31,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from symsde import registry as _registry
@@ -39,8 +40,10 @@ from symsde.proof import Derivation, StepResult
 from symsde.proof.render import (
     _math,
     escape_markdown,
+    notes_latex,
     reason_markdown,
     render_myst,
+    step_check_markdown,
     step_label,
     step_myst,
     tidy_latex,
@@ -54,6 +57,7 @@ __all__ = [
     "coverage_markdown",
     "derivation_or_none",
     "errata_markdown",
+    "errata_notation",
     "escape_markdown",
     "experiment_markdown",
     "figure_style",
@@ -341,7 +345,7 @@ def trials_markdown(trials: Iterable[Trial]) -> str:
                 "{bdg-danger}`not rejected`"
         stat, _word = _outcome(t.result.text)
         out.append(f"| {badge} | {reason_markdown(t.claim)} | "
-                   f"{escape_markdown(stat).replace('|', '/')} |")
+                   f"{reason_markdown(stat.replace('|', '/'))} |")
     return "\n".join(out) + "\n"
 
 
@@ -462,15 +466,40 @@ ERRATUM_CONTEXT: dict[tuple[str, str], str] = {
 }
 
 
-def _erratum_claims(s: Mapping[str, Any], intro: str | None) -> list[str]:
-    out = [intro or "The notes have"]
-    out += _math(tidy_latex(s["claim"]["latex"]))
-    out.append("and the corrected claim is")
-    out += _math(tidy_latex(s["corrected"]["latex"]))
+def errata_notation(names: Sequence[str] | None = None) -> dict[tuple[str, str], dict[str, str]]:
+    r"""The errata's claims in the notes' notation: ``{(derivation, step): {"claim": latex,
+    "corrected": latex}}`` for every step with a correction.
+
+    Each claim is printed by :func:`symsde.proof.render.notes_latex` through its
+    derivation's symbol table (``Derivation.symbols``), so the errata page shows the
+    notes' letters (:math:`\sigma`, :math:`\Phi`, :math:`\eta`, ...) rather than SymPy's
+    names. Nothing is verified here: the verdicts come from ``symsde verify --json``.
+    """
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for d in _registry.load(list(names) if names is not None else list(CHAPTERS)):
+        table = getattr(d, "symbols", None) or {}
+        for st in d.steps:
+            if st.corrected is not None:
+                out[(d.name, st.id)] = {
+                    "claim": notes_latex(st.claim, table),
+                    "corrected": notes_latex(st.corrected, table),
+                    "check": step_check_markdown(SimpleNamespace(step=st))}
     return out
 
 
-def errata_markdown(doc: Mapping[str, Any], chapters: str | None = "/chapters") -> str:
+def _erratum_claims(s: Mapping[str, Any], intro: str | None,
+                    forms: Mapping[str, str] | None = None) -> list[str]:
+    forms = forms or {}
+    out = [intro or "The notes have"]
+    out += _math(forms.get("claim") or tidy_latex(s["claim"]["latex"]))
+    out.append("and the corrected claim is")
+    out += _math(forms.get("corrected") or tidy_latex(s["corrected"]["latex"]))
+    return out
+
+
+def errata_markdown(doc: Mapping[str, Any], chapters: str | None = "/chapters",
+                    notation: Mapping[tuple[str, str], Mapping[str, str]] | None = None
+                    ) -> str:
     """The errata page's body from the JSON of ``symsde verify --json``.
 
     Each erratum shows the notes' claim and the corrected claim (LaTeX from the JSON), the
@@ -478,7 +507,9 @@ def errata_markdown(doc: Mapping[str, Any], chapters: str | None = "/chapters") 
     Steps that record the same mistake (:data:`SAME_MISTAKE`) are shown as one erratum,
     and :data:`ERRATUM_CONTEXT` introduces the symbols an erratum's formulas use.
     ``chapters`` is the book folder of the derivations' chapters, linked with ``{doc}``
-    (``None``: name the derivation without a link).
+    (``None``: name the derivation without a link). ``notation`` (:func:`errata_notation`)
+    gives the claims in the notes' letters; without it, or for a step it lacks, the page
+    shows the JSON's LaTeX, which uses SymPy's names.
     """
     steps = {(d["name"], s["id"]): (d, s) for d in doc["derivations"] for s in d["steps"]}
     errata = list(doc["errata"])
@@ -517,13 +548,15 @@ def errata_markdown(doc: Mapping[str, Any], chapters: str | None = "/chapters") 
             if k:
                 out += ["", f"**The same mistake, carried on** (step `{g_s['id']}`)."]
             out += _erratum_claims(g_s, ERRATUM_CONTEXT.get((g_e["derivation"],
-                                                             g_s["id"])))
+                                                             g_s["id"])),
+                                   (notation or {}).get((g_e["derivation"], g_s["id"])))
             out.append(f"**What goes wrong.** {reason_markdown(g_e['explanation'])}")
             out.append("")
         w = s["witness"]
         err = "n/a" if w["max_relative_error"] is None else f"{w['max_relative_error']:.1e}"
+        check = (notation or {}).get(key, {}).get("check") or reason_markdown(s["check"])
         out.append(f"**How it is decided.** {reason_markdown(s['reason'])} The check "
-                   f"({escape_markdown(s['check'])}) refutes the notes' form symbolically and "
+                   f"({check}) refutes the notes' form symbolically and "
                    f"numerically, and the corrected form holds (numeric witness at "
                    f"{w['points']} points, {w['digits']} digits, largest relative error "
                    f"{err}). See the chapter "

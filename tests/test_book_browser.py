@@ -209,7 +209,11 @@ _MATH_CHECK = r"""
     e => (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 100));
   const tex = new RegExp('\\$\\$|\\\\\\(|\\\\\\[|\\\\(' +
     'frac|begin|end|mathcal|left|right|sigma|Phi|nabla|sqrt|partial|eta)\\b');
+  // pseudo-maths a renderer left as text: dp/dt, sigma**2, sqrt(, exp(, SymPy's nodes
+  const pseudo = new RegExp('\\bd[A-Za-z(][^\\s/]*/d[A-Za-z]|\\w\\*\\*\\w|\\bsqrt\\(|' +
+    '\\bexp\\(|Derivative\\(|Integral\\(');
   const raw = [];
+  const pseudoText = [];
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode;
@@ -218,8 +222,11 @@ _MATH_CHECK = r"""
                  'mjx-assistive-mml';
     if (!parent || parent.closest(skip)) continue;
     if (tex.test(node.textContent)) raw.push(node.textContent.trim().slice(0, 100));
+    // (API docstrings are the code's own text, shown as written)
+    if (pseudo.test(node.textContent) && !parent.closest('dl.py'))
+      pseudoText.push(node.textContent.trim().slice(0, 100));
   }
-  return {unrendered, errors, raw,
+  return {unrendered, errors, raw, pseudo: pseudoText,
           typeset: document.querySelectorAll('mjx-container').length,
           math: document.querySelectorAll('.math').length,
           mathjax: [...document.scripts].map(s => s.src).filter(s => s.includes('mathjax'))};
@@ -290,6 +297,8 @@ def test_page_offline(browser: Any, server: str, page_path: str) -> None:
         problems.append(f"MathJax errors: {math['errors'][:5]}")
     if math["raw"]:
         problems.append(f"raw TeX in the page text: {math['raw'][:5]}")
+    if math["pseudo"]:
+        problems.append(f"raw pseudo-maths in the page text: {math['pseudo'][:5]}")
     broken = [i["src"] for i in images if not i["ok"]]
     if broken:
         problems.append(f"images that did not load: {broken}")
@@ -502,6 +511,30 @@ article { width: 600px; } pre.cut { overflow-x: hidden; width: 300px; }
 <figcaption><span class="caption-number">Fig. 1 </span>plain</figcaption></figure></div>
 <div class="admonition symsde-step"><p>a step without an anchor</p></div>
 </article></body></html>"""
+
+
+def test_math_check_rejects_raw_pseudo_maths(browser: Any, tmp_path: Path) -> None:
+    """The page check finds a half-typeset reason and SymPy's printed nodes in the text,
+    and leaves the same strings alone inside code."""
+    (tmp_path / "raw.html").write_text(
+        "<!doctype html><html><body><p>a conservation law: dp/<span>dt = -dJ/dPhi</span></p>"
+        "<p>Eq(sigma**2*Derivative(p(Phi), Phi)/2, 0)</p><code>exp(x) sqrt(y)</code>"
+        "</body></html>")
+    handler = functools.partial(_Quiet, directory=str(tmp_path))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/raw.html", wait_until="load")
+        math = page.evaluate(_MATH_CHECK)
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()
+    assert any("Derivative(" in t for t in math["pseudo"])
+    assert any(t.startswith("dt = -dJ/dPhi") for t in math["pseudo"])
+    assert not any("exp(x)" in t for t in math["pseudo"])
 
 
 def test_layout_check_rejects_a_bad_page(browser: Any, tmp_path: Path) -> None:

@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
+from sympy.core.function import AppliedUndef, UndefinedFunction
+from sympy.printing.latex import LatexPrinter
 
 from symsde.proof.witness import WITNESS_DIGITS
 
@@ -32,9 +34,11 @@ if TYPE_CHECKING:
     from symsde.proof.kernel import DerivationResult, StepResult
 
 __all__ = [
+    "LONG_CLAIM_CHARS",
     "SIDE_BY_SIDE_CHARS",
     "WITNESS_NOTE",
     "escape_markdown",
+    "notes_latex",
     "reason_markdown",
     "render_latex",
     "render_markdown",
@@ -216,19 +220,82 @@ def tidy_latex(latex: str) -> str:
     while prev != latex:
         prev = latex
         latex = re.sub(r"\{\\left\(((?:(?!\\left|\\right).)*?) ?\\right\)\}", r"(\1)", latex)
-    latex = re.sub(r"_\{([a-z]{3,}(?: [a-z]+)*)\}", r"_{\\text{\1}}", latex)
+    latex = re.sub(r"_\{([A-Za-z][a-z]{2,}(?: [a-z]+)*)\}", r"_{\\text{\1}}", latex)
     return latex.replace(r"\log", r"\ln")
 
 
-def step_claim_latex(r: StepResult) -> str:
-    """LaTeX of the claim the step checks (the notes' claim for an erratum)."""
+class _NotesPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with the notes' letters for the objects of a symbol table."""
+
+    def __init__(self, symbols: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._names: dict[Any, str] = {}
+        for key, obj in symbols.items():
+            if isinstance(obj, (sp.Symbol, AppliedUndef, UndefinedFunction)):
+                self._names.setdefault(obj, key)
+        for key, obj in symbols.items():
+            # p_{\text{Langevin}}(\Phi) names one application; its name (the key up to the
+            # bracket) names the function at other arguments too
+            if isinstance(obj, AppliedUndef) and "(" in key and "|" not in key:
+                self._names.setdefault(obj.func, key.split("(", 1)[0])
+
+    def _print_Symbol(self, expr: Any, style: str = "plain") -> str:
+        key = self._names.get(expr)
+        return key if key is not None else super()._print_Symbol(expr, style)
+
+    def _print_Function(self, expr: Any, exp: str | None = None) -> str:
+        key = self._names.get(expr)
+        whole = key is not None and ("(" in key or "_" in key or "^" in key)
+        if key is None:
+            key = self._names.get(expr.func)
+        if key is None or not isinstance(expr, AppliedUndef):
+            return str(super()._print_Function(expr, exp))
+        # a key that already shows its arguments (p(\text{Train}), \hat{g}_j) is printed
+        # whole; a function's name (p, \mathcal{L}) gets the arguments after it
+        name = key if whole or "(" in key else (
+            key + r"{\left(" + ", ".join(self._print(a) for a in expr.args) + r" \right)}")
+        return name if exp is None else rf"\left({name}\right)^{{{exp}}}"
+
+
+def notes_latex(expr: Any, symbols: Mapping[str, Any] | None = None) -> str:
+    r"""LaTeX of a SymPy expression (or claim) in the notes' notation, then :func:`tidy_latex`.
+
+    ``symbols`` is a derivation's symbol table (the notes' LaTeX for each SymPy symbol or
+    function, ``Derivation.symbols``): each object is printed with the notes' letters, so
+    that the symbol ``Phi_{i+N}`` reads :math:`\Phi_{i+N}` and the function ``L``
+    reads :math:`\mathcal{L}`. Objects the table does not name keep SymPy's LaTeX.
+
+    Examples
+    --------
+    >>> x, dt = sp.symbols("x Delta_t")
+    >>> L = sp.Function("L")
+    >>> notes_latex(sp.Eq(L(x).diff(x) * dt, x**2), {r"\Phi": x, r"\mathcal{L}": L,
+    ...                                              r"\Delta t": dt})
+    '\\Delta t \\frac{d}{d \\Phi} \\mathcal{L}(\\Phi) = \\Phi^{2}'
+    """
+    printer = _NotesPrinter(symbols or {})
+    if hasattr(expr, "lhs") and hasattr(expr, "rhs"):
+        text = f"{printer.doprint(expr.lhs)} = {printer.doprint(expr.rhs)}"
+    else:
+        text = printer.doprint(expr)
+    return tidy_latex(text)
+
+
+def step_claim_latex(r: StepResult, symbols: Mapping[str, Any] | None = None) -> str:
+    """LaTeX of the claim the step checks (the notes' claim for an erratum), in the notes'
+    notation when ``symbols`` (the derivation's symbol table) is given."""
+    if symbols:
+        return notes_latex(r.step.claim, symbols)
     return tidy_latex(str(r.step.claim.latex()))
 
 
-def step_corrected_latex(r: StepResult) -> str | None:
+def step_corrected_latex(r: StepResult,
+                         symbols: Mapping[str, Any] | None = None) -> str | None:
     """LaTeX of the corrected claim of an erratum, else ``None``."""
     c = r.step.corrected
-    return None if c is None else tidy_latex(str(c.latex()))
+    if c is None:
+        return None
+    return notes_latex(c, symbols) if symbols else tidy_latex(str(c.latex()))
 
 
 def step_reason(r: StepResult) -> str:
@@ -290,18 +357,32 @@ def step_evidence(r: StepResult) -> dict[str, Any]:
 
 
 def step_check_markdown(r: StepResult) -> str:
-    """The check's description as MyST: an ODE it solves is typeset, not printed by sstr."""
+    r"""The check's description as MyST, its maths typeset.
+
+    The check's LaTeX-friendly description (``describe_latex``: maths in ``$...$``) is
+    used, its formulas tidied (:func:`tidy_latex`) and its prose read as a reason
+    (:func:`reason_markdown`), so no SymPy string (``Derivative(p(Phi), Phi)``) is shown.
+
+    >>> from types import SimpleNamespace
+    >>> text = r"by the hypothesis $p{\left(x \right)} = 1$ (because sigma > 0)"
+    >>> check = SimpleNamespace(describe_latex=lambda: text)
+    >>> step_check_markdown(SimpleNamespace(step=SimpleNamespace(check=check)))
+    'by the hypothesis $p(x) = 1$ (because $\\sigma > 0$)'
+    """
     check = r.step.check
-    text = str(check.describe())
-    raw = getattr(check, "ode", None)
-    if raw is not None:
-        eq = raw if isinstance(raw, sp.Equality) else sp.Eq(raw, 0)
-        printed = sp.sstr(eq)
-        if printed in text:
-            before, after = text.split(printed, 1)
-            return (escape_markdown(before) + f" ${tidy_latex(sp.latex(eq))}$ "
-                    + reason_markdown(after))
-    return escape_markdown(text)
+    describe = getattr(check, "describe_latex", None)
+    text = str(describe() if describe is not None else check.describe())
+    out: list[str] = []
+    for k, part in enumerate(re.split(r"(\$[^$]+\$|`[^`]*`)", text)):
+        if k % 2 and part.startswith("$"):
+            out.append("$" + tidy_latex(part[1:-1]).strip() + "$")
+        elif k % 2:
+            out.append(part)
+        elif part:
+            lead = " " if part[:1].isspace() else ""
+            trail = " " if part[-1:].isspace() else ""
+            out.append(lead + reason_markdown(part) + trail)
+    return "".join(out)
 
 
 def step_label(derivation: str, r: StepResult) -> str:
@@ -320,44 +401,76 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eps", "zeta", "eta", "t
           "Psi", "Omega"}
 _FUNCS = {"exp": r"\exp", "ln": r"\ln", "log": r"\log", "sqrt": "", "grad": r"\nabla",
           "tr": r"\operatorname{tr}", "div": r"\nabla\cdot", "Var": r"\operatorname{Var}",
-          "Hess": r"\nabla^2", "infinity": r"\infty", "sin": r"\sin", "cos": r"\cos"}
-_DIFFERENTIAL = re.compile(r"d(t|B|W|x|X|u|Phi)")
+          "Hess": r"\nabla^2", "infinity": r"\infty", "sin": r"\sin", "cos": r"\cos",
+          "sinh": r"\sinh", "cosh": r"\cosh", "tanh": r"\tanh", "int": r"\int",
+          "nabla": r"\nabla", "oo": r"\infty", "ell": r"\ell", "det": r"\det",
+          "KL": r"\operatorname{KL}", "diag": r"\operatorname{diag}",
+          "chol": r"\operatorname{chol}"}
+#: Big operators: maths only with a subscript (``sum_i``); ``the sum of`` is English.
+_BIG = {"sum": r"\sum", "prod": r"\prod"}
+_DIFFERENTIAL = re.compile(r"d(t|B|W|x|X|y|z|s|u|Phi)")
 _ENGLISH_LETTERS = {"a", "A", "I"}
-_TOKEN = re.compile(r"(?P<name>[A-Za-z]+(?:_[A-Za-z0-9]+)?'*)|(?P<num>\d+(?:\.\d+)?)|"
-                    r"(?P<op>!=|->|<=|>=|[-+*/^=<>(),.'|~\[\]])|(?P<sp>\s+)|(?P<other>.)")
+# A subscript: a word or number, a braced or bracketed group (one level of nesting), sqrt(.)
+_SUB = r"_(?:\{[^{}]*\}|\((?:[^()]|\([^()]*\))*\)|sqrt\([^()]*\)|[A-Za-z0-9]+)"
+_TOKEN = re.compile(rf"(?P<math>[\ue000-\ue7ff])|(?P<text>[\ue800-\uefff])|"
+                    rf"(?P<name>(?:[A-Za-z]\d+\b|[A-Za-z]+)(?:{_SUB})*'*)|(?P<num>\d+(?:\.\d+)?)|"
+                    r"(?P<op>\.\.\.?|!=|->|<=|>=|\+-|\|\||[-+*/^=<>(),.'|~\[\]])|(?P<sp>\s+)|"
+                    r"(?P<other>.)")
 _OP_LATEX = {"*": r"\,", "!=": r"\neq ", "->": r"\to ", "<=": r"\le ", ">=": r"\ge ",
-             ".": r"\cdot ", "|": r"\mid ", "~": r"\sim ", "[": "[", "]": "]"}
+             ".": r"\cdot ", "|": r"\mid ", "~": r"\sim ", "[": "[", "]": "]",
+             "..": r"\ldots ", "...": r"\ldots ", "+-": r"\pm ", "||": r"\,\|\, "}
+_Tok = tuple[str | None, str]
 
 
 def _base(name: str) -> str:
     return name.split("_")[0].rstrip("'")
 
 
+def _subscripts(name: str) -> list[str]:
+    """The subscripts of a name: ``Phi_(i+1)`` has ``i+1``, ``g_hat_i`` has ``hat``, ``i``."""
+    return [m.group()[1:] for m in re.finditer(_SUB, name.rstrip("'"))]
+
+
 def _is_atom(kind: str | None, val: str) -> bool:
-    if kind == "num":
+    if kind in ("num", "math"):
         return True
     if kind != "name":
         return False
     b = _base(val)
-    return (b in _GREEK or b in _FUNCS or bool(re.fullmatch(r"[A-Za-z]", b))
-            or bool(_DIFFERENTIAL.fullmatch(b)))
+    return (b in _GREEK or b in _FUNCS or bool(re.fullmatch(r"[A-Za-z]\d*|[a-z][A-Z]", b))
+            or bool(_DIFFERENTIAL.fullmatch(b)) or (b in _BIG and "_" in val))
 
 
 def _is_strong(kind: str | None, val: str) -> bool:
+    if kind == "math":
+        return True
     if kind == "op":
         return val not in "(),.[]"
     if kind == "name":
         b = _base(val)
-        return (b in _GREEK or b in _FUNCS or bool(_DIFFERENTIAL.fullmatch(b))
-                or (len(b) == 1 and b not in _ENGLISH_LETTERS))
+        return (b in _GREEK or (b in _FUNCS and b != "KL") or bool(_DIFFERENTIAL.fullmatch(b))
+                or (b in _BIG and "_" in val) or "_" in val or bool(re.fullmatch(
+                    r"[a-z][A-Z]", b)) or (len(b) == 1 and b not in _ENGLISH_LETTERS))
     return False
 
 
-def _name_latex(val: str) -> str:
+def _sub_latex(sub: str, ph: list[str]) -> str:
+    if sub.startswith(("(", "{")):
+        sub = sub[1:-1]
+    if re.fullmatch(r"[A-Za-z][a-z]{2,}", sub) and sub not in _GREEK and sub not in _FUNCS:
+        return r"\text{" + sub + "}"          # a word: Z_Langevin, Phi_init
+    if re.fullmatch(r"[a-z]{2}", sub):
+        return sub                             # indices: S_ij
+    return _span_latex(_tokens(sub), ph)
+
+
+def _name_latex(val: str, ph: list[str] | None = None) -> str:
+    ph = ph if ph is not None else []
     primes = len(val) - len(val.rstrip("'"))
-    base, _, sub = val.rstrip("'").partition("_")
-    if sub == "hat":
-        return rf"\hat{{{_name_latex(base)}}}" + "'" * primes
+    base = _base(val)
+    subs = _subscripts(val)
+    hat = "hat" in subs
+    subs = [x for x in subs if x != "hat"]
     if base == "eps":
         base = "epsilon"
     m = _DIFFERENTIAL.fullmatch(base)
@@ -367,17 +480,30 @@ def _name_latex(val: str) -> str:
         out = "\\" + base
     elif base in _FUNCS:
         out = _FUNCS[base]
+    elif base in _BIG and subs:
+        out = _BIG[base]
+    elif re.fullmatch(r"[a-z][A-Z]", base):        # nL: a product of two letters
+        out = base[0] + " " + base[1]
+    elif re.fullmatch(r"[A-Za-z]\d+", base):        # h1: h with index 1
+        out = base[0] + "_{" + base[1:] + "}"
+    elif len(base) > 1:
+        out = r"\text{" + base + "}"
     else:
         out = base
-    if sub == "eps":
-        sub = "epsilon"
-    if sub:
-        out += "_{" + ("\\" + sub if sub in _GREEK else
-                       r"\infty" if sub == "infinity" else sub) + "}"
+    if hat:
+        out = rf"\hat{{{out}}}"
+    if subs:
+        rendered = [r"\epsilon" if x == "eps" else r"\infty" if x == "infinity"
+                    else "\\" + x if x in _GREEK else _sub_latex(x, ph) for x in subs]
+        out += "_{" + ",".join(rendered) + "}"
     return out + "'" * primes
 
 
-def _closing(toks: list[tuple[str | None, str]], j: int) -> int:
+def _tokens(text: str) -> list[_Tok]:
+    return [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+
+
+def _closing(toks: list[_Tok], j: int) -> int:
     depth = 0
     for m in range(j, len(toks)):
         if toks[m][0] == "op":
@@ -387,7 +513,8 @@ def _closing(toks: list[tuple[str | None, str]], j: int) -> int:
     return len(toks) - 1
 
 
-def _span_latex(toks: list[tuple[str | None, str]]) -> str:
+def _span_latex(toks: list[_Tok], ph: list[str] | None = None) -> str:
+    ph = ph if ph is not None else []
     out: list[str] = []
     i = 0
     while i < len(toks):
@@ -395,23 +522,25 @@ def _span_latex(toks: list[tuple[str | None, str]]) -> str:
         nxt = toks[i + 1][1] if i + 1 < len(toks) else ""
         if k == "name" and v == "sqrt" and nxt == "(":
             j = _closing(toks, i + 1)
-            out.append(r"\sqrt{" + _span_latex(toks[i + 2:j]) + "}")
+            out.append(r"\sqrt{" + _span_latex(toks[i + 2:j], ph) + "}")
             i = j + 1
             continue
         if k == "op" and v == "^" and i + 1 < len(toks):
             if nxt == "(":
                 j = _closing(toks, i + 1)
-                out.append("^{" + _span_latex(toks[i + 2:j]) + "}")
+                out.append("^{" + _span_latex(toks[i + 2:j], ph) + "}")
                 i = j + 1
             elif nxt == "-" and i + 2 < len(toks):
-                out.append("^{-" + _span_latex([toks[i + 2]]) + "}")
+                out.append("^{-" + _span_latex([toks[i + 2]], ph) + "}")
                 i += 3
             else:
-                out.append("^{" + _span_latex([toks[i + 1]]) + "}")
+                out.append("^{" + _span_latex([toks[i + 1]], ph) + "}")
                 i += 2
             continue
-        if k == "name":
-            out.append(_name_latex(v) + " ")
+        if k == "math":
+            out.append(ph[ord(v) - 0xE000] + " ")
+        elif k == "name":
+            out.append(_name_latex(v, ph) + " ")
         elif k == "op":
             out.append(_OP_LATEX.get(v, v))
         elif k == "sp":
@@ -422,31 +551,106 @@ def _span_latex(toks: list[tuple[str | None, str]]) -> str:
     return re.sub(r"\s+", " ", "".join(out)).strip()
 
 
-def _balance(span: list[tuple[str | None, str]]) -> int:
+def _balance(span: list[_Tok]) -> int:
     return sum({"(": 1, ")": -1}.get(v, 0) for k, v in span if k == "op")
 
 
-def _trim(span: list[tuple[str | None, str]]) -> tuple[int, list[tuple[str | None, str]]]:
+def _unclosed(span: list[_Tok]) -> int | None:
+    """The index of the first ``(`` of span that is never closed, if any."""
+    stack: list[int] = []
+    for i, (k, v) in enumerate(span):
+        if k == "op" and v == "(":
+            stack.append(i)
+        elif k == "op" and v == ")" and stack:
+            stack.pop()
+    return stack[0] if stack else None
+
+
+def _trim(span: list[_Tok]) -> tuple[int, list[_Tok]]:
     """Drop what cannot end or start a formula; returns (tokens dropped at the start, span)."""
     head = 0
     while span:
         k, v = span[-1]
-        dangling = k == "sp" or (k == "op" and v in ",.:;([") or (
+        dangling = k == "sp" or (k == "op" and v not in ")]") or (
             k == "name" and v in _ENGLISH_LETTERS)
         if dangling or (_balance(span) < 0 and v == ")"):
             span = span[:-1]
         elif span[0][0] == "sp" or (_balance(span) > 0 and span[0][1] == "("):
             span, head = span[1:], head + 1
+        elif _balance(span) > 0 and (cut := _unclosed(span)):
+            span = span[:cut]          # "eps (E exp(k eps) at": the formula is "eps"
         else:
             break
     return head, span
 
 
+def _math_ph(latex: str, ph: list[str]) -> str:
+    ph.append(latex)
+    return chr(0xE000 + len(ph) - 1)
+
+
+def _text_ph(markdown: str, texts: list[str]) -> str:
+    for n, t in enumerate(texts):           # a code name inside another: one code span
+        markdown = markdown.replace(chr(0xE800 + n), t.strip("`"))
+    texts.append(markdown)
+    return chr(0xE800 + len(texts) - 1)
+
+
+def _protect(text: str, ph: list[str], texts: list[str]) -> str:
+    """Set aside what is not pseudo-maths (code names, equation ids, hyphenated words) and
+    typeset derivatives ``dp/dt``, ``d(sigma^2 p)/dPhi`` as fractions."""
+    call = r"(?:\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\))?"   # (...), nested twice
+    text = re.sub(r"(?<=\w)\.grad\b", " . grad", text)         # (G.grad)^2: G dotted with grad
+    text = re.sub(r"(?<=[A-Za-z]{3}) \* ", " \u00d7 ", text)      # drift * Delta t
+    text = text.replace("log1p", _math_ph(r"\operatorname{log1p}", ph))
+    text = re.sub(r"Derivative\(((?:[^(),]|\([^()]*\))+), (\w+)\)", lambda m: _math_ph(
+        rf"\frac{{d}}{{d{_name_latex(m.group(2))}}} " + _span_latex(_tokens(m.group(1)), ph),
+        ph), text)
+    text = re.sub(r"\b([A-Za-z]+)\*(?:\^(\w+))?(?=$|[\s,.;:)])", lambda m: _math_ph(
+        "{" + _name_latex(m.group(1)) + "^{*}}" + (f"^{{{m.group(2)}}}" if m.group(2) else ""),
+        ph), text)                                       # eta*, eta*^2: eta-star (squared)
+    # code: a dotted name (SDE.fokker_planck(p)), a snake_case name (stationary_density)
+    text = re.sub(r"\b[A-Za-z_][A-Za-z0-9_]+(?:\.[A-Za-z_][A-Za-z0-9_]*" + call + ")+",
+                  lambda m: _text_ph(f"`{m.group()}`", texts), text)
+    text = re.sub(r"\b(?!(?:" + "|".join(sorted(_GREEK)) + r")_)[a-z]{2,}(?:_[a-z]{2,})+\b"
+                  + call, lambda m: _text_ph(f"`{m.group()}`", texts), text)
+    text = re.sub(r"\bE\d+(?:-E\d+)?\b", lambda m: _text_ph(m.group(), texts), text)
+    text = re.sub(r"(?<![\w.])\d+(?:\.\d+)?e[-+]?\d+\b|\b\d+(?:st|nd|rd|th)\b",
+                  lambda m: _text_ph(m.group(), texts), text)     # 1e-06, the 4th moment
+
+    def hyphenated(m: re.Match[str]) -> str:
+        parts = m.group().split("-")
+        if parts[0] in _GREEK or (parts[0] in _FUNCS and len(parts) == 2 and \
+                parts[1] in ("free", "like", "th")):
+            return m.group()
+        if any(re.fullmatch(r"[A-Za-z]{2,}", x) for x in parts) or \
+                re.fullmatch(r"\d-D", m.group()):
+            return _text_ph(m.group(), texts)
+        return m.group()
+
+    text = re.sub(r"(?<![-\w])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+(?![-\w])", hyphenated, text)
+
+    def var(v: str) -> bool:
+        return v in _GREEK or bool(re.fullmatch(r"[A-Za-z]", v))
+
+    def derivative(m: re.Match[str]) -> str:
+        top, bottom = m.group(1), m.group(2)
+        if not var(bottom) or not (top.startswith("(") or var(top)):
+            return m.group()
+        num = _span_latex(_tokens(top), ph) if top.startswith("(") else _name_latex(top)
+        return _math_ph(rf"\frac{{d{num}}}{{d{_name_latex(bottom)}}}", ph)
+
+    return re.sub(r"\bd(\((?:[^()]|\([^()]*\))*\)|[A-Za-z]+)/d([A-Za-z]+)\b", derivative,
+                  text)
+
+
 def reason_markdown(text: str) -> str:
     """A step's plain-text reason as MyST, its pseudo-maths typeset as inline maths.
 
-    Greek names, single letters, powers, ``sqrt(...)``, ``exp``, ``grad`` and the operators
-    between them become ``$...$``; English words stay as they are.
+    Greek names, single letters, subscripts (``Phi_(i+1)``, ``g_hat_i``), powers,
+    ``sqrt(...)``, ``exp``, ``grad``, ``sum_i``, derivatives ``dp/dt`` and the operators
+    between them become ``$...$``; English words, hyphenated words, equation ids and
+    dotted code names stay text.
 
     Examples
     --------
@@ -454,30 +658,52 @@ def reason_markdown(text: str) -> str:
     'Divide both sides by $p > 0$.'
     >>> reason_markdown("moves Phi by -g(Phi) Delta t, a step of size sqrt(eta)")
     'moves $\\\\Phi$ by $-g (\\\\Phi ) \\\\Delta t$, a step of size $\\\\sqrt{\\\\eta}$'
+    >>> reason_markdown("a conservation law: dp/dt = -dJ/dPhi.")
+    'a conservation law: $\\\\frac{dp}{dt} = -\\\\frac{dJ}{d\\\\Phi}$.'
     """
     text = " ".join(str(text).split())
     text = text.replace("i.e.", "\u2460").replace("e.g.", "\u2461").replace("**", "^")
-    text = re.sub(r"(?<=[A-Za-z]{2})-(?=[A-Za-z]{2})|(?<=\d)-(?=D\b)", "\u2011", text)
     text = re.sub(r"'s\b", "\u2462", text)
-    toks = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+    ph: list[str] = []
+    texts: list[str] = []
+    text = _protect(text, ph, texts)
+    toks = _tokens(text)
     out: list[str] = []
     i = 0
     while i < len(toks):
         k, v = toks[i]
-        if _is_atom(k, v) or (k == "op" and v in "(-"):
-            j = i
-            while j < len(toks) and (_is_atom(*toks[j]) or toks[j][0] in ("op", "sp")):
+        opens_abs = v == "|" and i + 1 < len(toks) and toks[i + 1][0] != "sp"   # |g| <= G
+        if _is_atom(k, v) or (k == "op" and v in ("(", "-", "+-")) or opens_abs:
+            j, depth = i, 0
+            while j < len(toks):
+                kj, vj = toks[j]
+                prev = toks[j - 1] if j > 0 else (None, "")
+                after = toks[j + 1] if j + 1 < len(toks) else (None, "")
+                if kj == "op" and vj == "." and not (prev[0] == "sp" and after[0] == "sp"):
+                    break                      # a full stop, not a dot product
+                if kj == "op" and vj == "," and depth == 0 and after[0] == "sp":
+                    break                      # a comma of the sentence
+                word = (kj == "name" and prev[1] == "|" and after[1] == ")")  # p(Phi|Train)
+                if not (_is_atom(kj, vj) or kj in ("op", "sp") or word):
+                    break
+                depth += {"(": 1, ")": -1}.get(vj, 0) if kj == "op" else 0
                 j += 1
             head, span = _trim(toks[i:j])
             if span and _balance(span) == 0 and any(_is_strong(*t) for t in span):
                 out += [escape_markdown(v2) for _, v2 in toks[i:i + head]]
-                out.append("$" + _span_latex(span) + "$")
+                out.append("$" + _span_latex(span, ph) + "$")
                 i += head + len(span)
                 continue
-        out.append(" " if k == "sp" else _SPECIAL.sub(r"\\\1", v))
+        if k == "math":
+            out.append("$" + ph[ord(v) - 0xE000] + "$")
+        else:
+            out.append(" " if k == "sp" else _SPECIAL.sub(r"\\\1", v))
         i += 1
-    return "".join(out).replace("\u2011", "-").replace("\u2460", "i.e.").replace(
-        "\u2461", "e.g.").replace("\u2462", "\u2019s")
+    md = "".join(out)
+    for n in range(len(texts) - 1, -1, -1):   # nested placeholders: the later first
+        t = texts[n]
+        md = md.replace(chr(0xE800 + n), t if t.startswith("`") else escape_markdown(t))
+    return md.replace("\u2460", "i.e.").replace("\u2461", "e.g.").replace("\u2462", "\u2019s")
 
 
 # -- steps ---------------------------------------------------------------------------------------
@@ -491,6 +717,10 @@ def _witness_short(ev: Mapping[str, Any]) -> str:
 
 #: Formulas longer than this (in visible characters) put the notes above the claim.
 SIDE_BY_SIDE_CHARS = 22
+#: A checked claim longer than this (visible characters: more than a line of the column)
+#: is a machine expansion rather than a display to read in passing: when it holds it folds
+#: with the evidence, and the box shows the reason.
+LONG_CLAIM_CHARS = 120
 
 
 def _visible(latex: str) -> str:
@@ -520,58 +750,62 @@ def _notes_are_the_claim(r: StepResult) -> bool:
 
 
 def step_myst(r: StepResult, index: int, derivation: str = "",
-              catalogue: Mapping[str, str] | None = None) -> str:
+              catalogue: Mapping[str, str] | None = None,
+              symbols: Mapping[str, Any] | None = None) -> str:
     """One step as a MyST admonition.
 
     The title has the step's number, id and verdict badge and the admonition a label
-    (:func:`step_label`) other pages cite with ``{ref}``. The notes' display (from the
-    catalogue) stands beside the checked claim, the reason follows as prose with its maths
-    typeset, and the evidence (check, residual, witness) is folded into a dropdown.
+    (:func:`step_label`) other pages cite with ``{ref}``. Narrative first: a step that
+    holds shows the notes' display (from the kernel's comparison or the catalogue), or its
+    checked claim when the notes have none and it is not a long expansion
+    (:data:`LONG_CLAIM_CHARS`), and the reason as prose with its maths typeset;
+    the checked claim, the reading of the notes, the kind and the evidence (check,
+    residual, witness) fold into a dropdown. An erratum shows the notes' display beside
+    the refuted and the corrected claim.
+    ``symbols`` (the derivation's symbol table) prints the claims in the notes' letters
+    (:func:`notes_latex`).
     """
     label = step_label(derivation, r) if derivation else None
     title = f"Step {index} · `{step_id(r)}` · {verdict_badge(r.verdict)}"
     kind = step_kind(r)
-    if kind:
-        title += f" · *{escape_markdown(kind)}*"
     out = [f"::::::{{admonition}} {title}",
            f":class: {_ADMONITION.get(r.verdict, 'note')} symsde-step"]
     if label:
         out.append(f":name: {label}")
     out.append("")
     notes = _merge_repeats(step_notes_form(r, catalogue))
-    corrected = step_corrected_latex(r)
-    claim_title = ("**The notes' claim, refuted**" if r.verdict == "erratum"
-                   else "**Checked claim**")
-    claim_block = [claim_title, *_math(step_claim_latex(r))]
-    if r.verdict == "erratum" and corrected is not None:
-        claim_block += ["**Corrected claim, which holds**", *_math(corrected)]
-    # When the kernel read every display of the notes as this very claim, the notes' form
-    # is what the reader sees and the claim in SymPy's form joins the evidence, folded.
-    fold_claim = bool(notes) and r.verdict == "holds" and _notes_are_the_claim(r)
+    corrected = step_corrected_latex(r, symbols)
+    claim = step_claim_latex(r, symbols)
     ids = ", ".join(e for e, _ in notes)
+    notes_block = [f"*The notes, {ids}:*", ""]
+    for _, latex in notes:
+        notes_block += _math(latex)
+    # Narrative first: a step that holds shows the notes' display (or, when the notes have
+    # none, its claim) and its reason; the checked claim, the reading of the notes, the
+    # kind and the evidence fold out below. An erratum or a failing step keeps its claims
+    # in view: they are what the reader must see.
+    long_claim = not notes and len(_visible(claim)) > LONG_CLAIM_CHARS
+    fold_claim = (bool(notes) or long_claim) and r.verdict == "holds"
     if fold_claim:
-        out.append(f"**The notes** ({ids}, slide *{escape_markdown(r.step.slide)}*)")
-        for _, latex in notes:
-            out += _math(latex)
-    elif notes:
-        # side by side when both fit half the column; one above the other otherwise
-        widest = max(len(_visible(x)) for x in [step_claim_latex(r), *(n for _, n in notes)])
-        cols = "1 1 2 2" if widest <= SIDE_BY_SIDE_CHARS else "1 1 1 1"
-        out += [f"::::{{grid}} {cols}", ":gutter: 2", ":class-container: symsde-step-grid", ""]
-        out += [":::{grid-item}", ":class: symsde-notes-form", ""]
-        out.append(f"**The notes** ({ids}, slide *{escape_markdown(r.step.slide)}*)")
-        for _, latex in notes:
-            out += _math(latex)
-        out += [":::", "", ":::{grid-item}", ""]
-        out += claim_block
-        out += [":::", "::::", ""]
+        out += notes_block if notes else []
     else:
-        out += claim_block
+        head = {"erratum": "**The notes' claim, refuted**",
+                "fails": "**Checked claim, which fails**"}.get(r.verdict)
+        claim_block = [head, *_math(claim)] if head else _math(claim)
+        if r.verdict == "erratum" and corrected is not None:
+            claim_block += ["**Corrected claim, which holds**", *_math(corrected)]
+        if notes:
+            # side by side when both fit half the column; one above the other otherwise
+            widest = max(len(_visible(x)) for x in [claim, *(n for _, n in notes)])
+            cols = "1 1 2 2" if widest <= SIDE_BY_SIDE_CHARS else "1 1 1 1"
+            out += [f"::::{{grid}} {cols}", ":gutter: 2",
+                    ":class-container: symsde-step-grid", ""]
+            out += [":::{grid-item}", ":class: symsde-notes-form", "", *notes_block]
+            out += [":::", "", ":::{grid-item}", "", *claim_block, ":::", "::::", ""]
+        else:
+            out += claim_block
     out.append(reason_markdown(step_reason(r)))
     out.append("")
-    reading = step_reading(r)
-    if reading:
-        out += [f"*How the notes are read here.* {reason_markdown(reading)}", ""]
     ev = step_evidence(r)
     if r.verdict == "erratum" and ev["erratum"]:
         out += [f"**Erratum.** {reason_markdown(ev['erratum'])}", ""]
@@ -579,18 +813,27 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
         out += [f"**This step fails:** {escape_markdown(r.detail)}", ""]
     out += [":::{dropdown} " + ("Checked claim and evidence" if fold_claim else "Evidence"),
             ":class-container: symsde-evidence", ""]
-    if fold_claim:
-        out += ["The notes' display, read through the derivation's symbol table, is this "
-                "claim, which the kernel checked:", *_math(step_claim_latex(r))]
+    reading = step_reading(r)
+    if reading:
+        out += [f"*How the notes are read here.* {reason_markdown(reading)}", ""]
+    if fold_claim and not notes:
+        out += [f"The claim the kernel checked ({len(_visible(claim))} symbols long, so "
+                "folded here):", *_math(claim)]
+    elif fold_claim:
+        out += [("The notes' display, read through the derivation's symbol table, is this "
+                 "claim, which the kernel checked:") if _notes_are_the_claim(r) else
+                ("The claim the kernel checked, which the notes' display states in its own "
+                 "form:"), *_math(claim)]
     rows = [("slide", f"*{escape_markdown(ev['slide'])}*")]
-    if step_kind(r) == "definition":
+    if kind:
+        rows.insert(0, ("kind", escape_markdown(kind)))
+    if kind == "definition":
         rows.append(("check", "none: a definition introduces a name and claims nothing"))
     else:
         rows += [("check", step_check_markdown(r)),
                  ("symbolic residual", f"`{ev['residual']}`"),
                  ("numeric witness", _witness_short(ev))]
-    out += ["| | |", "| --- | --- |"]
-    out += [f"| {k} | {v} |" for k, v in rows]
+    out += [f"- *{k}:* {v}" for k, v in rows]      # a short list: no table chrome
     out += ["", ":::", "::::::"]
     return "\n".join(out) + "\n"
 
@@ -602,7 +845,7 @@ def _counts(res: DerivationResult) -> str:
 
 
 #: Said once per chapter instead of once per step.
-WITNESS_NOTE = ("Every step's evidence (folded under *Evidence*) names its check, the "
+WITNESS_NOTE = ("Every step's evidence (folded under its box) names its check, the "
                 "symbolic residual, and the numeric witness: both sides evaluated by mpmath "
                 "at 50 significant digits at random points of a concrete model, with the "
                 "largest relative difference found.")
@@ -633,7 +876,7 @@ def render_myst(res: DerivationResult,
     out = [f"**`derivations.{d.name}`: {escape_markdown(d.title)}.** {_counts(res)}. "
            + WITNESS_NOTE, ""]
     for i, r in enumerate(res.steps, 1):
-        out.append(step_myst(r, i, d.name, catalogue))
+        out.append(step_myst(r, i, d.name, catalogue, getattr(d, "symbols", None)))
     if d.notation:
         out.append("Displayed equations of the notes that define notation rather than "
                    "claim something, and so have no check:")
