@@ -28,6 +28,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.printing.latex import LatexPrinter
 
+from symsde.proof.claim import print_order
 from symsde.proof.witness import WITNESS_DIGITS
 
 if TYPE_CHECKING:
@@ -152,7 +153,8 @@ def render_latex(res: DerivationResult) -> str:
         out.append(f"  \\item {_latex_text(s.reason)} ({_latex_text(tag)})")
         out.append("  \\[")
         rel = r"\coloneqq" if r.kind == "definition" else "="
-        out.append(f"    {sp.latex(claim.lhs)} {rel} {sp.latex(claim.rhs)}")
+        out.append(f"    {sp.latex(claim.lhs, order=print_order(claim.lhs))} {rel} "
+                   f"{sp.latex(claim.rhs, order=print_order(claim.rhs))}")
         out.append("  \\]")
         if r.verdict == "erratum":
             out.append(f"  \\emph{{Erratum: the notes have}} \\({s.claim.latex()}\\). "
@@ -227,8 +229,8 @@ def tidy_latex(latex: str) -> str:
 class _NotesPrinter(LatexPrinter):
     """SymPy's LaTeX printer with the notes' letters for the objects of a symbol table."""
 
-    def __init__(self, symbols: Mapping[str, Any]) -> None:
-        super().__init__()
+    def __init__(self, symbols: Mapping[str, Any], order: str | None = None) -> None:
+        super().__init__({"order": order} if order else None)
         self._names: dict[Any, str] = {}
         for key, obj in symbols.items():
             if isinstance(obj, (sp.Symbol, AppliedUndef, UndefinedFunction)):
@@ -273,11 +275,13 @@ def notes_latex(expr: Any, symbols: Mapping[str, Any] | None = None) -> str:
     ...                                              r"\Delta t": dt})
     '\\Delta t \\frac{d}{d \\Phi} \\mathcal{L}(\\Phi) = \\Phi^{2}'
     """
-    printer = _NotesPrinter(symbols or {})
+    def side(e: Any) -> str:
+        return _NotesPrinter(symbols or {}, print_order(e)).doprint(e)
+
     if hasattr(expr, "lhs") and hasattr(expr, "rhs"):
-        text = f"{printer.doprint(expr.lhs)} = {printer.doprint(expr.rhs)}"
+        text = f"{side(expr.lhs)} = {side(expr.rhs)}"
     else:
-        text = printer.doprint(expr)
+        text = side(expr)
     return tidy_latex(text)
 
 
