@@ -454,3 +454,30 @@ def test_witness_draws_each_function_independently_of_the_others() -> None:
     assert set(only_h) == {g, h} and only_h[g] == everything[g]
     assert only_h[h] == everything[h]
     assert everything[f] != everything[g]  # one generator per function, not one shared
+
+
+def test_printing_a_claim_never_evaluates_a_constant_integral(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from symsde.proof.claim import print_order
+
+    s = sp.Symbol("sigma", positive=True)
+    integral = sp.Integral(u * sp.erfc(u), (u, 0, sp.oo))  # a number SymPy would evaluate
+    claim = Claim(s**2 * integral + 2 * integral + s, 3 * integral)
+    assert print_order(claim.lhs) == "none" and print_order(x**2 + x) is None
+
+    from sympy.core import evalf
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a constant integral was evaluated to order printed terms")
+
+    if not evalf.evalf_table:
+        evalf._create_evalf_table()
+    monkeypatch.setitem(evalf.evalf_table, sp.Integral, refuse)
+    assert "int" in claim.latex() and "Integral(u*erfc(u)" in claim.text()
+    # Without the setting SymPy's printer does evaluate it (so the test can fail).
+    with pytest.raises(AssertionError, match="was evaluated"):
+        sp.latex(claim.lhs)
+    # Claims without constant operations print exactly as SymPy prints them.
+    plain = Claim(x**2 + a * x + 1, (x + a) ** 2)
+    assert plain.latex() == f"{sp.latex(plain.lhs)} = {sp.latex(plain.rhs)}"
+    assert plain.text() == f"{sp.sstr(plain.lhs)} = {sp.sstr(plain.rhs)}"
