@@ -150,8 +150,9 @@ class Witness:
     functions : mapping
         Undefined functions (or symbols standing for them) and their instance: a
         :class:`sympy.Lambda`, or a family ``draw(rng, instance) -> Lambda`` (see
-        :func:`confining_polynomial`); a draw sees the functions drawn before it, so an
-        instance can tie ``p`` to the drawn loss.
+        :func:`confining_polynomial`); a draw may look up other functions of the instance
+        (``instance[L]``, drawn on demand), so an instance can tie ``p`` to the drawn loss.
+        Only the functions a claim uses are drawn, each from its own generator.
     values : mapping
         Symbols fixed at every point: a value, or ``draw(rng, instance) -> value``
         (evaluated after the functions).
