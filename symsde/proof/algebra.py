@@ -100,11 +100,14 @@ def numeric_value(e: Any, k: int = 0, integrals: bool = False) -> complex | None
     """``e`` at the ``k``-th sample point, to 30 digits, or None when it cannot be had.
 
     Symbols take values that satisfy their assumptions, undefined functions a smooth
-    positive instance. Sums, limits and products give None (and integrals, unless
-    ``integrals``: then they are integrated numerically).
+    positive instance. Sums with finite bounds are added up (at most 100,000 terms);
+    infinite sums, limits and products give None (and integrals, unless ``integrals``:
+    then they are integrated numerically).
     """
     e = sp.sympify(e)
-    if e.has(sp.Sum, sp.Limit, sp.Product) or (e.has(sp.Integral) and not integrals):
+    if e.has(sp.Limit, sp.Product) or (e.has(sp.Integral) and not integrals) or any(
+            not all(b.is_finite is not False for b in lim[1:])
+            for sm in e.atoms(sp.Sum) for lim in sm.limits):
         return None
     try:
         arity: dict[Any, int] = {}
@@ -118,10 +121,14 @@ def numeric_value(e: Any, k: int = 0, integrals: bool = False) -> complex | None
             if v is None:
                 return None
             values[s] = v
+        for sm in e.atoms(sp.Sum):
+            for lim in sm.limits:
+                if not all(sp.sympify(b).xreplace(values).is_integer for b in lim[1:]):
+                    return None  # a sum to a non-integer bound: only SymPy knows its value
         if funcs:
             e = e.subs({f: _function_instance(arity[f], i + k) for i, f in enumerate(sorted(
                 funcs, key=str))})
-        if e.has(sp.Integral, sp.Derivative, sp.Subs):
+        if e.has(sp.Integral, sp.Derivative, sp.Subs, sp.Sum):
             # mpmath: quadrature of lambdified integrands and numeric derivatives (SymPy's
             # evalf of an integral evaluates the integrand symbolically at every node, and
             # carrying out derivatives of the instances symbolically is far slower).
