@@ -451,12 +451,32 @@ CASES: list[Case] = [
          2, "0**(x) is undefined", "ParseError", 7),
     # 8: SymPy exceptions inside stationary_density
     # (each message says how to change the input: the side of a kink, the real domain)
+    # (abs(1 - x) is never negative, so it pushes every path to +oo: no density, and
+    # symsde says so; -abs(1 - x) on (1, oo) has one, see tests/test_state_space.py)
     Case("r2-stationary-abs", "math", _st("--drift", "[abs(1 - x)]", "--diffusion", "1"),
-         1, "Abs(x - 1) changes form at x = 1: write it without abs on each side (it is "
-            "x - 1 for x > 1) and give that side as the domain", "NoStationaryDensityError", 8),
+         1, "exp(-U) does not decay as x -> +oo", "NotNormalizableError", 8),
+    Case("r2-stationary-abs-on-its-side", "math",
+         _st("--drift", "[abs(1 - x)]", "--diffusion", "1", "--domain", "(1, oo)"),
+         1, "Ornstein-Uhlenbeck process: exp(-U) does not decay as x -> +oo",
+         "NotNormalizableError", 8),
     Case("r2-stationary-acos-sqrt", "math", _st("--loss", "acos(sqrt(x))", "--diffusion", "1"),
-         1, "the coefficients are real only for x in (0, 1): give that state space",
+         1, "the state space (-oo, oo) is not where the SDE is defined: the coefficients are "
+            "real only for x in (0, 1): give that state space",
          "NoStationaryDensityError", 8),
+    Case("r2-stationary-sqrt-wrong-domain", "math",
+         _st("--drift", "[-sqrt(x)]", "--diffusion", "1", "--domain", "(-1, oo)"),
+         1, "the coefficients are real only for x in [0, oo): give that state space",
+         "NoStationaryDensityError", 8),
+    Case("r2-stationary-log-negative-side", "math",
+         _st("--drift", "[-log(x)]", "--diffusion", "1"),
+         1, "real only for x in (0, oo)", "NoStationaryDensityError", 8),
+    Case("r2-domain-empty", "parse",
+         _st("--drift", "[-x]", "--diffusion", "1", "--domain", "(1, 0)"),
+         2, "the left end 1 is not below the right end 0", "InputError", 8),
+    Case("r2-domain-factors", "parse",
+         (*ST2, "--drift", "[-x, -y]", "--diffusion", "1", "--domain", "(0, 1) x R x R"),
+         2, "3 intervals for 2 state variables (x, y): give 2, one per state variable",
+         "InputError", 8),
     Case("r2-stationary-sinh-asin", "math",
          _st("--drift", "[sinh(asin(2*x))]", "--diffusion", "1"),
          1, "real only for x in [-1/2, 1/2]: give that state space, e.g. SDE(..., "
@@ -515,7 +535,13 @@ class ApiCase:
 def _api_cases() -> list[ApiCase]:
     import sympy as sp
 
-    from symsde import SDE, moment_equations, simulate, transition_density
+    from symsde import (
+        SDE,
+        moment_equations,
+        simulate,
+        stationary_density,
+        transition_density,
+    )
     from symsde.inputs import parse_domain
     from symsde.schemes import derive_scheme
     from symsde.sphinx import check_claim, read_sde
@@ -533,7 +559,22 @@ def _api_cases() -> list[ApiCase]:
         ApiCase("domain-payload", "domains", lambda m: SDE([x], [-x], 1, domain=payload(m)),
                 "InvalidSDEError", "is not an interval"),
         ApiCase("domain-point", "domains", lambda m: SDE([x], [-x], 1, domain=sp.Interval(1, 1)),
-                "InvalidSDEError", "is not an interval"),
+                "InvalidSDEError", "is a set of points, not an interval of positive length "
+                "(sympy.Interval(a, a) is the single point a)"),
+        ApiCase("domain-empty", "domains", lambda m: SDE([x], [-x], 1, domain=sp.Interval(1, 0)),
+                "InvalidSDEError", "domain is empty (sympy.Interval(a, b) with a >= b, e.g. "
+                "Interval(1, 0), is the empty set): write the smaller end first"),
+        ApiCase("domain-factors", "domains",
+                lambda m: SDE([x, y], [-x, -y], 1, domain=sp.Interval(0, 1)**3),
+                "InvalidSDEError", "domain has 3 factor(s) but the state (x, y) has 2: give 2 "
+                "intervals, one interval per state variable"),
+        ApiCase("domain-union", "domains",
+                lambda m: SDE([x], [-x], 1, domain=sp.Interval(0, 1) | sp.Interval(2, 3)),
+                "InvalidSDEError", "is a union of intervals: a state space is one interval"),
+        ApiCase("domain-not-real", "domains",
+                lambda m: stationary_density(SDE([x], [-sp.sqrt(x)], 1,
+                                                 domain=sp.Interval(-1, 1))),
+                "NoStationaryDensityError", "the coefficients are real only for x in [0, oo)"),
         ApiCase("domain-text-payload", "domains", lambda m: parse_domain(payload(m), [x]),
                 "InputError", "expected an interval at '__import__'"),
         ApiCase("domain-text-closed-infinity", "domains", lambda m: parse_domain("[0, oo]", [x]),

@@ -191,10 +191,28 @@ def test_stationary_density_lets_only_our_errors_out(drift: sp.Expr, diffusion: 
         stationary_density(SDE([x], [drift], diffusion))
 
 
-def test_stationary_density_maps_sympy_failures() -> None:
+def test_stationary_density_names_where_the_coefficients_are_real() -> None:
+    # acos(sqrt(x)) is real on [0, 1] only: said before SymPy fails on the rest of the line
     loss = sp.acos(sp.sqrt(x))
-    with pytest.raises(NoStationaryDensityError, match="SymPy could not complete"):
+    with pytest.raises(NoStationaryDensityError,
+                       match=r"real only for x in \(0, 1\): give that state space"):
         stationary_density(SDE.langevin(loss, [x], 1))
+
+
+@pytest.mark.parametrize("exc", [TypeError("Invalid comparison of non-real zoo"),
+                                 ValueError("x"), ZeroDivisionError()])
+def test_stationary_density_maps_sympy_failures(exc: Exception,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import symsde.stationary as stationary
+
+    def fail(sde: SDE) -> sp.Expr:
+        raise exc
+
+    monkeypatch.setattr(stationary, "_zero_flux_1d", fail)
+    with pytest.raises(NoStationaryDensityError,
+                       match=f"SymPy could not complete a step while deriving the stationary "
+                             f"density \\({type(exc).__name__}"):
+        stationary_density(SDE([x], [-x], 1))
 
 
 def test_the_package_never_calls_sympify_on_a_string_from_the_api(no_eval: None,
