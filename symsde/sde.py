@@ -57,9 +57,25 @@ def divergence(v: sp.Matrix | Sequence[sp.Expr], state: Sequence[sp.Symbol]) -> 
     return sp.Add(*[sp.diff(v[i], s) for i, s in enumerate(state)])
 
 
-def _as_expr(value: Any) -> sp.Expr:
-    """A SymPy expression from an expression or a number; strings are never evaluated."""
-    return sp.sympify(value, strict=True)
+def _as_expr(value: Any, what: str, sde: SDE) -> sp.Expr:
+    """A SymPy expression from an expression, a number or a string read by the whitelist
+    parser over the SDE's symbols (:func:`symsde.inputs.as_expression`); strings are never
+    evaluated."""
+    from symsde.inputs import as_expression
+
+    return as_expression(value, what, [*sde.state, *sde.parameters])
+
+
+def _subs_arg(value: Any, sde: SDE) -> Any:
+    """An argument of :meth:`SDE.subs` with every string read by the whitelist parser
+    (SymPy's own ``subs`` would sympify, i.e. evaluate, it)."""
+    if isinstance(value, str):
+        return _as_expr(value, "subs argument", sde)
+    if isinstance(value, dict):
+        return {_subs_arg(k, sde): _subs_arg(v, sde) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return type(value)(_subs_arg(v, sde) for v in value)
+    return value
 
 
 def _as_state(state: Any) -> tuple[sp.Symbol, ...]:
@@ -523,7 +539,7 @@ class SDE:
         >>> SDE([x], [-x], 1).generator(x**2)
         1 - 2*x**2
         """
-        f = _as_expr(f)
+        f = _as_expr(f, "f", self)
         X, D = self.state, self.diffusion_matrix
         d = sp.diff if evaluate else sp.Derivative
         first = sp.Add(*[self.drift[i] * d(f, X[i]) for i in range(self.dim)])
@@ -549,7 +565,7 @@ class SDE:
         >>> SDE([x], [-x], 1).current(p(x))
         Matrix([[-x*p(x) - Derivative(p(x), x)/2]])
         """
-        p = _as_expr(p)
+        p = _as_expr(p, "p", self)
         X, D = self.state, self.diffusion_matrix
         return sp.Matrix(
             [
@@ -581,7 +597,19 @@ class SDE:
         return -divergence(self.current(p), self.state)
 
     def subs(self, *args: Any, **kw: Any) -> SDE:
-        """Substitute parameters (e.g. numeric values) and return a new SDE."""
+        """Substitute parameters (e.g. numeric values) and return a new SDE.
+
+        Strings among the arguments are read by the whitelist parser over the SDE's symbols,
+        never evaluated.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> x = sp.Symbol("x", real=True); a = sp.Symbol("a", positive=True)
+        >>> SDE([x], [-a * x], 1).subs("a", "1/2").drift
+        Matrix([[-x/2]])
+        """
+        args = tuple(_subs_arg(a, self) for a in args)
         out = SDE(
             self.state,
             self.drift.subs(*args, **kw),
