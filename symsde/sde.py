@@ -66,16 +66,25 @@ def _as_expr(value: Any, what: str, sde: SDE) -> sp.Expr:
     return as_expression(value, what, [*sde.state, *sde.parameters])
 
 
-def _subs_arg(value: Any, sde: SDE) -> Any:
-    """An argument of :meth:`SDE.subs` with every string read by the whitelist parser
-    (SymPy's own ``subs`` would sympify, i.e. evaluate, it)."""
-    if isinstance(value, str):
-        return _as_expr(value, "subs argument", sde)
-    if isinstance(value, dict):
-        return {_subs_arg(k, sde): _subs_arg(v, sde) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return type(value)(_subs_arg(v, sde) for v in value)
-    return value
+def _subs_args(args: tuple[Any, ...], sde: SDE) -> tuple[Any, ...]:
+    """The arguments of :meth:`SDE.subs` through the front door: ``(old, new)``, a dict
+    ``{old: new}`` or a list of ``(old, new)`` pairs, each side an expression (strings read
+    by the whitelist parser: SymPy's own ``subs`` would sympify, i.e. evaluate, them)."""
+
+    def one(v: Any) -> sp.Expr:
+        return _as_expr(v, "subs argument", sde)
+
+    if len(args) == 2:
+        return one(args[0]), one(args[1])
+    if len(args) == 1 and isinstance(args[0], dict):
+        return ({one(k): one(v) for k, v in args[0].items()},)
+    if (len(args) == 1 and isinstance(args[0], (list, tuple))
+            and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in args[0])):
+        return ([(one(a), one(b)) for a, b in args[0]],)
+    from symsde.errors import InputError
+
+    raise InputError("subs takes (old, new), a dict {old: new} or a list of (old, new) pairs, "
+                     "e.g. sde.subs(sigma, 1/2)")
 
 
 def _as_state(state: Any) -> tuple[sp.Symbol, ...]:
@@ -609,7 +618,7 @@ class SDE:
         >>> SDE([x], [-a * x], 1).subs("a", "1/2").drift
         Matrix([[-x/2]])
         """
-        args = tuple(_subs_arg(a, self) for a in args)
+        args = _subs_args(args, self)
         out = SDE(
             self.state,
             self.drift.subs(*args, **kw),
