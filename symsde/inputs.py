@@ -108,8 +108,10 @@ def check_name(name: str, what: str = "name", *, builtins_too: bool = False) -> 
                          f"(e.g. {name}_ or {name}1)")
     if name in RESERVED_NAMES or (builtins_too and hasattr(builtins, name)):
         meaning = {"e": "Euler's number", "E": "Euler's number", "pi": "the number pi",
-                   "I": "the imaginary unit"}.get(name, "a name generated code uses")
-        raise ParseError(f"{what} {name!r} is reserved ({meaning} in generated code); "
+                   "I": "the imaginary unit"}.get(name)
+        meaning = (f"{meaning} in generated code" if meaning else
+                   "a name the generated NumPy or mpmath code uses")
+        raise ParseError(f"{what} {name!r} is reserved ({meaning}); "
                          f"choose another name (e.g. {name}_1)")
     return name
 

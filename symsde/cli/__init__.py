@@ -153,6 +153,12 @@ def _main(argv: Sequence[str] | None) -> int:
         print("symsde: error: the expression is too deeply nested to handle", file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help and --version
+        try:  # the help text is output too: a full or closed stdout says so
+            sys.stdout.flush()
+        except OSError as err:
+            if err.errno in _STDOUT_ERRNOS:
+                return _stdout_failed(err)
+            raise
         return int(exc.code or 0)
     except Exception as exc:  # a bug of ours: still one line, and a way to see more
         return _internal_error(exc)
