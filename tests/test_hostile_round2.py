@@ -107,3 +107,49 @@ def test_names_close_to_generated_code_give_the_same_numbers(
     assert run(name) == run("x")
     # control: a different drift does change the numbers, so the comparison can fail
     assert run("x", "1 - {n}") != run("x")
+
+
+# -- the outcome of a command never depends on PYTHONHASHSEED (class 7) ----------------------
+HASH_SCRIPT = r'''
+import contextlib, io, sys
+from symsde.cli import main
+cases = [
+    ["stationary", "--state", "x", "--drift", "[-abs(1 - x)]", "--diffusion", "1",
+     "--domain", "(1, oo)", "--json"],
+    ["stationary", "--state", "x", "--drift", "[-abs(x)*sign(x - 1) - x]", "--diffusion", "1",
+     "--json"],
+    ["stationary", "--state", "x", "--drift", "[abs(1 - x)]", "--diffusion", "1"],
+    ["stationary", "--state", "x", "--loss", "acos(sqrt(x))", "--diffusion", "1"],
+    ["stationary", "--state", "x", "--drift", "[-x]", "--diffusion", "0**x"],
+    ["stationary", "--state", "x,y", "--loss", "x**2*(sin(1)**2 + cos(1)**2) + y**2",
+     "--diffusion", "1", "--json"],
+    ["simulate", "--state", "x", "--drift", "-x", "--diffusion", "1", "--paths", "50",
+     "--steps", "5", "--x0", "exp(64*log(exp(64*log(exp(64*log(10))))))"],
+    ["simulate", "--state", "x", "--drift", "-x", "--diffusion", "1", "--paths", "50",
+     "--steps", "5", "--dt", "2**(64*(sin(1)**2 + cos(1)**2))/2**70"],
+    ["simulate", "--state", "x", "--drift", "-x", "--diffusion", "1", "--paths", "50",
+     "--steps", "5", "--x0", "[]"],
+    ["simulate", "--state", "x", "--drift", "-x", "--diffusion", "s", "--param",
+     "s=10**(2*sqrt(2)*sqrt(2)*8)", "--paths", "50", "--steps", "5"],
+]
+for argv in cases:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    print(code, err.getvalue().strip(), out.getvalue().strip().replace("\n", " ")[:300])
+'''
+
+
+def test_command_outcomes_do_not_depend_on_the_hash_seed() -> None:
+    outputs = []
+    for seed in ("0", "1", "7"):
+        env = {**{k: v for k, v in os.environ.items() if k != "SYMSDE_DEBUG"},
+               "PYTHONHASHSEED": seed}
+        proc = subprocess.run([sys.executable, "-c", HASH_SCRIPT], capture_output=True,
+                              text=True, env=env, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stderr
+        outputs.append(proc.stdout)
+    lines = outputs[0].splitlines()
+    assert len(lines) == 10
+    assert [int(line.split()[0]) for line in lines] == [0, 0, 1, 1, 2, 0, 2, 2, 2, 0], lines
+    assert all(o == outputs[0] for o in outputs), outputs
