@@ -426,6 +426,14 @@ CASES: list[Case] = [
          2, "tls:// needs certificates", None, 4),
     Case("r2-dask-no-port", "numeric", _sim("--backend", "dask", "--scheduler", "tcp://h"),
          2, "not of the form tcp://host:port", None, 4),
+    # (an internal UnicodeError from the resolver before the audit)
+    Case("r2-dask-long-label", "numeric",
+         _sim("--backend", "dask", "--scheduler", "tcp://" + "a" * 300 + ":1"),
+         2, "is not a valid host name (each part between dots has at most 63 characters",
+         None, 4),
+    Case("r2-dask-long-name", "numeric",
+         _sim("--backend", "dask", "--scheduler", "tcp://" + "a." * 200 + "b:1"),
+         2, "the whole name at most 253", None, 4),
     # 5: measured guards
     Case("r2-few-paths-many-steps", "numeric", _sim("--paths", "2", "--steps", "5e10"),
          2, "days on one core", None, 5),
@@ -447,6 +455,12 @@ CASES: list[Case] = [
          2, "not a finite floating-point number", None, 7),
     Case("r2-x0-empty-list", "numeric", _sim("--x0", "[]"), 2, "--x0 is an empty list",
          None, 7),
+    Case("r2-timeout-arabic-digits", "numeric", ("verify", "langevin", "--timeout", "١٠"),
+         2, "is not a number of seconds; write it with ASCII digits", None, 7),
+    Case("r2-workers-5000-digits", "numeric", ("verify", "langevin", "--workers", "9" * 5000),
+         2, "'" + "9" * 37 + "...' is not a whole number", None, 7),
+    Case("r2-timeout-5000-digits", "numeric", _sim("--timeout", "9" * 5000),
+         2, "is not a number of seconds", None, 7),
     Case("r2-zero-to-symbolic-power", "parse", _st("--drift", "[-x]", "--diffusion", "0**x"),
          2, "0**(x) is undefined", "ParseError", 7),
     # 8: SymPy exceptions inside stationary_density
