@@ -382,7 +382,7 @@ def _verify(sde: SDE, U: sp.Expr, Z: sp.Expr | None, domain: tuple[sp.Interval, 
     gU = [sp.diff(u_num, X[i]) for i in range(d)]
     # Sampled points avoid the kinks of |.|: the DiracDelta of sign' is zero there.
     exprs = [e.replace(sp.DiracDelta, lambda *a: sp.S.Zero) for e in [u_num, *v, *div, *gU]]
-    fn = sp.lambdify(list(X), exprs, modules="mpmath")
+    fn = sp.lambdify(list(X), exprs, modules="mpmath", dummify=True)  # a state "mpf"
     # Floats in the input carry about 15 digits; exact input is checked to 25.
     floats = any(e.atoms(sp.Float) for e in [U, *sde.drift, *sde.diffusion_matrix])
     tol = mpmath.mpf(10) ** (-11 if floats else -25)

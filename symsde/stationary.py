@@ -444,7 +444,8 @@ def _gibbs_temperature(sde: SDE, U: sp.Expr, domain: tuple[sp.Interval, ...]
     d = len(X)
 
     def evaluate(params: dict[Any, Any]) -> list[list[Any]]:
-        fn = sp.lambdify(list(X), [e.subs(params) for e in exprs], modules="mpmath")
+        fn = sp.lambdify(list(X), [e.subs(params) for e in exprs], modules="mpmath",
+                          dummify=True)
         with mpmath.workdps(40):
             return [fn(*[mpmath.mpf(sp.N(p, 45)) for p in pt]) for pt in points]
 

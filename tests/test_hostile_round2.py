@@ -153,3 +153,33 @@ def test_command_outcomes_do_not_depend_on_the_hash_seed() -> None:
     assert len(lines) == 10
     assert [int(line.split()[0]) for line in lines] == [0, 0, 1, 1, 2, 0, 2, 2, 2, 0], lines
     assert all(o == outputs[0] for o in outputs), outputs
+
+
+# -- class 2 through the Python API: SymPy symbols with any name are renamed internally --
+# (the audit found a state named "mpf" breaking the mpmath checks of stationary_density and
+# transition_density: their lambdified code called the state instead of mpmath.mpf)
+@pytest.mark.parametrize("name", ["e", "I", "mpf", "arctan", "lambda", "if", "numpy", ""])
+def test_api_symbols_named_like_generated_code_give_the_numbers_of_x(name: str) -> None:
+    import warnings
+
+    import numpy as np
+    import sympy as sp
+
+    from symsde import SDE, simulate, stationary_density, transition_density
+    from symsde.kernels import lambdify_density
+
+    t = sp.Symbol("t", positive=True)
+
+    def numbers(s: sp.Symbol, shift: int = 0) -> tuple[float, ...]:
+        sde = SDE([s], [sp.E + shift - s], 1)  # Euler's number next to a state maybe "e"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = simulate(sde, 0.0, dt=0.01, n_steps=50, n_paths=200, seed=4)
+        dens = lambdify_density(stationary_density(sde))
+        td = transition_density(sde, [0], t).density.subs({t: 1, s: 2})
+        return (float(res.mean[0]), float(res.cov[0, 0]), float(dens(np.array([[1.0]]))[0]),
+                float(td))
+
+    assert numbers(sp.Symbol(name, real=True)) == numbers(sp.Symbol("x", real=True))
+    # control: the comparison can fail
+    assert numbers(sp.Symbol("x", real=True), 1) != numbers(sp.Symbol("x", real=True))
