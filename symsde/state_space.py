@@ -271,10 +271,11 @@ def _check_endpoint(U: sp.Expr, x: sp.Symbol, end: sp.Expr, side: str) -> None:
     ok = sp.true if k is sp.oo else sp.false if k is -sp.oo else _decide(sp.Gt(k, -1))
     if ok is sp.true:
         return
-    shape = f"|{x - end}|^({k})"
+    shape = (f"faster than any power of |{x - end}|" if k is -sp.oo
+             else f"like |{x - end}|^({k})")
     if ok is sp.false:
         raise NotNormalizableError(
-            f"the density blows up like {shape} at {where}, so its integral diverges; "
+            f"the density blows up {shape} at {where}, so its integral diverges; "
             "the end is an exit (absorbing) boundary or the drift pushes mass into it"
         )
     raise NotNormalizableError(
@@ -397,11 +398,20 @@ def _verify(sde: SDE, U: sp.Expr, Z: sp.Expr | None, domain: tuple[sp.Interval, 
                     "no density is returned") from None
             u0, vv, dv, gu = vals[0], vals[1:1 + d], vals[1 + d:1 + 2 * d], vals[1 + 2 * d:]
             if mpmath.im(u0) != 0 or not mpmath.isfinite(u0):
+                shown = str(U) if len(str(U)) <= 200 else str(U)[:197] + "..."
+                kinks = any(e.has(sp.Abs, sp.sign, sp.Heaviside, sp.Piecewise)
+                            for e in [*sde.drift, *sde.diffusion])
+                if kinks:  # SymPy's antiderivative through a kink: complex logarithms
+                    from symsde.inputs import how_to_help_sympy
+
+                    why = ("SymPy's antiderivative through the kink is complex there; "
+                           + how_to_help_sympy(sde))
+                else:
+                    why = "the diffusion or the domain is wrong for this process"
                 raise NoStationaryDensityError(
-                    f"{name}the candidate density exp(-U), U = {U}, is not a positive real "
-                    f"number at {at} (U = {mpmath.nstr(u0, 8)}, parameters {params}), so it is "
-                    f"not a density on {sde.domain}; the diffusion or the domain is wrong for "
-                    "this process"
+                    f"{name}the candidate density exp(-U), U = {shown}, is not a positive "
+                    f"real number at {at} (U = {mpmath.nstr(u0, 8)}, parameters {params}), so "
+                    f"it is not a density on {sde.domain}; {why}"
                 )
             res = -sum(dv[i] - gu[i] * vv[i] for i in range(d))
             scale = 1 + sum(abs(t) for t in [*vv, *dv]) + sum(abs(gu[i] * vv[i])

@@ -271,7 +271,8 @@ def _zero_flux_1d(sde: SDE) -> sp.Expr:
         # A kink SymPy cannot integrate through (Abs(x/(x - 1)), sign times abs) often
         # integrates once every piece is written out: one antiderivative per piece, joined
         # continuously by SymPy's piecewise integration.
-        primitive = sp.integrate(sp.piecewise_fold((2 * b / D).rewrite(sp.Piecewise)), x)
+        with contextlib.suppress(ValueError, TypeError):
+            primitive = sp.integrate(sp.piecewise_fold((2 * b / D).rewrite(sp.Piecewise)), x)
     if _has_unevaluated(primitive):
         raise NoStationaryDensityError(
             f"SymPy finds no antiderivative of 2*drift/D = {integrand}; "
