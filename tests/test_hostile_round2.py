@@ -183,3 +183,29 @@ def test_api_symbols_named_like_generated_code_give_the_numbers_of_x(name: str) 
     assert numbers(sp.Symbol(name, real=True)) == numbers(sp.Symbol("x", real=True))
     # control: the comparison can fail
     assert numbers(sp.Symbol("x", real=True), 1) != numbers(sp.Symbol("x", real=True))
+
+
+# -- class 6 without root's privileges: an unwritable folder, simulated --------------------
+@pytest.mark.parametrize("argv", [
+    [*STATIONARY, "--output", "{tmp}/out.json"],
+    ["simulate", "--state", "x", "--drift", "-x", "--diffusion", "1", "--steps", "10**9",
+     "--output", "{tmp}/out.json"],
+    ["verify", "langevin", "--output", "{tmp}/out.json"],
+])
+def test_an_unwritable_folder_is_refused_before_any_work(
+        argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Root may write anywhere, so the folder's refusal is simulated where symsde probes it
+    # (the temporary file of the atomic write); --steps 10**9 would take minutes.
+    import tempfile
+
+    def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    code = main([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "", err
+    assert err == f"symsde: error: --output: cannot write in {str(tmp_path)!r} (Permission " \
+                  "denied)\n"
+    assert os.listdir(tmp_path) == []
