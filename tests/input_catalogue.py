@@ -527,6 +527,17 @@ CASES: list[Case] = [
     Case("new-scheme-milstein-noncommutative", "shape",
          ("scheme", "milstein", "--state", "x,y", "--drift", "[-x, -y]", "--diffusion",
           "[[1, x], [y, 1]]"), 2, "milstein needs commutative noise"),
+    # (about 0.3 s of SymPy work even with SymPy's caches warm)
+    Case("new-scheme-timeout", "timeout",
+         ("scheme", "weak2", "--state", "x,y,z,w", "--drift",
+          "[-sin(x*y*w), -cos(y*z), -tanh(z*x), -atan(w*x)]", "--diffusion",
+          "[[sin(x)*y, z, 1, w], [x, cos(y)*z, 1, exp(w)], [1, y, exp(z), x*y], "
+          "[w, z*x, 1, cos(w)]]", "--timeout", "0.05"),
+         1, "gave up after 0.05 s while reading the options and deriving the weak2 scheme",
+         None, 3),
+    Case("new-scheme-timeout-digits", "numeric",
+         ("scheme", "euler", "--state", "x", "--drift", "-x", "--diffusion", "1", "--timeout",
+          "１０"), 2, "is not a number of seconds; write it with ASCII digits", None, 7),
     Case("new-mutate-unknown", "parse", ("mutate", "no_such_derivation"),
          2, "unknown derivation 'no_such_derivation'; known derivations:"),
     Case("new-mutate-class", "parse", ("mutate", "--class", "eval"),
