@@ -437,6 +437,8 @@ CASES: list[Case] = [
     # 5: measured guards
     Case("r2-few-paths-many-steps", "numeric", _sim("--paths", "2", "--steps", "5e10"),
          2, "days on one core", None, 5),
+    Case("r2-three-paths-many-steps", "numeric", _sim("--paths", "3", "--steps", "1e12"),
+         2, "--steps 1000000000000 x --paths 3 would take about", None, 5),
     Case("r2-memory-compare", "numeric", _sim("--paths", "1e9", flags=("--compare-stationary",)),
          2, "bytes per path with --compare-stationary", None, 5),
     # 6: output files
@@ -509,6 +511,11 @@ CASES: list[Case] = [
     Case("r2-state-keyword-class", "parse", _st("--state", "class", "--drift", "[-x]",
                                                 "--diffusion", "1"), 2, "Python keyword",
          "ParseError", 10),
+    Case("r2-state-soft-keyword", "parse", _sim("--state", "match", "--drift", "-match"),
+         2, "state name 'match' is a Python keyword; choose another name", "ParseError", 10),
+    Case("r2-param-keyword", "parse", _sim("--param", "class=1"),
+         2, "parameter name 'class' is a Python keyword, which no expression can use", None,
+         10),
     # 11: limits that cannot kill the host (the stress tests: tests/test__timeout.py)
     Case("r2-timeout-in-parsing", "timeout",
          _st("--drift", "[-x]", "--diffusion", "1", "--timeout", "1e-9"),
