@@ -727,9 +727,10 @@ def parse_domain(text: str, state: Iterable[sp.Symbol],
         parts.append(sp.Interval(a, b, left_open=opening == "(", right_open=closing == ")"))
     if len(parts) not in (1, len(states)):
         names = ", ".join(s.name for s in states)
-        raise _domain_error(text, f"{len(parts)} intervals for {len(states)} state variables "
-                                  f"({names}): give {len(states)}, one per state variable in "
-                                  "that order, or one for all of them")
+        plural = "s" if len(states) > 1 else ""
+        raise _domain_error(text, f"{len(parts)} intervals for {len(states)} state "
+                                  f"variable{plural} ({names}): give {len(states)}, one per "
+                                  "state variable in that order, or one for all of them")
     try:
         normalize_domain(parts, states)
     except InputError as exc:
