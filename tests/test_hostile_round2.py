@@ -210,3 +210,22 @@ def test_an_unwritable_folder_is_refused_before_any_work(
     assert err == f"symsde: error: --output: cannot write in {str(tmp_path)!r} (Permission " \
                   "denied)\n"
     assert os.listdir(tmp_path) == []
+
+
+# -- class 10: a Ctrl-C in the last milliseconds, after the result is out ------------------
+def test_a_late_ctrl_c_after_the_result_is_ignored(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # It used to kill the console script during the interpreter's shutdown (exit -2 and no
+    # message; seen as a flaky tests/test_cli_signals.py on a fast run).
+    import signal
+
+    before = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(sys, "argv", ["symsde", "list"])
+    try:
+        assert main() == 0
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+    # a caller in-process (argv given) keeps its own handler
+    assert main(["list"]) == 0 and signal.getsignal(signal.SIGINT) is before
+    capsys.readouterr()

@@ -90,6 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
     finally:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        if argv is None:
+            # The console script exits next, its result complete: a Ctrl-C from now on
+            # would only interrupt the interpreter's shutdown (killed by SIGINT, exit -2,
+            # no message), so it is ignored.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _load_sympy() -> None:
