@@ -80,25 +80,39 @@ def normalize_domain(domain: Any, state: Sequence[sp.Symbol]) -> tuple[sp.Interv
     elif isinstance(domain, (list, tuple)):
         parts = tuple(REALS if p is sp.S.Reals else p for p in domain)
     else:
-        raise InvalidSDEError(
-            f"domain {domain!r} is not an interval; give a SymPy Interval such as "
-            "sympy.Interval.open(0, sympy.oo) (a product of intervals in several dimensions)"
-        )
+        raise InvalidSDEError(f"domain {_not_an_interval(domain)}")
     parts = tuple(REALS if p is sp.S.Reals else p for p in parts)
     if len(parts) == 1 and d > 1 and isinstance(parts[0], sp.Interval):
         parts = parts * d
     if len(parts) != d:
+        names = ", ".join(str(s) for s in state)
+        example = " * ".join(["Interval(0, oo)"] * d)
         raise InvalidSDEError(
-            f"domain has {len(parts)} factor(s) but the state has {d}; give one interval per "
-            "state variable (e.g. Interval(0, 1) * Interval(0, oo))"
+            f"domain has {len(parts)} factor(s) but the state ({names}) has {d}: give {d} "
+            f"intervals, one interval per state variable in that order (e.g. {example}), or "
+            "a single Interval for all of them"
         )
     for p in parts:
         if not isinstance(p, sp.Interval) or p.measure == 0:
-            raise InvalidSDEError(
-                f"domain factor {p} is not an interval of positive length; give intervals such "
-                "as sympy.Interval.open(0, 1)"
-            )
+            raise InvalidSDEError(f"domain factor {_not_an_interval(p)}")
     return parts
+
+
+def _not_an_interval(p: Any) -> str:
+    """Why ``p`` is not an interval of positive length, for an error message."""
+    if p is sp.S.EmptySet:
+        return ("is empty (sympy.Interval(a, b) with a >= b, e.g. Interval(1, 0), is the empty "
+                "set): write the smaller end first, e.g. sympy.Interval(0, 1)")
+    if isinstance(p, sp.FiniteSet):
+        return (f"{p} is a set of points, not an interval of positive length "
+                "(sympy.Interval(a, a) is the single point a): give ends a < b")
+    if isinstance(p, sp.Union):
+        return (f"{p} is a union of intervals: a state space is one interval; give the piece "
+                "the process lives on")
+    if isinstance(p, sp.Interval):
+        return f"{p} has length zero: give ends a < b"
+    return (f"{p!r} is not an interval; give a SymPy Interval such as "
+            "sympy.Interval.open(0, sympy.oo) (a product of intervals in several dimensions)")
 
 
 def domain_text(iv: sp.Interval) -> str:

@@ -108,8 +108,10 @@ def check_name(name: str, what: str = "name", *, builtins_too: bool = False) -> 
                          f"(e.g. {name}_ or {name}1)")
     if name in RESERVED_NAMES or (builtins_too and hasattr(builtins, name)):
         meaning = {"e": "Euler's number", "E": "Euler's number", "pi": "the number pi",
-                   "I": "the imaginary unit"}.get(name, "a name generated code uses")
-        raise ParseError(f"{what} {name!r} is reserved ({meaning} in generated code); "
+                   "I": "the imaginary unit"}.get(name)
+        meaning = (f"{meaning} in generated code" if meaning else
+                   "a name the generated NumPy or mpmath code uses")
+        raise ParseError(f"{what} {name!r} is reserved ({meaning}); "
                          f"choose another name (e.g. {name}_1)")
     return name
 
@@ -484,8 +486,6 @@ def how_to_help_sympy(sde: Any, seconds: float = 3.0) -> str:
 
 
 def _hint(sde: Any) -> str | None:
-    from sympy.calculus.util import continuous_domain
-
     exprs = [*sde.drift, *sde.diffusion]
     if getattr(sde, "loss", None) is not None:
         exprs.append(sde.loss)
@@ -513,18 +513,52 @@ def _hint(sde: Any) -> str | None:
         if e.has(sp.Piecewise, sp.Min, sp.Max):
             return ("a piecewise, Min or Max coefficient: derive one piece at a time, giving "
                     "each piece's interval as domain= (command line: --domain)")
-    if len(state) == 1:
-        dom: sp.Set = sp.S.Reals
-        for e in exprs:
-            if e.has(state[0]):
-                dom = dom & continuous_domain(e, state[0], sp.S.Reals)
-        if isinstance(dom, sp.Interval) and dom != sp.Interval(-sp.oo, sp.oo):
-            inner = sp.Interval.open(dom.start, dom.end)
-            return (f"the coefficients are real only for {state[0]} in {_cli_interval(dom)}: "
-                    "give that state space, e.g. SDE(..., domain=sympy.Interval.open("
-                    f"{dom.start}, {dom.end})) (command line: --domain "
-                    f"'{_cli_interval(inner)}')")
+    dom = real_interval(sde)
+    if dom is not None:
+        return real_interval_hint(state[0], dom)
     return None
+
+
+def real_interval(sde: Any) -> sp.Interval | None:
+    """For a one-dimensional SDE whose coefficients are real (and continuous) only on a
+    proper interval of the line, that interval (``acos(sqrt(x))``: :math:`[0, 1]`); else
+    None. SymPy's ``continuous_domain`` decides; a union of intervals (a pole such as
+    ``1/x``) gives None.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symsde import SDE
+    >>> x = sp.Symbol("x", real=True)
+    >>> real_interval(SDE([x], [-sp.asin(2 * x)], 1))
+    Interval(-1/2, 1/2)
+    >>> real_interval(SDE([x], [-x], 1)) is None
+    True
+    """
+    from sympy.calculus.util import continuous_domain
+
+    state = list(sde.state)
+    if len(state) != 1:
+        return None
+    exprs = [*sde.drift, *sde.diffusion]
+    if getattr(sde, "loss", None) is not None:
+        exprs.append(sde.loss)
+    dom: sp.Set = sp.S.Reals
+    for e in exprs:
+        if e.has(state[0]):
+            dom = dom & continuous_domain(e, state[0], sp.S.Reals)
+    if isinstance(dom, sp.Interval) and dom != sp.Interval(-sp.oo, sp.oo):
+        return dom
+    return None
+
+
+def real_interval_hint(x: sp.Symbol, dom: sp.Interval) -> str:
+    """The clause that tells the user to give ``dom`` as the state space."""
+    inner = sp.Interval.open(dom.start, dom.end)
+    return (f"the coefficients are real only for {x} in {_cli_interval(dom)}: "
+            "give that state space, e.g. SDE(..., domain=sympy.Interval.open("
+            f"{dom.start}, {dom.end})) (command line: --domain "
+            f"'{_cli_interval(inner)}')")
 
 
 #: Longest domain text :func:`parse_domain` reads (a product of a few intervals with
@@ -692,8 +726,11 @@ def parse_domain(text: str, state: Iterable[sp.Symbol],
             raise _domain_error(text, f"the left end {a} is not below the right end {b}")
         parts.append(sp.Interval(a, b, left_open=opening == "(", right_open=closing == ")"))
     if len(parts) not in (1, len(states)):
+        names = ", ".join(s.name for s in states)
+        plural = "s" if len(states) > 1 else ""
         raise _domain_error(text, f"{len(parts)} intervals for {len(states)} state "
-                                  f"variable(s)")
+                                  f"variable{plural} ({names}): give {len(states)}, one per "
+                                  "state variable in that order, or one for all of them")
     try:
         normalize_domain(parts, states)
     except InputError as exc:

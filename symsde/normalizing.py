@@ -279,7 +279,7 @@ def _trapezoid_normalizer_2d(U: sp.Expr, state: tuple[sp.Symbol, ...]) -> sp.Flo
     t = np.arange(-T, T + h / 2, h)
     nodes = np.sinh(t)
     weights = np.cosh(t) * h
-    f = sp.lambdify(list(state), U, modules="numpy")
+    f = sp.lambdify(list(state), U, modules="numpy", dummify=True)
     X, Y = np.meshgrid(nodes, nodes, indexing="ij")
     with np.errstate(all="ignore"):
         vals = np.broadcast_to(np.asarray(f(X, Y), dtype=float), X.shape).copy()

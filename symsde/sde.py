@@ -57,9 +57,34 @@ def divergence(v: sp.Matrix | Sequence[sp.Expr], state: Sequence[sp.Symbol]) -> 
     return sp.Add(*[sp.diff(v[i], s) for i, s in enumerate(state)])
 
 
-def _as_expr(value: Any) -> sp.Expr:
-    """A SymPy expression from an expression or a number; strings are never evaluated."""
-    return sp.sympify(value, strict=True)
+def _as_expr(value: Any, what: str, sde: SDE) -> sp.Expr:
+    """A SymPy expression from an expression, a number or a string read by the whitelist
+    parser over the SDE's symbols (:func:`symsde.inputs.as_expression`); strings are never
+    evaluated."""
+    from symsde.inputs import as_expression
+
+    return as_expression(value, what, [*sde.state, *sde.parameters])
+
+
+def _subs_args(args: tuple[Any, ...], sde: SDE) -> tuple[Any, ...]:
+    """The arguments of :meth:`SDE.subs` through the front door: ``(old, new)``, a dict
+    ``{old: new}`` or a list of ``(old, new)`` pairs, each side an expression (strings read
+    by the whitelist parser: SymPy's own ``subs`` would sympify, i.e. evaluate, them)."""
+
+    def one(v: Any) -> sp.Expr:
+        return _as_expr(v, "subs argument", sde)
+
+    if len(args) == 2:
+        return one(args[0]), one(args[1])
+    if len(args) == 1 and isinstance(args[0], dict):
+        return ({one(k): one(v) for k, v in args[0].items()},)
+    if (len(args) == 1 and isinstance(args[0], (list, tuple))
+            and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in args[0])):
+        return ([(one(a), one(b)) for a, b in args[0]],)
+    from symsde.errors import InputError
+
+    raise InputError("subs takes (old, new), a dict {old: new} or a list of (old, new) pairs, "
+                     "e.g. sde.subs(sigma, 1/2)")
 
 
 def _as_state(state: Any) -> tuple[sp.Symbol, ...]:
@@ -523,7 +548,7 @@ class SDE:
         >>> SDE([x], [-x], 1).generator(x**2)
         1 - 2*x**2
         """
-        f = _as_expr(f)
+        f = _as_expr(f, "f", self)
         X, D = self.state, self.diffusion_matrix
         d = sp.diff if evaluate else sp.Derivative
         first = sp.Add(*[self.drift[i] * d(f, X[i]) for i in range(self.dim)])
@@ -549,7 +574,7 @@ class SDE:
         >>> SDE([x], [-x], 1).current(p(x))
         Matrix([[-x*p(x) - Derivative(p(x), x)/2]])
         """
-        p = _as_expr(p)
+        p = _as_expr(p, "p", self)
         X, D = self.state, self.diffusion_matrix
         return sp.Matrix(
             [
@@ -581,7 +606,19 @@ class SDE:
         return -divergence(self.current(p), self.state)
 
     def subs(self, *args: Any, **kw: Any) -> SDE:
-        """Substitute parameters (e.g. numeric values) and return a new SDE."""
+        """Substitute parameters (e.g. numeric values) and return a new SDE.
+
+        Strings among the arguments are read by the whitelist parser over the SDE's symbols,
+        never evaluated.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> x = sp.Symbol("x", real=True); a = sp.Symbol("a", positive=True)
+        >>> SDE([x], [-a * x], 1).subs("a", "1/2").drift
+        Matrix([[-x/2]])
+        """
+        args = _subs_args(args, self)
         out = SDE(
             self.state,
             self.drift.subs(*args, **kw),

@@ -77,31 +77,148 @@ def _require_positive_diffusion(sde: SDE, iv: sp.Interval) -> None:
             )
 
 
-def _resolve_abs(U: sp.Expr, x: sp.Symbol, iv: sp.Interval) -> sp.Expr:
-    """Replace |u(x)| and sign(u(x)) by +-u where u keeps one sign on the interval."""
+def _sign_on(arg: sp.Expr, x: sp.Symbol, iv: sp.Interval) -> int:
+    """+1 or -1 when ``arg`` keeps that sign inside ``iv`` (no zero in the open interval),
+    else 0 (unknown, or it changes sign)."""
     from symsde.domains import _midpoint
 
+    try:
+        with time_limit(3, "locating sign changes"):
+            zeros = sp.solveset(arg, x, sp.Interval.open(iv.start, iv.end))
+    except (NotImplementedError, ValueError, TypeError, AttributeError,
+            SymbolicTimeoutError):
+        return 0
+    if zeros != sp.S.EmptySet:
+        return 0
+    v = sp.simplify(arg.subs(x, _midpoint(iv.start, iv.end)))
+    return 1 if v.is_positive else (-1 if v.is_negative else 0)
+
+
+def _piece_on(pw: sp.Piecewise, x: sp.Symbol, iv: sp.Interval) -> sp.Expr | None:
+    """The branch of a Piecewise in ``x`` that holds on all of the open interval ``iv``."""
+    inside = sp.Interval.open(iv.start, iv.end)
+    try:
+        with time_limit(3, "choosing the branch of a piecewise coefficient"):
+            for expr, where in pw.as_expr_set_pairs(sp.Interval(-sp.oo, sp.oo)):
+                if inside.is_subset(where) is True:
+                    return expr
+    except (NotImplementedError, ValueError, TypeError, AttributeError,
+            SymbolicTimeoutError):
+        return None
+    return None
+
+
+def refine_on_interval(expr: sp.Expr, x: sp.Symbol, iv: sp.Interval) -> sp.Expr:
+    r"""``expr`` with ``|u(x)|``, ``sign(u(x))``, ``Heaviside(u(x))``, ``Max``/``Min`` and
+    ``Piecewise`` in ``x`` replaced by the form they take inside ``iv``.
+
+    A kink outside the state space is no kink of the process: on
+    :math:`(1, \infty)` the drift :math:`|1 - x|` is :math:`x - 1`. Nodes whose argument
+    changes sign inside ``iv`` (or whose sign SymPy cannot decide) are left as they are.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> refine_on_interval(sp.Abs(1 - x) + sp.sign(x - 1), x, sp.Interval.open(1, sp.oo))
+    x
+    >>> refine_on_interval(sp.Max(x, 2), x, sp.Interval(0, 1))
+    2
+    >>> refine_on_interval(sp.Abs(x), x, sp.Interval(-1, 1))
+    Abs(x)
+    """
+    if not expr.has(x):
+        return expr
+    if expr.has(sp.Max, sp.Min):
+        expr = expr.replace(lambda e: isinstance(e, (sp.Max, sp.Min)) and e.has(x),
+                            lambda e: e.rewrite(sp.Piecewise))
     reps: dict[sp.Expr, sp.Expr] = {}
-    for node in U.atoms(sp.Abs, sp.sign):
+    for node in expr.atoms(sp.Abs, sp.sign, sp.Heaviside):
         arg = node.args[0]
         if not arg.has(x):
             continue
-        try:
-            with time_limit(3, "locating sign changes"):
-                zeros = sp.solveset(arg, x, sp.Interval.open(iv.start, iv.end))
-        except (NotImplementedError, ValueError, TypeError, AttributeError,
-                SymbolicTimeoutError):
-            continue
-        if zeros != sp.S.EmptySet:
-            continue
-        v = sp.simplify(arg.subs(x, _midpoint(iv.start, iv.end)))
-        sgn = 1 if v.is_positive else (-1 if v.is_negative else 0)
+        sgn = _sign_on(arg, x, iv)
         if sgn == 0:
             continue
-        reps[node] = sgn * arg if isinstance(node, sp.Abs) else sp.Integer(sgn)
-    if not reps:
-        return U
-    return _tidy(U.xreplace(reps), (x,))
+        if isinstance(node, sp.Abs):
+            reps[node] = sgn * arg
+        elif isinstance(node, sp.sign):
+            reps[node] = sp.Integer(sgn)
+        else:
+            reps[node] = sp.Integer(1 if sgn > 0 else 0)
+    out = expr.xreplace(reps) if reps else expr
+    for _ in range(10):  # nested Piecewise, innermost first
+        pieces = [p for p in out.atoms(sp.Piecewise) if p.has(x)]
+        chosen = {p: b for p in pieces if (b := _piece_on(p, x, iv)) is not None}
+        if not chosen:
+            break
+        out = out.xreplace(chosen)
+    return out
+
+
+def _resolve_abs(U: sp.Expr, x: sp.Symbol, iv: sp.Interval) -> sp.Expr:
+    """Replace |u(x)|, sign(u(x)) (and Piecewise) by their form inside the interval."""
+    out = refine_on_interval(U, x, iv)
+    return U if out == U else _tidy(out, (x,))
+
+
+def _kinks(exprs: list[sp.Expr], x: sp.Symbol, iv: sp.Interval) -> set[sp.Expr] | None:
+    """Points inside ``iv`` where an expression changes form: zeros of the arguments of
+    |.|, sign and Heaviside, and the points where a Piecewise switches branch. None when
+    SymPy cannot list them."""
+    args = {n.args[0] for e in exprs for n in e.atoms(sp.Abs, sp.sign, sp.Heaviside)
+            if n.args[0].has(x)}
+    pieces = {p for e in exprs for p in e.atoms(sp.Piecewise) if p.has(x)}
+    inside = sp.Interval.open(iv.start, iv.end)
+    kinks: set[sp.Expr] = set()
+    try:
+        with time_limit(3, "locating where the coefficients change form"):
+            for arg in args:
+                zeros = sp.solveset(arg, x, inside)
+                if zeros is not sp.S.EmptySet and not isinstance(zeros, sp.FiniteSet):
+                    return None
+                kinks |= set(zeros)
+            for pw in pieces:
+                for _, where in pw.as_expr_set_pairs(sp.Interval(-sp.oo, sp.oo)):
+                    edge = sp.Intersection(where.boundary, inside)
+                    if edge is not sp.S.EmptySet and not isinstance(edge, sp.FiniteSet):
+                        return None
+                    kinks |= set(edge)
+    except (NotImplementedError, ValueError, TypeError, AttributeError,
+            SymbolicTimeoutError):
+        return None
+    return kinks
+
+
+def _refine_near_end(expr: sp.Expr, x: sp.Symbol, iv: sp.Interval, end: sp.Expr
+                     ) -> sp.Expr:
+    """``expr`` refined on the part of ``iv`` between ``end`` and the nearest kink (see
+    :func:`_kinks`): how a density behaves at an end depends on that part only."""
+    kinks = _kinks([expr], x, iv)
+    if not kinks:
+        return expr if kinks is None else refine_on_interval(expr, x, iv)
+    try:
+        near = (sp.Interval.open(end, min(kinks, key=float)) if end == iv.start
+                else sp.Interval.open(max(kinks, key=float), end))
+    except TypeError:  # a kink that depends on a parameter cannot be ordered
+        return expr
+    return refine_on_interval(expr, x, near)
+
+
+def refined_sde(sde: SDE, iv: sp.Interval) -> SDE:
+    """A copy of a one-dimensional ``sde`` whose coefficients are refined on ``iv`` (see
+    :func:`refine_on_interval`); ``sde`` itself when nothing changes."""
+    import copy
+
+    (x,) = sde.state
+    drift = sde.drift.applyfunc(lambda e: refine_on_interval(e, x, iv))
+    G = sde.diffusion.applyfunc(lambda e: refine_on_interval(e, x, iv))
+    D = sde.diffusion_matrix.applyfunc(lambda e: refine_on_interval(e, x, iv))
+    if drift == sde.drift and sde.diffusion == G and sde.diffusion_matrix == D:
+        return sde
+    out = copy.copy(sde)
+    out.drift, out.diffusion, out._D = drift, G, D
+    return out
 
 
 def _check_normalizable_interval(sde: SDE, U: sp.Expr, x: sp.Symbol, iv: sp.Interval) -> None:
@@ -119,9 +236,11 @@ def _check_normalizable_interval(sde: SDE, U: sp.Expr, x: sp.Symbol, iv: sp.Inte
                 "parameters"
             )
     try:
-        directions = [(1,)] * (b is sp.oo) + [(-1,)] * (a is -sp.oo)
-        if directions:
-            _check_normalizable(U, (x,), directions)
+        # Only the form U takes beyond the last kink matters at an infinite end.
+        if b is sp.oo:
+            _check_normalizable(_refine_near_end(U, x, iv, b), (x,), [(1,)])
+        if a is -sp.oo:
+            _check_normalizable(_refine_near_end(U, x, iv, a), (x,), [(-1,)])
         for end, side in ((a, "+"), (b, "-")):
             if end.is_finite:
                 _check_endpoint(U, x, end, side)
@@ -139,19 +258,24 @@ def _check_endpoint(U: sp.Expr, x: sp.Symbol, end: sp.Expr, side: str) -> None:
     from symsde.boundaries import _decide, _exponent
 
     where = f"{x} = {end} (the {'left' if side == '+' else 'right'} end of the state space)"
-    k = _exponent(-U, x, end, side)
+    iv = sp.Interval(end, sp.oo) if side == "+" else sp.Interval(-sp.oo, end)
+    k = _exponent(-_refine_near_end(U, x, iv, end), x, end, side)
     if k is None:
+        params = U.free_symbols - {x}
         raise NotNormalizableError(
-            f"cannot decide how the density behaves near {where}; give the parameters "
-            "numeric values"
+            f"cannot decide how the density behaves near {where}; " + (
+                "give the parameters numeric values" if params else
+                f"SymPy finds no power law |{x - end}|^k for exp(-U), U = {U}, there; "
+                "simplify the drift or the diffusion near that end")
         )
     ok = sp.true if k is sp.oo else sp.false if k is -sp.oo else _decide(sp.Gt(k, -1))
     if ok is sp.true:
         return
-    shape = f"|{x - end}|^({k})"
+    shape = (f"faster than any power of |{x - end}|" if k is -sp.oo
+             else f"like |{x - end}|^({k})")
     if ok is sp.false:
         raise NotNormalizableError(
-            f"the density blows up like {shape} at {where}, so its integral diverges; "
+            f"the density blows up {shape} at {where}, so its integral diverges; "
             "the end is an exit (absorbing) boundary or the drift pushes mass into it"
         )
     raise NotNormalizableError(
@@ -241,6 +365,12 @@ def _verify(sde: SDE, U: sp.Expr, Z: sp.Expr | None, domain: tuple[sp.Interval, 
         free |= Z.free_symbols
     params = sample_parameters(free - set(X) - {sde.time} - {None})
     points = _verify_points(domain)
+    if len(X) == 1:
+        # The equation holds on either side of a kink of |.| or a Piecewise, not on it.
+        kinks = _kinks([U, sde.drift[0], sde.diffusion_matrix[0, 0]], X[0], domain[0]) or set()
+        step = sp.Rational(1, 97)
+        points = [(p + (step if domain[0].contains(p + step) is sp.true else -step),)
+                  if p in kinks else (p,) for (p,) in points]
     name = _process_name(sde)
     u_num = U.subs(params)
     # Fokker-Planck: with p = exp(-U) and v = J/p, L* p / p = -(div v - grad U . v).
@@ -253,7 +383,7 @@ def _verify(sde: SDE, U: sp.Expr, Z: sp.Expr | None, domain: tuple[sp.Interval, 
     gU = [sp.diff(u_num, X[i]) for i in range(d)]
     # Sampled points avoid the kinks of |.|: the DiracDelta of sign' is zero there.
     exprs = [e.replace(sp.DiracDelta, lambda *a: sp.S.Zero) for e in [u_num, *v, *div, *gU]]
-    fn = sp.lambdify(list(X), exprs, modules="mpmath")
+    fn = sp.lambdify(list(X), exprs, modules="mpmath", dummify=True)  # a state "mpf"
     # Floats in the input carry about 15 digits; exact input is checked to 25.
     floats = any(e.atoms(sp.Float) for e in [U, *sde.drift, *sde.diffusion_matrix])
     tol = mpmath.mpf(10) ** (-11 if floats else -25)
@@ -268,11 +398,20 @@ def _verify(sde: SDE, U: sp.Expr, Z: sp.Expr | None, domain: tuple[sp.Interval, 
                     "no density is returned") from None
             u0, vv, dv, gu = vals[0], vals[1:1 + d], vals[1 + d:1 + 2 * d], vals[1 + 2 * d:]
             if mpmath.im(u0) != 0 or not mpmath.isfinite(u0):
+                shown = str(U) if len(str(U)) <= 200 else str(U)[:197] + "..."
+                kinks = any(e.has(sp.Abs, sp.sign, sp.Heaviside, sp.Piecewise)
+                            for e in [*sde.drift, *sde.diffusion])
+                if kinks:  # SymPy's antiderivative through a kink: complex logarithms
+                    from symsde.inputs import how_to_help_sympy
+
+                    why = ("SymPy's antiderivative through the kink is complex there; "
+                           + how_to_help_sympy(sde))
+                else:
+                    why = "the diffusion or the domain is wrong for this process"
                 raise NoStationaryDensityError(
-                    f"{name}the candidate density exp(-U), U = {U}, is not a positive real "
-                    f"number at {at} (U = {mpmath.nstr(u0, 8)}, parameters {params}), so it is "
-                    f"not a density on {sde.domain}; the diffusion or the domain is wrong for "
-                    "this process"
+                    f"{name}the candidate density exp(-U), U = {shown}, is not a positive "
+                    f"real number at {at} (U = {mpmath.nstr(u0, 8)}, parameters {params}), so "
+                    f"it is not a density on {sde.domain}; {why}"
                 )
             res = -sum(dv[i] - gu[i] * vv[i] for i in range(d))
             scale = 1 + sum(abs(t) for t in [*vv, *dv]) + sum(abs(gu[i] * vv[i])

@@ -41,7 +41,12 @@ from symsde.errors import (
     NoStationaryDensityError,
     NotNormalizableError,
 )
-from symsde.inputs import register_class, results_are_ours
+from symsde.inputs import (
+    real_interval,
+    real_interval_hint,
+    register_class,
+    results_are_ours,
+)
 from symsde.normalizing import (
     _check_normalizable,
     _exp_neg,
@@ -59,6 +64,7 @@ from symsde.state_space import (
     _resolve_abs,
     _verify,
     _verify_points,
+    refined_sde,
 )
 
 __all__ = ["METHODS", "StationaryDensity", "stationary_density"]
@@ -260,6 +266,13 @@ def _zero_flux_1d(sde: SDE) -> sp.Expr:
     b = sde.drift[0]
     integrand = sp.simplify(2 * b / D)
     primitive = sp.integrate(integrand, x)
+    kinked = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min)
+    if _has_unevaluated(primitive) and (integrand.has(*kinked) or b.has(*kinked)):
+        # A kink SymPy cannot integrate through (Abs(x/(x - 1)), sign times abs) often
+        # integrates once every piece is written out: one antiderivative per piece, joined
+        # continuously by SymPy's piecewise integration.
+        with contextlib.suppress(ValueError, TypeError):
+            primitive = sp.integrate(sp.piecewise_fold((2 * b / D).rewrite(sp.Piecewise)), x)
     if _has_unevaluated(primitive):
         raise NoStationaryDensityError(
             f"SymPy finds no antiderivative of 2*drift/D = {integrand}; "
@@ -432,7 +445,8 @@ def _gibbs_temperature(sde: SDE, U: sp.Expr, domain: tuple[sp.Interval, ...]
     d = len(X)
 
     def evaluate(params: dict[Any, Any]) -> list[list[Any]]:
-        fn = sp.lambdify(list(X), [e.subs(params) for e in exprs], modules="mpmath")
+        fn = sp.lambdify(list(X), [e.subs(params) for e in exprs], modules="mpmath",
+                          dummify=True)
         with mpmath.workdps(40):
             return [fn(*[mpmath.mpf(sp.N(p, 45)) for p in pt]) for pt in points]
 
@@ -552,6 +566,11 @@ def stationary_density(
     domain = _resolve_domain(sde, method, normalize, integration_seconds)
     X = sde.state
     whole = all(iv == REALS for iv in domain)
+    given = sde
+    if sde.dim == 1 and not whole:
+        # |1 - x| is x - 1 on (1, oo): derive with the form the coefficients take inside
+        # the state space, check the result against the SDE as given.
+        sde = refined_sde(sde, domain[0])
     mean = cov = None
     U: sp.Expr | None = None
     chosen = method
@@ -591,12 +610,12 @@ def stationary_density(
     if mean is None and whole:
         mean, cov = _gaussian_moments(U, X)
     assert chosen is not None
-    _verify(sde, U, Z if normalize else None, domain)
+    _verify(given, U, Z if normalize else None, domain)
     dom = domain[0] if len(domain) == 1 else sp.ProductSet(*domain)
     notes: tuple[str, ...] = ()
     if not whole:
         notes = (f"state space {dom}; the normaliser integrates over it",)
-    return StationaryDensity(sde=sde, potential=U, normalizer=Z, method=chosen, mean=mean,
+    return StationaryDensity(sde=given, potential=U, normalizer=Z, method=chosen, mean=mean,
                              covariance=cov, notes=notes, domain=dom)
 
 
@@ -640,5 +659,25 @@ def _resolve_domain(sde: SDE, method: str | None, normalize: bool, seconds: floa
             "one dimension)"
         )
     if sde.dim == 1:
-        _require_positive_diffusion(sde, domain[0])
+        _require_positive_diffusion(sde, domain[0])  # the more specific message first
+        _require_real_coefficients(sde, domain[0])
     return domain
+
+
+def _require_real_coefficients(sde: SDE, iv: sp.Interval) -> None:
+    """Refuse a state space on which a coefficient is not real (acos(sqrt(x)) on the line):
+    SymPy's limits and integrals would fail on it with errors of their own."""
+    from symsde import _timeout
+
+    try:
+        with _timeout.time_limit(3, "finding where the coefficients are real"):
+            dom = real_interval(sde)
+    except Exception:  # a courtesy check: SymPy's own limits decide if it cannot
+        left = _timeout.remaining()
+        if left is not None and left <= 0:
+            raise
+        return
+    if dom is not None and sp.Interval.open(iv.start, iv.end).is_subset(dom) is False:
+        raise NoStationaryDensityError(
+            f"{_process_name(sde)}the state space {domain_text(iv)} is not where the SDE is "
+            f"defined: {real_interval_hint(sde.state[0], dom)}")

@@ -513,6 +513,11 @@ def stationary_test(samples: Any, stationary: Any, *, sigmas: float = SIGMAS,
     >>> stationary_test(z * np.sqrt(0.5), st).verdict, stationary_test(z, st).verdict
     (True, False)
     """
+    from symsde.inputs import _describe
+
+    if not is_stationary_density(stationary):
+        raise InputError(f"stationary must be the result of symsde.stationary_density, got "
+                         f"{_describe(stationary)} ({type(stationary).__name__})")
     x = _samples(samples)
     if stationary.sde.dim == 1:
         return ks_test(x[:, 0], stationary, p_value=p_value)

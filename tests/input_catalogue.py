@@ -426,9 +426,19 @@ CASES: list[Case] = [
          2, "tls:// needs certificates", None, 4),
     Case("r2-dask-no-port", "numeric", _sim("--backend", "dask", "--scheduler", "tcp://h"),
          2, "not of the form tcp://host:port", None, 4),
+    # (an internal UnicodeError from the resolver before the audit)
+    Case("r2-dask-long-label", "numeric",
+         _sim("--backend", "dask", "--scheduler", "tcp://" + "a" * 300 + ":1"),
+         2, "is not a valid host name (each part between dots has at most 63 characters",
+         None, 4),
+    Case("r2-dask-long-name", "numeric",
+         _sim("--backend", "dask", "--scheduler", "tcp://" + "a." * 200 + "b:1"),
+         2, "the whole name at most 253", None, 4),
     # 5: measured guards
     Case("r2-few-paths-many-steps", "numeric", _sim("--paths", "2", "--steps", "5e10"),
          2, "days on one core", None, 5),
+    Case("r2-three-paths-many-steps", "numeric", _sim("--paths", "3", "--steps", "1e12"),
+         2, "--steps 1000000000000 x --paths 3 would take about", None, 5),
     Case("r2-memory-compare", "numeric", _sim("--paths", "1e9", flags=("--compare-stationary",)),
          2, "bytes per path with --compare-stationary", None, 5),
     # 6: output files
@@ -447,16 +457,42 @@ CASES: list[Case] = [
          2, "not a finite floating-point number", None, 7),
     Case("r2-x0-empty-list", "numeric", _sim("--x0", "[]"), 2, "--x0 is an empty list",
          None, 7),
+    Case("r2-timeout-arabic-digits", "numeric", ("verify", "langevin", "--timeout", "١٠"),
+         2, "is not a number of seconds; write it with ASCII digits", None, 7),
+    Case("r2-workers-5000-digits", "numeric", ("verify", "langevin", "--workers", "9" * 5000),
+         2, "'" + "9" * 37 + "...' is not a whole number", None, 7),
+    Case("r2-timeout-5000-digits", "numeric", _sim("--timeout", "9" * 5000),
+         2, "is not a number of seconds", None, 7),
     Case("r2-zero-to-symbolic-power", "parse", _st("--drift", "[-x]", "--diffusion", "0**x"),
          2, "0**(x) is undefined", "ParseError", 7),
     # 8: SymPy exceptions inside stationary_density
     # (each message says how to change the input: the side of a kink, the real domain)
+    # (abs(1 - x) is never negative, so it pushes every path to +oo: no density, and
+    # symsde says so; -abs(1 - x) on (1, oo) has one, see tests/test_state_space.py)
     Case("r2-stationary-abs", "math", _st("--drift", "[abs(1 - x)]", "--diffusion", "1"),
-         1, "Abs(x - 1) changes form at x = 1: write it without abs on each side (it is "
-            "x - 1 for x > 1) and give that side as the domain", "NoStationaryDensityError", 8),
+         1, "exp(-U) does not decay as x -> +oo", "NotNormalizableError", 8),
+    Case("r2-stationary-abs-on-its-side", "math",
+         _st("--drift", "[abs(1 - x)]", "--diffusion", "1", "--domain", "(1, oo)"),
+         1, "Ornstein-Uhlenbeck process: exp(-U) does not decay as x -> +oo",
+         "NotNormalizableError", 8),
     Case("r2-stationary-acos-sqrt", "math", _st("--loss", "acos(sqrt(x))", "--diffusion", "1"),
-         1, "the coefficients are real only for x in (0, 1): give that state space",
+         1, "the state space (-oo, oo) is not where the SDE is defined: the coefficients are "
+            "real only for x in (0, 1): give that state space",
          "NoStationaryDensityError", 8),
+    Case("r2-stationary-sqrt-wrong-domain", "math",
+         _st("--drift", "[-sqrt(x)]", "--diffusion", "1", "--domain", "(-1, oo)"),
+         1, "the coefficients are real only for x in [0, oo): give that state space",
+         "NoStationaryDensityError", 8),
+    Case("r2-stationary-log-negative-side", "math",
+         _st("--drift", "[-log(x)]", "--diffusion", "1"),
+         1, "real only for x in (0, oo)", "NoStationaryDensityError", 8),
+    Case("r2-domain-empty", "parse",
+         _st("--drift", "[-x]", "--diffusion", "1", "--domain", "(1, 0)"),
+         2, "the left end 1 is not below the right end 0", "InputError", 8),
+    Case("r2-domain-factors", "parse",
+         (*ST2, "--drift", "[-x, -y]", "--diffusion", "1", "--domain", "(0, 1) x R x R"),
+         2, "3 intervals for 2 state variables (x, y): give 2, one per state variable",
+         "InputError", 8),
     Case("r2-stationary-sinh-asin", "math",
          _st("--drift", "[sinh(asin(2*x))]", "--diffusion", "1"),
          1, "real only for x in [-1/2, 1/2]: give that state space, e.g. SDE(..., "
@@ -475,6 +511,11 @@ CASES: list[Case] = [
     Case("r2-state-keyword-class", "parse", _st("--state", "class", "--drift", "[-x]",
                                                 "--diffusion", "1"), 2, "Python keyword",
          "ParseError", 10),
+    Case("r2-state-soft-keyword", "parse", _sim("--state", "match", "--drift", "-match"),
+         2, "state name 'match' is a Python keyword; choose another name", "ParseError", 10),
+    Case("r2-param-keyword", "parse", _sim("--param", "class=1"),
+         2, "parameter name 'class' is a Python keyword, which no expression can use", None,
+         10),
     # 11: limits that cannot kill the host (the stress tests: tests/test__timeout.py)
     Case("r2-timeout-in-parsing", "timeout",
          _st("--drift", "[-x]", "--diffusion", "1", "--timeout", "1e-9"),
@@ -493,6 +534,17 @@ CASES: list[Case] = [
     Case("new-scheme-milstein-noncommutative", "shape",
          ("scheme", "milstein", "--state", "x,y", "--drift", "[-x, -y]", "--diffusion",
           "[[1, x], [y, 1]]"), 2, "milstein needs commutative noise"),
+    # (about 0.3 s of SymPy work even with SymPy's caches warm)
+    Case("new-scheme-timeout", "timeout",
+         ("scheme", "weak2", "--state", "x,y,z,w", "--drift",
+          "[-sin(x*y*w), -cos(y*z), -tanh(z*x), -atan(w*x)]", "--diffusion",
+          "[[sin(x)*y, z, 1, w], [x, cos(y)*z, 1, exp(w)], [1, y, exp(z), x*y], "
+          "[w, z*x, 1, cos(w)]]", "--timeout", "0.05"),
+         1, "gave up after 0.05 s while reading the options and deriving the weak2 scheme",
+         None, 3),
+    Case("new-scheme-timeout-digits", "numeric",
+         ("scheme", "euler", "--state", "x", "--drift", "-x", "--diffusion", "1", "--timeout",
+          "１０"), 2, "is not a number of seconds; write it with ASCII digits", None, 7),
     Case("new-mutate-unknown", "parse", ("mutate", "no_such_derivation"),
          2, "unknown derivation 'no_such_derivation'; known derivations:"),
     Case("new-mutate-class", "parse", ("mutate", "--class", "eval"),
@@ -515,7 +567,13 @@ class ApiCase:
 def _api_cases() -> list[ApiCase]:
     import sympy as sp
 
-    from symsde import SDE, moment_equations, simulate, transition_density
+    from symsde import (
+        SDE,
+        moment_equations,
+        simulate,
+        stationary_density,
+        transition_density,
+    )
     from symsde.inputs import parse_domain
     from symsde.schemes import derive_scheme
     from symsde.sphinx import check_claim, read_sde
@@ -533,7 +591,22 @@ def _api_cases() -> list[ApiCase]:
         ApiCase("domain-payload", "domains", lambda m: SDE([x], [-x], 1, domain=payload(m)),
                 "InvalidSDEError", "is not an interval"),
         ApiCase("domain-point", "domains", lambda m: SDE([x], [-x], 1, domain=sp.Interval(1, 1)),
-                "InvalidSDEError", "is not an interval"),
+                "InvalidSDEError", "is a set of points, not an interval of positive length "
+                "(sympy.Interval(a, a) is the single point a)"),
+        ApiCase("domain-empty", "domains", lambda m: SDE([x], [-x], 1, domain=sp.Interval(1, 0)),
+                "InvalidSDEError", "domain is empty (sympy.Interval(a, b) with a >= b, e.g. "
+                "Interval(1, 0), is the empty set): write the smaller end first"),
+        ApiCase("domain-factors", "domains",
+                lambda m: SDE([x, y], [-x, -y], 1, domain=sp.Interval(0, 1)**3),
+                "InvalidSDEError", "domain has 3 factor(s) but the state (x, y) has 2: give 2 "
+                "intervals, one interval per state variable"),
+        ApiCase("domain-union", "domains",
+                lambda m: SDE([x], [-x], 1, domain=sp.Interval(0, 1) | sp.Interval(2, 3)),
+                "InvalidSDEError", "is a union of intervals: a state space is one interval"),
+        ApiCase("domain-not-real", "domains",
+                lambda m: stationary_density(SDE([x], [-sp.sqrt(x)], 1,
+                                                 domain=sp.Interval(-1, 1))),
+                "NoStationaryDensityError", "the coefficients are real only for x in [0, oo)"),
         ApiCase("domain-text-payload", "domains", lambda m: parse_domain(payload(m), [x]),
                 "InputError", "expected an interval at '__import__'"),
         ApiCase("domain-text-closed-infinity", "domains", lambda m: parse_domain("[0, oo]", [x]),

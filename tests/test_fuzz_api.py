@@ -160,3 +160,33 @@ def test_sphinx_readers_take_anything(text: str, symbols: str, tmp_path_factory:
         except (SymsdeError, LatexReadError):
             pass  # the directive's own reading error, or ours
     assert list(Path(cwd).iterdir()) == []
+
+
+# -- holes found by the audit of issue 15: SDE.subs and the operators took strings to
+# SymPy's sympify; kinks on a state space reached SymPy's limits -------------------------
+@profile(80)
+@given(f=values, old=values, new=values)
+def test_operators_and_subs_take_anything(f: Any, old: Any, new: Any,
+                                          tmp_path_factory: Any) -> None:
+    cwd = tmp_path_factory.mktemp("fuzz")
+    os.chdir(cwd)
+    sde = SDE([x], [-s * x], 1)
+    call(lambda: sde.generator(f))
+    call(lambda: sde.current(f))
+    call(lambda: sde.fokker_planck(f))
+    call(lambda: sde.subs(old, new))
+    call(lambda: sde.subs({s: new}))
+    assert list(Path(cwd).iterdir()) == []
+
+
+domains = st.sampled_from([sp.Interval.open(0, sp.oo), sp.Interval.open(1, sp.oo),
+                           sp.Interval.open(-1, 1), sp.Interval(0, 2),
+                           sp.Interval.open(-sp.oo, 1)])
+
+
+@profile(40)
+@given(drift=grammar, noise=grammar, domain=domains)
+def test_one_dimensional_stationary_density_on_a_domain(drift: str, noise: str,
+                                                        domain: sp.Interval) -> None:
+    call(lambda: stationary_density(SDE([x], drift.replace("y", "x"), noise.replace("y", "x"),
+                                        domain), integration_seconds=0.2))

@@ -272,6 +272,11 @@ def api_call(argv: tuple[str, ...]) -> None:
             name = parse_name(name, "parameter name")
             table[name] = (parse_number(value, f"value of {name}") if eq
                            else sp.Symbol(name, positive=True))
+        from symsde.inputs import parse_domain
+
+        dom = (parse_domain(opts["--domain"], state, {k: v for k, v in table.items()
+                                                       if isinstance(v, sp.Symbol)})
+               if "--domain" in opts else None)
         if "--diffusion-matrix" in opts:
             D = parse_matrix(opts["--diffusion-matrix"], table, "--diffusion-matrix")
         else:
@@ -280,16 +285,16 @@ def api_call(argv: tuple[str, ...]) -> None:
             loss = parse_expression(opts["--loss"], table, "--loss")
             if "--diffusion-matrix" in opts:
                 sde = SDE.from_diffusion_matrix(state, [-sp.diff(loss, s) for s in state], D,
-                                                loss=loss)
+                                                loss=loss, domain=dom)
             else:
-                sde = SDE.langevin(loss, state, G)
+                sde = SDE.langevin(loss, state, G, dom)
         else:
             drift = parse_matrix(opts["--drift"], table, "--drift")
             drift = drift if isinstance(drift, list) else [drift]
             if "--diffusion-matrix" in opts:
-                sde = SDE.from_diffusion_matrix(state, drift, D)
+                sde = SDE.from_diffusion_matrix(state, drift, D, domain=dom)
             else:
-                sde = SDE(state, drift, G)
+                sde = SDE(state, drift, G, dom)
         if command == "stationary":
             stationary_density(sde, method=opts.get("--method"))
             return

@@ -20,6 +20,12 @@ from symsde.errors import (
     SymsdeError,
 )
 from symsde.inputs import RESERVED_NAMES, as_entries, as_expression, check_name
+from symsde.linear import (
+    euler_chain_moments,
+    even_density_variance,
+    normal_expectation,
+    quadratic_expectation,
+)
 from symsde.parsing import parse_expression
 from symsde.stattests import density_cdf, ks_test
 
@@ -75,6 +81,18 @@ def _calls(payload: str) -> dict[str, object]:
         "ito_lemma": lambda: ito_lemma(sde, payload),
         "density_cdf": lambda: density_cdf(payload, x),
         "ks_test": lambda: ks_test(np.zeros(10), payload, x),
+        # found by the audit of issue 15: SymPy's subs sympified (ran) the string; the
+        # operators and the linear-algebra helpers passed it to sympify too
+        "SDE.subs old": lambda: sde.subs(payload, 1),
+        "SDE.subs new": lambda: sde.subs(x, payload),
+        "SDE.subs dict": lambda: sde.subs({x: payload}),
+        "SDE.generator": lambda: sde.generator(payload),
+        "SDE.current": lambda: sde.current(payload),
+        "SDE.fokker_planck": lambda: sde.fokker_planck(payload),
+        "euler_chain_moments dt": lambda: euler_chain_moments(sde, payload),
+        "normal_expectation": lambda: normal_expectation(payload),
+        "quadratic_expectation": lambda: quadratic_expectation(payload, [x], [[1]]),
+        "even_density_variance": lambda: even_density_variance(payload, x),
     }
 
 
@@ -93,6 +111,27 @@ def test_other_payloads_are_refused(payload: str, no_eval: None) -> None:
     for call in _calls(payload).values():
         with pytest.raises(SymsdeError):
             call()  # type: ignore[operator]
+
+
+def test_stationary_test_needs_a_stationary_density() -> None:
+    from symsde.confirm import stationary_test
+
+    with pytest.raises(InputError, match=r"stationary must be the result of "
+                                          r"symsde\.stationary_density, got"):
+        stationary_test(np.zeros(10), u(PAYLOAD))
+
+
+def test_operator_and_subs_strings_are_read_over_the_sde(no_eval: None) -> None:
+    a = sp.Symbol("a", positive=True)
+    sde = SDE([x], [-a * x], 1)
+    assert sde.subs(u("(a)"), u("(1/2)")).drift[0] == -x / 2
+    assert sde.subs({a: u("(2)")}).drift[0] == -2 * x
+    assert sp.expand(sde.generator(u("x**2")) - (1 - 2 * a * x**2)) == 0  # by hand
+    assert sp.simplify(sde.fokker_planck(u("exp(-a*x**2)"))) == 0  # OU stationary law
+    h = sp.Symbol("h", positive=True)
+    _, S = euler_chain_moments(SDE([x], [-x], 1), u("(1/10)"))
+    # Euler chain X' = (1 - h) X + sqrt(h) Z: S = h / (1 - (1 - h)^2) at h = 1/10
+    assert sp.simplify(S[0, 0] - (h / (1 - (1 - h) ** 2)).subs(h, sp.Rational(1, 10))) == 0
 
 
 def test_strings_are_parsed_over_the_known_symbols(no_eval: None) -> None:
@@ -191,10 +230,28 @@ def test_stationary_density_lets_only_our_errors_out(drift: sp.Expr, diffusion: 
         stationary_density(SDE([x], [drift], diffusion))
 
 
-def test_stationary_density_maps_sympy_failures() -> None:
+def test_stationary_density_names_where_the_coefficients_are_real() -> None:
+    # acos(sqrt(x)) is real on [0, 1] only: said before SymPy fails on the rest of the line
     loss = sp.acos(sp.sqrt(x))
-    with pytest.raises(NoStationaryDensityError, match="SymPy could not complete"):
+    with pytest.raises(NoStationaryDensityError,
+                       match=r"real only for x in \(0, 1\): give that state space"):
         stationary_density(SDE.langevin(loss, [x], 1))
+
+
+@pytest.mark.parametrize("exc", [TypeError("Invalid comparison of non-real zoo"),
+                                 ValueError("x"), ZeroDivisionError()])
+def test_stationary_density_maps_sympy_failures(exc: Exception,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import symsde.stationary as stationary
+
+    def fail(sde: SDE) -> sp.Expr:
+        raise exc
+
+    monkeypatch.setattr(stationary, "_zero_flux_1d", fail)
+    with pytest.raises(NoStationaryDensityError,
+                       match=f"SymPy could not complete a step while deriving the stationary "
+                             f"density \\({type(exc).__name__}"):
+        stationary_density(SDE([x], [-x], 1))
 
 
 def test_the_package_never_calls_sympify_on_a_string_from_the_api(no_eval: None,

@@ -90,6 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
     finally:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        if argv is None:
+            # The console script exits next, its result complete: a Ctrl-C from now on
+            # would only interrupt the interpreter's shutdown (killed by SIGINT, exit -2,
+            # no message), so it is ignored.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _load_sympy() -> None:
@@ -153,6 +158,12 @@ def _main(argv: Sequence[str] | None) -> int:
         print("symsde: error: the expression is too deeply nested to handle", file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help and --version
+        try:  # the help text is output too: a full or closed stdout says so
+            sys.stdout.flush()
+        except OSError as err:
+            if err.errno in _STDOUT_ERRNOS:
+                return _stdout_failed(err)
+            raise
         return int(exc.code or 0)
     except Exception as exc:  # a bug of ours: still one line, and a way to see more
         return _internal_error(exc)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from symsde.errors import InputError
@@ -22,26 +23,41 @@ DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 1e6
 
 
+def _shown(text: str) -> str:
+    """``text`` quoted for a one-line message, cut to 40 characters."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _ascii_number(text: str, kind: str) -> str:
+    """Refuse what ``float``/``int`` would read but no one types: other scripts' digits
+    (Arabic-Indic, full-width) and numbers too long to be meant."""
+    if not text.isascii() or len(text.strip()) > 30:
+        raise argparse.ArgumentTypeError(
+            f"{_shown(text)} is not {kind}; write it with ASCII digits, at most 30 of them")
+    return text
+
+
 def _timeout_arg(text: str) -> float:
     """``--timeout``: a finite number of seconds in (0, MAX_TIMEOUT]."""
     try:
-        value = float(text)
+        value = float(_ascii_number(text, "a number of seconds"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a number of seconds") from None
     if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
         raise argparse.ArgumentTypeError(
-            f"give a number of seconds > 0 and at most {MAX_TIMEOUT:g}, got {text!r}")
+            f"give a number of seconds > 0 and at most {MAX_TIMEOUT:g}, got {_shown(text)}")
     return value
 
 
 def _whole_number(text: str, low: int, high: int | None, what: str) -> int:
     try:
-        value = int(text)
+        value = int(_ascii_number(text, "a whole number"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not a whole number") from None
     if value < low or (high is not None and value > high):
         limits = f">= {low}" if high is None else f"from {low} to {high}"
-        raise argparse.ArgumentTypeError(f"{what} is a whole number {limits}, got {text!r}")
+        raise argparse.ArgumentTypeError(f"{what} is a whole number {limits}, got "
+                                         f"{_shown(text)}")
     return value
 
 
@@ -69,6 +85,13 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise InputError(f"{message} (see '{self.prog} --help')")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # argparse swallows OSError here; a help text that cannot reach a full or closed
+        # standard output must end with the same one line as any other result.
+        if message:
+            file = sys.stdout if file is None else file
+            print(message, end="", file=file)
 
 
 class _ExpressionArgsParser(_Parser):

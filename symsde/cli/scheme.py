@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import sympy as sp
 
+from symsde.cli.args import _timeout_arg
 from symsde.errors import InputError
 
 __all__ = ["add_scheme_parser", "cmd_scheme"]
@@ -49,8 +50,9 @@ def add_scheme_parser(sub: Any, parser_class: type) -> None:
     fmt = sc.add_mutually_exclusive_group()
     fmt.add_argument("--latex", action="store_true", help="LaTeX (an aligned block)")
     fmt.add_argument("--json", action="store_true", help="machine-readable output")
-    sc.add_argument("--timeout", type=float, default=60.0,
-                    help="seconds of symbolic work before giving up (default 60)")
+    sc.add_argument("--timeout", type=_timeout_arg, default=60.0,
+                    help="seconds for reading the options, deriving the scheme and "
+                         "formatting it before giving up (default 60)")
 
 
 def _paren(e: sp.Expr) -> str:
@@ -61,17 +63,25 @@ def _paren(e: sp.Expr) -> str:
 
 def cmd_scheme(args: argparse.Namespace) -> int:
     """Run ``symsde scheme``; returns the exit code."""
+    from symsde._timeout import time_limit
+
+    # One deadline covers reading the options, the derivation and the formatting; the
+    # text is printed only once it is complete (a time-out prints nothing on stdout).
+    with time_limit(args.timeout, f"reading the options and deriving the {args.method} "
+                                  "scheme"):
+        text = _scheme_text(args)
+    print(text)
+    return 0
+
+
+def _scheme_text(args: argparse.Namespace) -> str:
     import sympy as sp
 
-    from symsde._timeout import time_limit
     from symsde.cli.args import _subs, _symbols
     from symsde.parsing import parse_matrix
     from symsde.schemes import METHODS, derive_scheme
     from symsde.sde import SDE
 
-    if not 0 < args.timeout <= 1e6:
-        raise InputError(f"--timeout must be a number of seconds in (0, 1e6], got "
-                         f"{args.timeout}")
     state, table, values = _symbols(args)
     drift = _subs(parse_matrix(args.drift, table, "--drift"), values)
     if isinstance(drift, list) and any(isinstance(e, list) for e in drift):
@@ -79,27 +89,22 @@ def cmd_scheme(args: argparse.Namespace) -> int:
                          'e.g. "[-x, -2*y]"')
     noise = _subs(parse_matrix(args.diffusion, table, "--diffusion"), values)
     sde = SDE(state, drift, noise)
-    with time_limit(args.timeout, f"deriving the {args.method} scheme"):
-        sch = derive_scheme(sde, args.method)
-        strong, weak = METHODS[args.method]
-        if args.json:
-            doc = {"method": sch.method, "strong_order": strong, "weak_order": weak,
-                   "state": [s.name for s in sch.state],
-                   "update": [sp.sstr(e) for e in sch.update],
-                   "increments": {str(k): sp.sstr(v) for k, v in sch.increments.items()},
-                   "noises": [{"symbol": str(nv.symbol), "law": nv.law} for nv in sch.noises],
-                   "latex": sch.latex()}
-            print(json.dumps(doc, indent=2))
-            return 0
-        if args.latex:
-            print(sch.latex())
-            return 0
+    sch = derive_scheme(sde, args.method)
+    strong, weak = METHODS[args.method]
+    if args.json:
+        doc = {"method": sch.method, "strong_order": strong, "weak_order": weak,
+               "state": [s.name for s in sch.state],
+               "update": [sp.sstr(e) for e in sch.update],
+               "increments": {str(k): sp.sstr(v) for k, v in sch.increments.items()},
+               "noises": [{"symbol": str(nv.symbol), "law": nv.law} for nv in sch.noises],
+               "latex": sch.latex()}
+        return json.dumps(doc, indent=2)
+    if args.latex:
+        return sch.latex()
     orders = ", ".join(f"{kind} order {o:g}" for kind, o in (("strong", strong), ("weak", weak))
                        if o is not None)
     lhs = "dX" if len(state) == 1 else "d(" + ", ".join(s.name for s in state) + ")"
     mu = _paren(sde.drift[0]) if len(state) == 1 else sp.sstr(list(sde.drift))
     G = (_paren(sde.diffusion[0, 0]) if sde.diffusion.shape == (1, 1)
          else sp.sstr(sde.diffusion.tolist()))
-    print(f"{args.method} scheme ({orders}) for {lhs} = {mu} dt + {G} dW")
-    print(sch.text())
-    return 0
+    return f"{args.method} scheme ({orders}) for {lhs} = {mu} dt + {G} dW\n{sch.text()}"

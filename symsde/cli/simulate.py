@@ -101,6 +101,8 @@ def _prepare_simulation(args: argparse.Namespace) -> dict[str, Any]:
     seed = _cli_count(args.seed, "--seed", 0)
     if args.scheduler is not None and args.backend != "dask":
         raise InputError("--scheduler is the address of a Dask scheduler; add --backend dask")
+    if args.scheduler is not None:
+        _check_host_name(args.scheduler)
     sde = SDE(state, drift, noise)
     x0_arg = x0v if len(x0v) > 1 else x0v[0]
     check_resources(paths, steps, len(state), compare=args.compare_stationary)
@@ -114,6 +116,21 @@ def _prepare_simulation(args: argparse.Namespace) -> dict[str, Any]:
     return {"state": state, "sde": sde, "x0": x0_arg, "dt": dt, "steps": steps,
             "paths": paths, "seed": seed, "note": note,
             "left": args.timeout if left is None else left}
+
+
+def _check_host_name(address: str) -> None:
+    """Refuse a host name no resolver takes (a label over 63 characters, a name over 253):
+    the socket layer raises UnicodeError for it, not a connection error."""
+    rest = address.strip().partition("://")[2] or address.strip()
+    host = rest.rpartition(":")[0].strip("[]")
+    try:
+        if len(host.encode("idna")) > 253:
+            raise UnicodeError("name too long")
+    except UnicodeError:
+        shown = host if len(host) <= 40 else host[:37] + "..."
+        raise InputError(f"--scheduler: {shown!r} is not a valid host name (each part between "
+                         "dots has at most 63 characters, the whole name at most 253); give "
+                         "tcp://host:port") from None
 
 
 def run(args: argparse.Namespace) -> int:
