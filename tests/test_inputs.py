@@ -114,7 +114,7 @@ def test_other_payloads_are_refused(payload: str, no_eval: None) -> None:
 
 
 def test_stationary_test_needs_a_stationary_density() -> None:
-    from symsde.confirm import stationary_test
+    from symsde.stattests import stationary_test
 
     with pytest.raises(InputError, match=r"stationary must be the result of "
                                           r"symsde\.stationary_density, got"):
