@@ -207,11 +207,11 @@ def _equivalent(claim: Claim, base: Claim, ctx: StepContext) -> bool:
         return _same(a, -b)
     # The base claim holds, so its difference is usually 0 (and a multiple of it is 0,
     # which _same has ruled out): a ratio is only worth computing when it is not.
-    b0, b1 = (numeric_value(b, k) for k in (0, 1))
+    b0, b1 = (numeric_value(b, k, integrals=True) for k in (0, 1))
     if b0 is not None and b1 is not None and max(abs(b0), abs(b1)) < 1e-10:
         return False
     # A ratio that takes two different values is not a constant: no symbolic work needed.
-    r0, r1 = (numeric_value(a / b, k) for k in (0, 1))
+    r0, r1 = (numeric_value(a / b, k, integrals=True) for k in (0, 1))
     if r0 is not None and r1 is not None and abs(r0 - r1) > 1e-10 * max(abs(r0), abs(r1), 1):
         return False
     try:
