@@ -16,7 +16,7 @@ import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from symsde.proof.witness import evaluate
+from symsde.proof.witness import apply_instance, evaluate
 
 __all__ = ["EXPECT_FAILURE", "is_zero", "nonzero_somewhere", "numeric_value"]
 
@@ -125,9 +125,9 @@ def numeric_value(e: Any, k: int = 0, integrals: bool = False) -> complex | None
             for lim in sm.limits:
                 if not all(sp.sympify(b).xreplace(values).is_integer for b in lim[1:]):
                     return None  # a sum to a non-integer bound: only SymPy knows its value
-        if funcs:
-            e = e.subs({f: _function_instance(arity[f], i + k) for i, f in enumerate(sorted(
-                funcs, key=str))})
+        for i, f in enumerate(sorted(funcs, key=str)):
+            # inside integrals and sums too, where subs() of a function does nothing
+            e = apply_instance(e, f, _function_instance(arity[f], i + k))
         if e.has(sp.Integral, sp.Derivative, sp.Subs, sp.Sum):
             # mpmath: quadrature of lambdified integrands and numeric derivatives (SymPy's
             # evalf of an integral evaluates the integrand symbolically at every node, and

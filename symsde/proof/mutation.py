@@ -205,6 +205,15 @@ def _equivalent(claim: Claim, base: Claim, ctx: StepContext) -> bool:
         return True
     if isinstance(b, sp.MatrixBase):
         return _same(a, -b)
+    if any(isinstance(e, sp.Basic) and e.has(sp.Limit) for e in (a, b)):
+        # A limit is not taken to compare a mutant (SymPy's limits of integrals take
+        # seconds): the limits, as opaque values, must cancel from the ratio.
+        limits = {node: sp.Dummy("limit") for e in (a, b) for node in e.atoms(sp.Limit)}
+        try:
+            ratio = sp.cancel(a.xreplace(limits) / b.xreplace(limits))
+        except Exception:
+            return False
+        return bool(ratio.is_number and ratio != 0 and ratio.is_finite)
     # The base claim holds, so its difference is usually 0 (and a multiple of it is 0,
     # which _same has ruled out): a ratio is only worth computing when it is not.
     b0, b1 = (numeric_value(b, k, integrals=True) for k in (0, 1))

@@ -38,6 +38,7 @@ __all__ = [
     "NotNumericError",
     "Witness",
     "WitnessOutcome",
+    "apply_instance",
     "confining_polynomial",
     "evaluate",
     "polynomial",
@@ -255,7 +256,7 @@ def instantiate(expr: Any, functions: Mapping[Any, Any], values: Mapping[sp.Symb
     out = expr
     for f, concrete in functions.items():
         if isinstance(f, sp.FunctionClass):
-            out = _apply_instance(out, f, concrete)
+            out = apply_instance(out, f, concrete)
         else:
             out = out.subs(f, concrete)
     if values:
@@ -263,14 +264,14 @@ def instantiate(expr: Any, functions: Mapping[Any, Any], values: Mapping[sp.Symb
     return out
 
 
-def _apply_instance(expr: Any, f: sp.FunctionClass, concrete: Any) -> Any:
+def apply_instance(expr: Any, f: sp.FunctionClass, concrete: Any) -> Any:
     """Every application ``f(a)`` in ``expr`` replaced by ``concrete(a)``, inside sums and
     integrals too (where :meth:`~sympy.core.basic.Basic.subs` of a function fails); the
     innermost first when applications are nested."""
     if not callable(concrete):
         return expr.replace(f, concrete) if isinstance(expr, sp.Basic) else expr
     if isinstance(expr, sp.MatrixBase):
-        return expr.applyfunc(lambda e: _apply_instance(e, f, concrete))
+        return expr.applyfunc(lambda e: apply_instance(e, f, concrete))
     if not isinstance(expr, sp.Basic):
         return expr
     for _ in range(100):
