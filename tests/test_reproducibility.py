@@ -216,18 +216,22 @@ def test_signal_mid_simulation_leaves_no_file(sig: int, code: int, message: str,
                 seen += os.read(master, 4096)
         assert b"step" in seen, f"no progress bar: {seen!r}"
         proc.send_signal(sig)
-        stdout, _ = proc.communicate(timeout=60)
-        while True:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if not ready:
+        # Keep reading the terminal until the process has ended: a terminal nobody reads
+        # fills up, and the process would block writing its last progress line.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    chunk = b""
+                seen += chunk
+                if chunk:
+                    continue
+            if proc.poll() is not None:
                 break
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
+        stdout, _ = proc.communicate(timeout=5)
     finally:
         if proc.poll() is None:
             proc.kill()
