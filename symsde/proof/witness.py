@@ -431,9 +431,10 @@ def _integral_value(it: sp.Integral, env: Mapping[sp.Symbol, Any]) -> Any:
     v, a, b = lim
     lo, hi = _mp(a) if a.is_number or a.is_infinite else evaluate(a, env), \
         _mp(b) if b.is_number or b.is_infinite else evaluate(b, env)
-    # 15 digits fewer than the working precision (55 of 70: still 15 more than the
-    # tolerance needs) halve the quadrature nodes; a re-check at more digits raises it too.
-    with mpmath.workdps(mpmath.mp.dps - 15):
+    # The witness's own 30 digits (20 fewer than the working precision, 10 more than the
+    # tolerance needs; a limit's distance 10^-j adds j): tanh-sinh's nodes grow with the
+    # digits asked for. A re-check at more digits raises it too.
+    with mpmath.workdps(mpmath.mp.dps - 20):
         return +mpmath.quad(_closure(body, v, env), [lo, hi])
 
 
