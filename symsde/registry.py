@@ -189,11 +189,12 @@ def _verify_in_worker(name: str, seed: int, timeout: float | None,
     else:
         with time_limit(timeout, f"verifying the derivation {name}"):
             res = load([name])[0].verify(seed=seed)
-    # The comparison with the notes' displays (LaTeX parsing) is part of the work too.
-    notes = res.notes()
+    # The JSON carries the comparison with the notes' displays (LaTeX parsing): made here
+    # too. The text report does not show it, so, as in one process, it is left for later.
+    as_json = res.to_dict() if as_dict else None
     return (res.seconds, [r.step.id for r in res.steps],
-            [tuple(getattr(r, f) for f in _STEP_FIELDS) for r in res.steps], notes,
-            res.to_dict() if as_dict else None)
+            [tuple(getattr(r, f) for f in _STEP_FIELDS) for r in res.steps],
+            res.notes() if as_dict else None, as_json)
 
 
 def _cost(name: str) -> int:
@@ -234,9 +235,11 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
 
     Each part is verified whole in one process (under ``timeout`` seconds); the verdicts
     come back to this process and are cached on its own :class:`Derivation` objects, so
-    a later ``d.verify(seed=seed)`` (coverage, the notes' comparison) costs nothing.
+    a later ``d.verify(seed=seed)`` (coverage, rendering) costs nothing.
     The results are the same as verifying here: every step is judged by the same code with
-    the same seed. ``workers=1`` verifies in this process. With ``as_dict`` the workers also
+    the same seed. ``workers`` counts this process: ``workers - 1`` worker processes take
+    the largest parts, while this one verifies the smallest; ``workers=1`` verifies
+    everything here. With ``as_dict`` the workers also compare the steps with the notes and
     render each result's :meth:`~symsde.proof.DerivationResult.to_dict` (printing the
     claims as LaTeX and text is a large part of ``symsde verify --json``).
 
@@ -251,11 +254,21 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
     n = _workers(workers, len(chosen))
     todo = [name for name in chosen if name not in _BUILT or seed not in _BUILT[name]._results]
     if n > 1 and len(todo) > 1:
-        with _pool(n) as pool:
+        order = sorted(todo, key=_cost, reverse=True)
+        # n - 1 worker processes take the parts largest first; this process, which builds
+        # every derivation anyway (the results are attached to its own objects), is the
+        # n-th: it verifies the parts no worker has started, smallest first.
+        with _pool(n - 1) as pool:
             futures = {name: pool.submit(_verify_in_worker, name, seed, timeout, as_dict)
-                       for name in sorted(todo, key=_cost, reverse=True)}
-            # Built here while the workers verify: the results are attached to these.
+                       for name in order}
             derivs = load(chosen)
+            for name in reversed(order):
+                if not futures[name].cancel():
+                    break  # this part and every larger one are a worker's already
+                del futures[name]
+                res = _verify_here(_BUILT[name], seed, timeout)
+                if as_dict:  # rendered now, while the workers still run
+                    res._dict = res.to_dict()
             for d in derivs:
                 if d.name not in futures:
                     continue
@@ -266,20 +279,21 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
                 steps = [StepResult(st, **dict(zip(_STEP_FIELDS, row, strict=True)))
                          for st, row in zip(d.steps, rows, strict=True)]
                 res = DerivationResult(d, steps, seconds, seed)
-                if d.catalogue:  # the same comparison the worker made, not made again here
+                if d.catalogue and notes is not None:  # the worker's comparison, kept
                     res._notes = notes
                     for r in steps:
                         r.notes = tuple(notes.get(r.step.id, ()))
                 res._dict = as_json
                 d._results[seed] = res
-    out = []
-    for d in load(chosen):
-        if timeout is None or seed in d._results:
-            out.append(d.verify(seed=seed))
-        else:
-            with time_limit(timeout, f"verifying the derivation {d.name}"):
-                out.append(d.verify(seed=seed))
-    return out
+    return [_verify_here(d, seed, timeout) for d in load(chosen)]
+
+
+def _verify_here(d: Derivation, seed: int, timeout: float | None) -> DerivationResult:
+    """``d.verify(seed=seed)`` in this process, under ``timeout`` unless already cached."""
+    if timeout is None or seed in d._results:
+        return d.verify(seed=seed)
+    with time_limit(timeout, f"verifying the derivation {d.name}"):
+        return d.verify(seed=seed)
 
 
 def _mutate_in_worker(name: str, classes: tuple[str, ...] | None, seed: int) -> MutationReport:
