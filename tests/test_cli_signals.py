@@ -26,7 +26,9 @@ def test_importing_the_cli_does_not_import_sympy() -> None:
 def test_ctrl_c_during_the_import_is_one_line(delay: float, tmp_path: Path) -> None:
     proc = subprocess.Popen([*COMMAND, "stationary", "--state", "x", "--drift", "[-x]",
                              "--diffusion", "1"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                            # a background job of a shell starts with SIGINT ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)

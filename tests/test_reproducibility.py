@@ -204,8 +204,11 @@ def test_signal_mid_simulation_leaves_no_file(sig: int, code: int, message: str,
     # A new pseudo-terminal is 0 columns wide, and tqdm draws nothing in 0 columns.
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     env = {k: v for k, v in os.environ.items() if k != "SYMSDE_DEBUG"}
+    # A shell that starts a job in the background (as CI runners may) ignores SIGINT, and
+    # an ignored signal stays ignored across exec: give the command the default handling.
     proc = subprocess.Popen([*COMMAND, *LONG_RUN, "--output", "out.json"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=slave, env=env)
+                            stdout=subprocess.PIPE, stderr=slave, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     os.close(slave)
     seen = b""
     try:
