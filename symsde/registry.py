@@ -237,11 +237,11 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
     come back to this process and are cached on its own :class:`Derivation` objects, so
     a later ``d.verify(seed=seed)`` (coverage, rendering) costs nothing.
     The results are the same as verifying here: every step is judged by the same code with
-    the same seed. ``workers`` counts this process: ``workers - 1`` worker processes take
-    the largest parts, while this one verifies the smallest; ``workers=1`` verifies
-    everything here. With ``as_dict`` the workers also compare the steps with the notes and
-    render each result's :meth:`~symsde.proof.DerivationResult.to_dict` (printing the
-    claims as LaTeX and text is a large part of ``symsde verify --json``).
+    the same seed. ``workers=1`` verifies in this process. With ``as_dict`` the workers also
+    compare the steps with the notes and render each result's
+    :meth:`~symsde.proof.DerivationResult.to_dict` (printing the claims as LaTeX and text is
+    a large part of ``symsde verify --json``); the text report does not show the
+    comparison, which is then left for later, as in one process.
 
     Examples
     --------
@@ -254,21 +254,12 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
     n = _workers(workers, len(chosen))
     todo = [name for name in chosen if name not in _BUILT or seed not in _BUILT[name]._results]
     if n > 1 and len(todo) > 1:
-        order = sorted(todo, key=_cost, reverse=True)
-        # n - 1 worker processes take the parts largest first; this process, which builds
-        # every derivation anyway (the results are attached to its own objects), is the
-        # n-th: it verifies the parts no worker has started, smallest first.
-        with _pool(n - 1) as pool:
+        # Workers take the parts largest first; this process builds its own copies of the
+        # derivations meanwhile (the results are attached to them).
+        with _pool(n) as pool:
             futures = {name: pool.submit(_verify_in_worker, name, seed, timeout, as_dict)
-                       for name in order}
+                       for name in sorted(todo, key=_cost, reverse=True)}
             derivs = load(chosen)
-            for name in reversed(order):
-                if not futures[name].cancel():
-                    break  # this part and every larger one are a worker's already
-                del futures[name]
-                res = _verify_here(_BUILT[name], seed, timeout)
-                if as_dict:  # rendered now, while the workers still run
-                    res._dict = res.to_dict()
             for d in derivs:
                 if d.name not in futures:
                     continue

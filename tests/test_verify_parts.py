@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import sympy as sp
 
 from symsde.registry import load, verify_parts
@@ -50,26 +49,3 @@ def test_results_are_cached_on_this_process_derivations() -> None:
     assert res[0].ok
     assert res[0] is d.verify(seed=0)
 
-
-def test_this_process_verifies_the_parts_no_worker_has_started(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from symsde import registry
-
-    names = ["langevin", "general_sde", "diffusion", "bayes_posterior"]
-    for d in load(names):
-        d._results.clear()
-    here: list[str] = []
-    original = registry._verify_here
-
-    def spy(d, seed, timeout):
-        if seed not in d._results:
-            here.append(d.name)  # judged in this process, not taken from a worker
-        return original(d, seed, timeout)
-
-    monkeypatch.setattr(registry, "_verify_here", spy)
-    results = verify_parts(names, seed=5, workers=2)
-    # One worker process takes the largest parts (and the next in its queue); this
-    # process takes the smallest: langevin, the smallest by the estimate, is judged here.
-    assert here and "langevin" in here and "bayes_posterior" not in here
-    again = [d.verify(seed=5, refresh=True) for d in load(names)]
-    assert _verdicts(results) == _verdicts(again)

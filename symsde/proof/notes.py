@@ -153,19 +153,28 @@ def _token_differences(part: str, transcription: Claim, symbols: Mapping[str, An
 
 
 def compare_step(r: StepResult, equation: str, latex: str, symbols: Mapping[str, Any],
-                 ctx: StepContext) -> NotesForm:
-    """Compare one step with one displayed equation (see the module docstring)."""
-    from symsde.latex import LatexReadError, read_latex
+                 ctx: StepContext, parsed: dict[str, Any] | None = None) -> NotesForm:
+    """Compare one step with one displayed equation (see the module docstring).
+
+    ``parsed`` keeps the parser's reading (or its error) of each part already read with
+    the same ``symbols``: several steps name one display.
+    """
+    from symsde.latex import read_latex
 
     step = r.step
     claim = step.claim  # the notes' form: for an erratum, the claim that fails
     read: list[tuple[str, Claim]] = []
     unread: list[str] = []
+    parsed = {} if parsed is None else parsed
     for part in _parts(latex):
-        try:
-            value = read_latex(part, symbols).value
-        except (LatexReadError, Exception) as exc:  # the parser's own errors vary
-            unread.append(f"{part}: {exc}")
+        if part not in parsed:
+            try:
+                parsed[part] = read_latex(part, symbols).value
+            except Exception as exc:  # LatexReadError, and the parser's own errors
+                parsed[part] = exc
+        value = parsed[part]
+        if isinstance(value, Exception):
+            unread.append(f"{part}: {value}")
             continue
         if isinstance(value, sp.Equality):
             read.append((part, Claim(value.lhs, value.rhs)))
@@ -205,6 +214,7 @@ def compare_with_notes(result: DerivationResult, catalogue: Mapping[str, str],
     table = dict(symbols if symbols is not None else getattr(d, "symbols", {}) or {})
     effective = {r.step.id: r.effective_claim for r in result.steps}
     out: dict[str, list[NotesForm]] = {}
+    parsed: dict[str, Any] = {}
     for r in result.steps:
         if not r.step.equations:
             continue
@@ -216,7 +226,7 @@ def compare_with_notes(result: DerivationResult, catalogue: Mapping[str, str],
             if eq not in catalogue:
                 forms.append(NotesForm(eq, None, "unread", "no such equation in the catalogue"))
                 continue
-            forms.append(compare_step(r, eq, catalogue[eq], table, ctx))
+            forms.append(compare_step(r, eq, catalogue[eq], table, ctx, parsed))
         out[r.step.id] = forms
     return out
 
