@@ -513,6 +513,22 @@ article { width: 600px; } pre.cut { overflow-x: hidden; width: 300px; }
 </article></body></html>"""
 
 
+def _evaluate_on_page(browser: Any, folder: Path, page_name: str, script: str) -> Any:
+    """Serve ``folder`` locally, open ``page_name`` at 1280 px and run ``script`` on it."""
+    handler = functools.partial(_Quiet, directory=str(folder))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/{page_name}", wait_until="load")
+        return page.evaluate(script)
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def test_math_check_rejects_raw_pseudo_maths(browser: Any, tmp_path: Path) -> None:
     """The page check finds a half-typeset reason and SymPy's printed nodes in the text,
     and leaves the same strings alone inside code."""
@@ -520,18 +536,7 @@ def test_math_check_rejects_raw_pseudo_maths(browser: Any, tmp_path: Path) -> No
         "<!doctype html><html><body><p>a conservation law: dp/<span>dt = -dJ/dPhi</span></p>"
         "<p>Eq(sigma**2*Derivative(p(Phi), Phi)/2, 0)</p><code>exp(x) sqrt(y)</code>"
         "</body></html>")
-    handler = functools.partial(_Quiet, directory=str(tmp_path))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/raw.html", wait_until="load")
-        math = page.evaluate(_MATH_CHECK)
-    finally:
-        context.close()
-        httpd.shutdown()
-        httpd.server_close()
+    math = _evaluate_on_page(browser, tmp_path, "raw.html", _MATH_CHECK)
     assert any("Derivative(" in t for t in math["pseudo"])
     assert any(t.startswith("dt = -dJ/dPhi") for t in math["pseudo"])
     assert not any("exp(x)" in t for t in math["pseudo"])
@@ -560,18 +565,7 @@ def test_layout_check_rejects_a_bad_page(browser: Any, tmp_path: Path) -> None:
     (tmp_path / "bad.html").write_text(_BAD_PAGE.replace(
         "{png}", base64.b64encode(png).decode()).replace(
         "{plain}", base64.b64encode(plain.getvalue()).decode()))
-    handler = functools.partial(_Quiet, directory=str(tmp_path))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/bad.html", wait_until="load")
-        lay = page.evaluate(_LAYOUT)
-    finally:
-        context.close()
-        httpd.shutdown()
-        httpd.server_close()
+    lay = _evaluate_on_page(browser, tmp_path, "bad.html", _LAYOUT)
     problems, legend_px = _layout_problems(lay, 1280)
     text = "\n".join(problems)
     for expected in ("stick out of the column", "clipped code blocks",
