@@ -105,9 +105,7 @@ def numeric_value(e: Any, k: int = 0, integrals: bool = False) -> complex | None
     then they are integrated numerically).
     """
     e = sp.sympify(e)
-    if e.has(sp.Limit, sp.Product) or (e.has(sp.Integral) and not integrals) or any(
-            not all(b.is_finite is not False for b in lim[1:])
-            for sm in e.atoms(sp.Sum) for lim in sm.limits):
+    if e.has(sp.Limit, sp.Product) or (e.has(sp.Integral) and not integrals):
         return None
     try:
         arity: dict[Any, int] = {}
@@ -124,7 +122,7 @@ def numeric_value(e: Any, k: int = 0, integrals: bool = False) -> complex | None
         for sm in e.atoms(sp.Sum):
             for lim in sm.limits:
                 if not all(sp.sympify(b).xreplace(values).is_integer for b in lim[1:]):
-                    return None  # a sum to a non-integer bound: only SymPy knows its value
+                    return None  # an infinite or non-integer bound: left to SymPy
         for i, f in enumerate(sorted(funcs, key=str)):
             # inside integrals and sums too, where subs() of a function does nothing
             e = apply_instance(e, f, _function_instance(arity[f], i + k))

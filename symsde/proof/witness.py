@@ -131,9 +131,6 @@ class _Instance(dict):
         super().__init__()
         self.families, self.base = families, base
 
-    def get_or_draw(self, f: Any) -> Any:
-        return self[f]
-
     def __missing__(self, f: Any) -> Any:
         how = self.families[f]
         value = how(rng_for(self.base, f), self) if callable(how) and not isinstance(
@@ -189,9 +186,7 @@ class Witness:
         """
         inst = _Instance(self.functions, rng.getrandbits(64))
         wanted = set(self.functions) if needed is None else set(needed)
-        for f in self.functions:
-            if f in wanted:
-                inst.get_or_draw(f)
+        inst.update({f: inst[f] for f in self.functions if f in wanted})  # drawn on look-up
         vals: dict[sp.Symbol, Any] = {}
         for s, how in self.values.items():
             vals[s] = sp.sympify(how(rng_for(inst.base, s), inst) if callable(how) and not
