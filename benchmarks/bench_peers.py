@@ -5,19 +5,21 @@ Problems (10^5 paths x 10^3 steps, dt = 0.01, X_0 = 0):
 - OU: dX = -X dt + dB (symsde takes its linear fast path);
 - double well: dX = (X - X^3) dt + dB/2 (symsde's general path: the fused kernel).
 
-Rows: the RNG floor (drawing the same 10^8 normals with NumPy's SFC64 into a preallocated
-buffer, one block of 16384 at a time, one thread); symsde with ``workers=1`` and
-``workers=None`` (all cores); the double well written by hand in NumPy, in place on
-preallocated arrays; a Numba fused loop (normals drawn inside, one thread, and ``prange``
-on all cores); diffrax (JAX on CPU, ``jit(vmap(...))`` over paths, Euler, fixed step,
-``UnsafeBrownianPath``); sdeint ``itoEuler`` one path at a time (extrapolated from a few
-paths). Figures are ns per path-step and the ratio to the floor; every row is the best of
-``--reps`` repetitions (default 3; peers slower than 10x the floor: 1), interleaved, so
-that load from other processes hits all rows alike. The CPU columns give the CPU seconds
-of all the process's threads in that repetition (``time.process_time``): on a loaded
-machine they show the work each row needs, and CPU / wall above 1 shows threads running
-at once. Each row also prints the variance of
-its final states (all rows simulate the same law, so these must agree to a few percent).
+Rows: the RNG floor (drawing the same 10^8 normals with NumPy's SFC64 into a
+preallocated buffer, one block of 16384 at a time, one thread); symsde compiled
+(``kernel="numba"``) with ``workers=1`` and ``workers=None`` (all cores), and on NumPy
+ufunc calls (``kernel="numpy"``, one worker), which must give the same bits; the double
+well written by hand in NumPy, in place on preallocated arrays; a Numba fused loop
+(normals drawn inside, one thread, and ``prange`` on all cores); diffrax (JAX on CPU,
+``jit(vmap(...))`` over paths, Euler, fixed step, ``UnsafeBrownianPath``); sdeint
+``itoEuler`` one path at a time (extrapolated from a few paths). Figures are ns per
+path-step and the ratio to the floor; every row is the best of ``--reps`` repetitions
+(default 3; peers slower than 10x the floor: 1), interleaved, so that load from other
+processes hits all rows alike. The CPU columns give the CPU seconds of all the process's
+threads in that repetition (``time.process_time``): on a loaded machine they show the
+work each row needs, and CPU / wall above 1 shows threads running at once. Each row also
+prints the variance of its final states (all rows simulate the same law, so these must
+agree to a few percent).
 
 Optional peers are skipped with the reason when their package is missing
 (``pip install -e '.[bench]'`` installs numba, jax, diffrax and sdeint).
@@ -30,6 +32,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +51,9 @@ from symsde.simulation import BIT_GENERATOR, resolve_workers
 
 N_PATHS, N_STEPS, DT = (20_000, 200, 0.01) if quick() else (100_000, 1000, 0.01)
 BLOCK = 16384
+OU1 = "symsde OU, workers=1 (compiled)"
+DW1 = "symsde double well, workers=1 (compiled)"
+DW1_NUMPY = "symsde double well, workers=1, kernel='numpy' (ufunc calls)"
 SIG_DW = 0.5  # the double well's noise
 
 
@@ -74,11 +80,19 @@ OU = SDE([x], [-x], 1)
 DW = SDE([x], [x - x**3], sp.Rational(1, 2))
 
 
-def symsde_row(sde: SDE, workers: int | None) -> Callable[[], np.ndarray]:
+FIRST: dict[str, float] = {}  # seconds of each symsde row's first call (compiling)
+
+
+def symsde_row(name: str, sde: SDE, workers: int | None, kernel: str
+               ) -> tuple[str, Callable[[], np.ndarray], int]:
     def run() -> np.ndarray:
-        return simulate(sde, 0.0, dt=DT, n_steps=N_STEPS, n_paths=N_PATHS, seed=0,
-                        workers=workers).final[:, 0]
-    return run
+        t0 = time.perf_counter()
+        res = simulate(sde, 0.0, dt=DT, n_steps=N_STEPS, n_paths=N_PATHS, seed=0,
+                       workers=workers, kernel=kernel)
+        FIRST.setdefault(name, time.perf_counter() - t0)
+        assert res.kernel == kernel
+        return res.final[:, 0]
+    return name, run, N_PATHS
 
 
 def numpy_by_hand() -> np.ndarray:
@@ -188,13 +202,17 @@ def main() -> None:
     print(f"problem: {N_PATHS} paths x {N_STEPS} steps, dt = {DT}; best of {reps}, "
           f"interleaved; cores available to this process: {cores}")
     print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    # compile from scratch, as a first run on a new machine does (FIRST reports it)
+    os.environ["SYMSDE_CACHE_DIR"] = tempfile.mkdtemp(prefix="symsde-bench-")
     rows: list[tuple[str, Callable[[], np.ndarray], int]] = [
         ("RNG floor (SFC64, 1 thread)", rng_floor, N_PATHS),
-        ("symsde OU, workers=1 (linear fast path)", symsde_row(OU, 1), N_PATHS),
-        (f"symsde OU, workers=None ({cores} threads)", symsde_row(OU, None), N_PATHS),
-        ("symsde double well, workers=1 (fused kernel)", symsde_row(DW, 1), N_PATHS),
-        (f"symsde double well, workers=None ({cores} threads)", symsde_row(DW, None),
-         N_PATHS),
+        symsde_row(OU1, OU, 1, "numba"),
+        symsde_row(f"symsde OU, workers=None ({cores} threads, compiled)", OU, None, "numba"),
+        symsde_row("symsde OU, workers=1, kernel='numpy' (ufunc calls)", OU, 1, "numpy"),
+        symsde_row(DW1, DW, 1, "numba"),
+        symsde_row(f"symsde double well, workers=None ({cores} threads, compiled)", DW, None,
+                   "numba"),
+        symsde_row(DW1_NUMPY, DW, 1, "numpy"),
         ("double well by hand, NumPy in place", numpy_by_hand, N_PATHS),
     ]
     skipped: list[str] = []
@@ -247,12 +265,18 @@ def main() -> None:
         v = "" if name == rows[0][0] else f"{float(np.var(finals[name])):.4f}"
         print(f"| {name} | {best[name]:.2f} | {best[name] / floor:.2f} | {cpu[name]:.2f} | "
               f"{cpu[name] / cfloor:.2f} | {cpu[name] / best[name]:.2f} | {v} |")
-    dw1 = best["symsde double well, workers=1 (fused kernel)"]
+    dw1 = best[DW1]
     hand = best["double well by hand, NumPy in place"]
     ou1, oun = best[rows[1][0]], best[rows[2][0]]
-    dwn = best[rows[4][0]]
+    dwn = best[rows[5][0]]
     print()
-    print(f"double well, symsde 1 worker / hand-written NumPy: {dw1 / hand:.3f}")
+    same = all(np.array_equal(finals[rows[i][0]], finals[rows[j][0]])
+               for i, j in ((1, 2), (1, 3), (4, 5), (4, 6)))
+    print(f"symsde's final states bit-identical across workers and kernels: {same}")
+    print("first calls (compiling from an empty cache; the table gives the best call): "
+          + "; ".join(f"{name} {sec:.2f} s" for name, sec in FIRST.items()))
+    print(f"double well, symsde 1 worker / hand-written NumPy: {dw1 / hand:.3f}; "
+          f"with kernel='numpy': {best[DW1_NUMPY] / hand:.3f}")
     print(f"speed-up of workers=None over workers=1: OU {ou1 / oun:.2f} x, double well "
           f"{dw1 / dwn:.2f} x")
     print(f"load average at end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")

@@ -24,6 +24,7 @@ That is what makes simulation results independent of the chunk size.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -377,6 +378,7 @@ class FusedKernel:
                         f"{',' if n_buf == 1 else ''} = B")
         self.n_buffers = n_buf
         self.n_ops = len(b.ops)
+        self._program = (list(b.ops), list(outs), list(b.pre), list(b.fallbacks))
         self.source = "\n".join([*head, *b.pre, *lines, "    return None", ""])
         ns_: dict[str, Any] = {"NP_copyto": np.copyto}
         for name in {u for _, u, _ in b.ops} | {"negative", "sqrt", *BINARY, *UNARY.values()}:
@@ -386,6 +388,80 @@ class FusedKernel:
             ns_[f"F{k}"] = fn
         exec(compile(self.source, "<symsde fused kernel>", "exec"), ns_)
         self._fn = ns_["kernel"]
+
+    def element_source(self) -> tuple[list[str], list[str], Any] | None:
+        """The same program for one element, as scalar Python statements, or None.
+
+        Returns ``(lines, outputs, extra)``: statements that read the inputs
+        ``a0, a1, ...`` and the scalars ``S0, ...`` and assign locals, one expression per
+        output, and ``extra``: None, or a function of the scalars returning the values of
+        the scalar subexpressions that only Python computes (lambdified functions of the
+        time), which the statements read as the scalars after the given ones. Every array
+        operation is one of ``+ - * /``, negation and ``sqrt``, in the order of the
+        ufunc program: IEEE 754 rounds each of them correctly, so any compiler that keeps
+        that order (no fused multiply-add, no reassociation) gives the same bits as the
+        ufunc calls. None when the program uses anything else (``exp``, ``power``, a
+        lambdified function of the arrays), whose results may differ in the last bit.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> x, z, t = sp.symbols("x z t")
+        >>> lines, outs, extra = FusedKernel([x - x**3 + z / 2], [x, z]).element_source()
+        >>> print("\\n".join(lines)); print(outs, extra)
+        v2 = a1 * 0.5
+        v3 = v2 + a0
+        v4 = a0 * a0
+        v5 = v4 * a0
+        v6 = v3 - v5
+        ['v6'] None
+        >>> lines, outs, extra = FusedKernel([sp.cos(t) * x], [x], [t]).element_source()
+        >>> lines, extra((0.0,))
+        (['v1 = a0 * S1'], (1.0,))
+        >>> FusedKernel([sp.exp(x)], [x]).element_source() is None
+        True
+        """
+        ops, outs, pre, fallbacks = self._program
+        infix = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}
+        if any(syms for _, syms in fallbacks) or any(
+                u not in infix and u not in ("negative", "sqrt") for _, u, _ in ops):
+            return None
+        calls: dict[str, str] = {}  # "F0(S0)" -> the scalar name it is passed as
+        n_s = len(self.scalars)
+        call = re.compile(r"F\d+\([^()]*\)")
+
+        def scalar(text: str) -> str:
+            def name(m: re.Match[str]) -> str:
+                return calls.setdefault(m.group(0), f"S{n_s + len(calls)}")
+            return call.sub(name, text)
+
+        def code(v: _Val) -> str:
+            if v.is_array:
+                return f"a{v.id}" if v.id < len(self.arrays) else f"v{v.id}"
+            return scalar(v.code)
+
+        lines = [scalar(line.strip()) for line in pre]
+        for rid, ufunc, operands in ops:
+            args = [code(o) for o in operands]
+            if ufunc in infix:
+                rhs = f"{args[0]} {infix[ufunc]} {args[1]}"
+            elif ufunc == "negative":
+                rhs = f"-{args[0]}"
+            else:
+                rhs = f"math.sqrt({args[0]})"
+            lines.append(f"v{rid} = {rhs}")
+        out_codes = [code(v) for v in outs]
+        if any("**" in c or "U_" in c for c in [*lines, *out_codes]):
+            return None  # a power or function of scalars: Python and Numba may round apart
+        extra = None
+        if calls:
+            args = ", ".join(f"S{i}" for i in range(n_s))
+            unpack = f"    {args}{',' if n_s == 1 else ''} = S\n" if n_s else ""
+            src = f"def extra(S):\n{unpack}    return ({', '.join(calls)},)\n"
+            ns: dict[str, Any] = {f"F{k}": fn for k, (fn, _) in enumerate(fallbacks)}
+            exec(compile(src, "<symsde fused scalars>", "exec"), ns)
+            extra = ns["extra"]
+        return lines, out_codes, extra
 
     def buffers(self, n: int) -> list[np.ndarray]:
         """The scratch arrays for calls on arrays of length ``n``."""

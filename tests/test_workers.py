@@ -119,3 +119,8 @@ def test_dask_with_threads_equals_local(client: Any, name: str) -> None:
         res = simulate(sde, **kw, **COMMON, workers=workers, chunk_size=chunk,
                        backend="dask", client=client)
         _assert_same(res, ref)
+    if name == "double-well":  # compiled in the worker processes (the plan is pickled)
+        res = simulate(sde, **kw, **COMMON, workers=2, chunk_size=1024, backend="dask",
+                       client=client, kernel="numba")
+        assert res.kernel == "numba"
+        _assert_same(res, ref)

@@ -31,6 +31,11 @@ Two steppers are generated from the symbolic SDE:
   expansion (:mod:`symsde.schemes`: Euler-Maruyama, Milstein, strong order 1.5, weak
   order 2), compiled into one fused in-place kernel (:class:`~symsde.fused.FusedKernel`).
 
+Either stepper runs in one of two ways with the same bits: in-place NumPy ufunc calls,
+or (``kernel="numba"``, and ``"auto"`` for large runs) a Numba loop per block that draws
+the noise and updates each path in registers, when the update needs only ``+ - * /`` and
+``sqrt`` (:mod:`~symsde.simulator.compiled` says why the bits agree).
+
 Threads
 -------
 ``workers`` threads advance chunks at once (NumPy's generators and ufuncs release the
@@ -40,7 +45,8 @@ output, so the thread count changes nothing in the results.
 Layout
 ------
 :mod:`~symsde.simulator.base` (constants, results, validators) <-
-:mod:`~symsde.simulator.steppers` <- :mod:`~symsde.simulator.plan` <-
+:mod:`~symsde.simulator.steppers` (which loads :mod:`~symsde.simulator.compiled`) <-
+:mod:`~symsde.simulator.plan` <-
 :mod:`~symsde.simulator.blocks` (block runner, combiner) <-
 :mod:`~symsde.simulator.backends` (local threads; :mod:`~symsde.simulator.dask_backend`
 loaded on demand) <- :mod:`~symsde.simulator.api` (the public functions). Arrows point to

@@ -58,6 +58,12 @@ class SimulationOptions:
         The Dask client or scheduler address (``backend="dask"`` only).
     workers : int or None
         Threads that advance chunks at once (``None``: every core this process may use).
+    kernel : {"auto", "numba", "numpy"}
+        How a step runs: ``"numpy"``, as a sequence of in-place ufunc calls;
+        ``"numba"``, as one compiled loop over each block's paths
+        (:mod:`symsde.simulator.compiled`); ``"auto"`` (default), compiled for runs of at
+        least :data:`~symsde.simulator.compiled.AUTO_MIN_PATH_STEPS` path-steps whose step
+        can be compiled. The results are the same bits either way.
 
     Examples
     --------
@@ -79,6 +85,7 @@ class SimulationOptions:
     backend: str = "local"
     client: Any = None
     workers: int | None = None
+    kernel: str = "auto"
 
 
 def _same(value: Any, default: Any) -> bool:
@@ -124,6 +131,23 @@ def _renamed(func: str, new: str, new_value: Any, old: str, old_value: Any,
     return old_value
 
 
+def _choose_kernel(stepper: _Stepper, kernel: Any, path_steps: int) -> None:
+    """Compile ``stepper`` if ``kernel`` asks for it (see :class:`SimulationOptions`)."""
+    from symsde.simulator import compiled
+
+    if not isinstance(kernel, str) or kernel not in compiled.KERNELS:
+        raise InvalidSimulationError(
+            f"kernel must be one of {', '.join(map(repr, compiled.KERNELS))}, got {kernel!r}")
+    if kernel == "numpy" or (kernel == "auto" and path_steps < compiled.AUTO_MIN_PATH_STEPS):
+        return
+    if not stepper.compile() and kernel == "numba":
+        why = ("Numba is not importable here" if not compiled.available() else
+               "this step uses more than + - * / and sqrt (functions whose NumPy and "
+               "compiled versions may round differently), or it is an SGD step")
+        raise InvalidSimulationError(
+            f"kernel='numba' cannot compile this step: {why}; use kernel='auto' or 'numpy'")
+
+
 def _commutative(sde: SDE, G: sp.Matrix) -> bool:
     X, d, m = sde.state, G.shape[0], G.shape[1]
 
@@ -145,7 +169,7 @@ def plan_simulation(
     seed: int = 0, method: str = "euler", params: Mapping[Any, Any] | None = None,
     record_every: int | None = None, chunk_size: int | None = None, *,
     keep_paths: int = 0, block_size: int | None = None, max_memory: float | None = None,
-    workers: int | None = None,
+    workers: int | None = None, kernel: str = "auto",
 ) -> SimulationPlan:
     """Validate a request and build its :class:`SimulationPlan` (no simulation yet).
 
@@ -211,6 +235,7 @@ def plan_simulation(
     bs, cb = _sizes(d, max(d, m), stepper.width, n_paths, block_size, chunk_size, n_steps,
                     record_every, keep_paths, max_memory, x0a.ndim == 2, "simulation",
                     workers)
+    _choose_kernel(stepper, kernel, n_paths * n_steps)
     return SimulationPlan(stepper=stepper, d=d, n_paths=n_paths, n_steps=n_steps, dt=dt,
                           seed=seed, block_size=bs, chunk_blocks=cb, x0=x0a,
                           record_every=record_every, keep_paths=keep_paths, workers=workers,
@@ -237,6 +262,7 @@ def simulate(
     backend: str = "local",
     client: Any = None,
     workers: int | None = None,
+    kernel: str = "auto",
     options: SimulationOptions | None = None,
 ) -> SimulationResult:
     """Simulate ``n_paths`` paths of an SDE with a scheme derived from it.
@@ -293,9 +319,13 @@ def simulate(
         each task splits its blocks over this many threads (``None``: the Dask worker's
         thread count). Results are bit-identical for every value;
         ``max_memory`` counts every thread's buffers.
+    kernel : {"auto", "numba", "numpy"}
+        How each step runs: one compiled loop per block (``"numba"``), in-place ufunc
+        calls (``"numpy"``), or compiled for large runs (``"auto"``; see
+        :class:`SimulationOptions`). The results are bit-identical for every value.
     options : SimulationOptions, optional
         ``progress``, ``progress_delay``, ``max_memory``, ``chunk_size``, ``backend``,
-        ``client`` and ``workers`` in one object (then not also as keywords).
+        ``client``, ``workers`` and ``kernel`` in one object (then not also as keywords).
 
     Returns
     -------
@@ -322,11 +352,11 @@ def simulate(
     """
     o = _options(options, progress=progress, progress_delay=progress_delay,
                  max_memory=max_memory, chunk_size=chunk_size, backend=backend, client=client,
-                 workers=workers)
+                 workers=workers, kernel=kernel)
     _check_backend(o.backend, o.client)
     plan = plan_simulation(sde, x0, dt, n_steps, n_paths, seed, method, params, record_every,
                            o.chunk_size, keep_paths=keep_paths, block_size=block_size,
-                           max_memory=o.max_memory, workers=o.workers)
+                           max_memory=o.max_memory, workers=o.workers, kernel=o.kernel)
     res = _execute(plan, o.progress, o.progress_delay, "simulate", o.backend, o.client)
     from symsde.guards import check_growth  # paths past what the SDE allows (issue 15)
 
@@ -342,6 +372,7 @@ def plan_sgd(
     record_every: int | None = None, chunk_size: int | None = None, keep_paths: int = 0,
     block_size: int | None = None, max_memory: float | None = None,
     workers: int | None = None, n_runs: int | None = None, theta0: Any = None,
+    kernel: str = "auto",
 ) -> SimulationPlan:
     """Validate an SGD request and build its plan (the arguments of :func:`simulate_sgd`)."""
     n_paths = _renamed("plan_sgd", "n_paths", n_paths, "n_runs", n_runs, SGD_PATHS)
@@ -388,10 +419,12 @@ def plan_sgd(
     bs, cb = _sizes(p, max(p, batch_size * (k + 1)), stepper.width, n_paths, block_size,
                     chunk_size, n_steps, record_every, keep_paths, max_memory, th0.ndim == 2,
                     "SGD simulation", workers)
-    return SimulationPlan(stepper=stepper, d=p, n_paths=n_paths, n_steps=n_steps, dt=1.0,
+    plan = SimulationPlan(stepper=stepper, d=p, n_paths=n_paths, n_steps=n_steps, dt=1.0,
                           seed=seed, block_size=bs, chunk_blocks=cb, x0=th0,
                           record_every=record_every, keep_paths=keep_paths, time_scale=lr,
                           workers=workers, workers_given=given)
+    _choose_kernel(plan.stepper, kernel, n_paths * n_steps)
+    return plan
 
 
 def simulate_sgd(
@@ -418,6 +451,7 @@ def simulate_sgd(
     backend: str = "local",
     client: Any = None,
     workers: int | None = None,
+    kernel: str = "auto",
     options: SimulationOptions | None = None,
     n_runs: int | None = None,
     theta0: Any = None,
@@ -475,12 +509,13 @@ def simulate_sgd(
     """
     o = _options(options, progress=progress, progress_delay=progress_delay,
                  max_memory=max_memory, chunk_size=chunk_size, backend=backend, client=client,
-                 workers=workers)
+                 workers=workers, kernel=kernel)
     _check_backend(o.backend, o.client)
     n_paths = _renamed("simulate_sgd", "n_paths", n_paths, "n_runs", n_runs, SGD_PATHS)
     x0 = _renamed("simulate_sgd", "x0", x0, "theta0", theta0, 0.0)
     plan = plan_sgd(per_example_loss, params, data_symbols, data, learning_rate, n_steps,
                     n_paths, seed, batch_size, replace, x0, values=values,
                     record_every=record_every, chunk_size=o.chunk_size, keep_paths=keep_paths,
-                    block_size=block_size, max_memory=o.max_memory, workers=o.workers)
+                    block_size=block_size, max_memory=o.max_memory, workers=o.workers,
+                    kernel=o.kernel)
     return _execute(plan, o.progress, o.progress_delay, "sgd", o.backend, o.client)

@@ -88,6 +88,9 @@ class SimulationResult:
         Recorded means and covariances at ``times`` (finite paths only).
     paths : ndarray or None
         ``(len(times), keep_paths, d)`` whole paths when ``keep_paths`` was set.
+    kernel : str
+        How the steps ran: ``"numba"`` (compiled) or ``"numpy"``; the numbers are the
+        same either way.
     """
 
     final: np.ndarray
@@ -105,6 +108,7 @@ class SimulationResult:
     paths: np.ndarray | None = None
     seconds: float = 0.0
     first_diverged_step: int | None = None
+    kernel: str = "numpy"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (the CLI's JSON keys)."""
@@ -119,6 +123,7 @@ class SimulationResult:
             "diverged": int(self.diverged),
             "first_diverged_step": self.first_diverged_step,
             "block_size": self.block_size,
+            "kernel": self.kernel,
             "seconds": round(self.seconds, 3),
         }
 

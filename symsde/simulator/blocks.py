@@ -42,6 +42,10 @@ def _block_moments(Xb: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     return n, mean, m2
 
 
+#: Steps a compiled step runs per call (between two checks for an interrupt).
+SEGMENT_STEPS = 64
+
+
 class _StoppedError(Exception):
     """Raised in a worker thread when the run was abandoned (an interrupt in the caller)."""
 
@@ -61,7 +65,8 @@ def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | No
     progress : tqdm-like, optional
         Receives ``update(k)`` as steps complete.
     stop : threading.Event, optional
-        Checked every step; once set the run ends (raising ``_StoppedError``).
+        Checked between steps (every :data:`SEGMENT_STEPS` steps when a compiled step
+        runs them in one call); once set the run ends (raising ``_StoppedError``).
     """
     blocks = list(blocks)
     if any(b != blocks[0] + i for i, b in enumerate(blocks)):
@@ -93,30 +98,54 @@ def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | No
 
     if k_rec:
         record(0)
-    every = max(1, plan.n_steps // 200)
+    every = max(1, plan.n_steps // 200)  # progress is reported every this many steps
     dt, rec_every = plan.dt, plan.record_every
     first: list[int | None] = [None] * len(gens)
     pending = list(range(len(gens)))  # blocks with no non-finite path yet
+    # a compiled step without the time runs whole segments of steps in one call
+    segment = SEGMENT_STEPS if st.compiled_source is not None and not st.has_time else 1
+    step, unreported = 0, 0
     with np.errstate(all="ignore"):
-        for step in range(plan.n_steps):
+        while step < plan.n_steps:
             if stop is not None and stop.is_set():
                 raise _StoppedError
-            X = st.advance(X, ws, gens, step * dt)
-            # A sum is finite when every term is (a cheap test; each entry checked if it fails).
-            if pending and (len(pending) < len(gens)
-                            or not math.isfinite(np.add.reduce(X, axis=None))):
+            k = min(segment, plan.n_steps - step)
+            if rec_every:
+                k = min(k, rec_every - step % rec_every)
+            if segment > 1:
+                X, bad = st.advance_steps(X, ws, gens, k)
                 for q in list(pending):
-                    Xq = X[:, gens[q][1]:gens[q][2]]
-                    if (not math.isfinite(np.add.reduce(Xq, axis=None))
-                            and not np.isfinite(Xq).all()):
-                        first[q] = step + 1
+                    if bad[q]:  # the first step of the segment after which q was not finite
+                        first[q] = step + bad[q]
                         pending.remove(q)
-            if rec_every and (step + 1) % rec_every == 0:
-                record((step + 1) // rec_every)
-            if progress is not None and (step + 1) % every == 0:
-                progress.update(every)
-    if progress is not None and plan.n_steps % every:
-        progress.update(plan.n_steps % every)
+            else:
+                X = st.advance(X, ws, gens, step * dt)
+                ok = ws.get("ok")  # a compiled step says per block whether all is finite
+                if ok is not None:
+                    for q in list(pending):
+                        if not ok[q]:
+                            first[q] = step + 1
+                            pending.remove(q)
+                # A sum is finite when every term is (a cheap test; each entry checked if
+                # it fails).
+                elif pending and (len(pending) < len(gens)
+                                  or not math.isfinite(np.add.reduce(X, axis=None))):
+                    for q in list(pending):
+                        Xq = X[:, gens[q][1]:gens[q][2]]
+                        if (not math.isfinite(np.add.reduce(Xq, axis=None))
+                                and not np.isfinite(Xq).all()):
+                            first[q] = step + 1
+                            pending.remove(q)
+            step += k
+            if rec_every and step % rec_every == 0:
+                record(step // rec_every)
+            if progress is not None:
+                unreported += k
+                if unreported >= every:
+                    progress.update(unreported)
+                    unreported = 0
+    if progress is not None and unreported:
+        progress.update(unreported)
     stats = []
     for q, (j, (_, s, e)) in enumerate(zip(blocks, gens, strict=True)):
         cnt, mu, m2 = _block_moments(X[:, s:e])
@@ -247,6 +276,7 @@ def combine_blocks(plan: SimulationPlan, stats: Sequence[BlockStats],
         final=final, mean=mean, cov=cov, diverged=plan.n_paths - N, n_paths=plan.n_paths,
         n_steps=plan.n_steps, dt=plan.dt * plan.time_scale, seed=plan.seed,
         method=plan.stepper.name, block_size=plan.block_size, seconds=seconds,
+        kernel="numba" if plan.stepper.compiled_source is not None else "numpy",
         first_diverged_step=min((s.first_diverged for s in stats
                                  if s.first_diverged is not None), default=None))
     if plan.record_every:

@@ -63,13 +63,15 @@ class SimulationPlan:
         """``blocks`` (default: all) cut into runs for :attr:`workers` threads.
 
         Runs hold at most :attr:`chunk_blocks` blocks and, with several workers, at most
-        ``ceil(len(blocks) / workers)``, so that every thread gets work. The cut never
-        changes the numbers (see the module notes).
+        ``len(blocks) // (4 workers)`` (at least one), so that the threads share the work
+        evenly. The cut never changes the numbers (see the module notes).
         """
         idx = list(range(self.n_blocks)) if blocks is None else list(blocks)
         size = self.chunk_blocks
         if self.workers > 1:
-            size = max(1, min(size, -(-len(idx) // self.workers)))
+            # at least 4 runs per thread where the blocks allow: threads take runs as they
+            # finish, so the busiest thread ends at most one run after the others
+            size = max(1, min(size, len(idx) // (4 * self.workers)))
         return [idx[i:i + size] for i in range(0, len(idx), size)]
 
 

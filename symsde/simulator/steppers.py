@@ -27,12 +27,75 @@ class _Stepper:
     name: str
     #: floats of workspace per path (for the memory estimate)
     width: int
+    #: whether a step depends on the time
+    has_time: bool = False
 
     def workspace(self, nc: int) -> dict[str, Any]:  # pragma: no cover - interface
         raise NotImplementedError
 
     def advance(self, X: np.ndarray, ws: dict[str, Any], gens: list, t: float) -> np.ndarray:
         raise NotImplementedError  # pragma: no cover
+
+    # -- the compiled path (symsde.simulator.compiled) ---------------------------------------
+    #: the Numba source of one step, when the stepper runs compiled (set by the plan)
+    compiled_source: str | None = None
+    _compiled_fn: Any = None
+
+    def program(self) -> tuple[int, list[str], list[str], list[str], int] | None:
+        """``(d, laws, lines, outputs, n_scalars)`` of one path's step, or None.
+
+        The per-path statements (see :func:`symsde.simulator.compiled.source`) give the
+        bits the NumPy path gives; None when the step cannot be written so.
+        """
+        return None
+
+    def compile(self) -> bool:
+        """Run compiled from now on, if the program allows it; whether it does."""
+        from symsde.simulator import compiled
+
+        prog = self.program()
+        if prog is None or not compiled.available():
+            return False
+        self.compiled_source = compiled.source(*prog)
+        self._compiled_fn = compiled.compile_step(self.compiled_source)
+        return True
+
+    def _ensure_compiled(self) -> None:
+        """Compile in a process that received this stepper pickled (a Dask worker)."""
+        if self._compiled_fn is None:
+            from symsde.simulator import compiled
+
+            self.program()  # rebuilds what does not pickle (functions of the time)
+            assert self.compiled_source is not None
+            self._compiled_fn = compiled.compile_step(self.compiled_source)
+
+    def _advance_compiled(self, X: np.ndarray, N: np.ndarray, ws: dict[str, Any], gens: list,
+                          scalars: tuple) -> np.ndarray:
+        fn = self._compiled_fn
+        ok = ws.setdefault("ok", [True] * len(gens))
+        for q, (gen, s, e) in enumerate(gens):
+            ok[q] = fn(X, N, gen, s, e, scalars, 1) == 0
+        return X
+
+    def advance_steps(self, X: np.ndarray, ws: dict[str, Any], gens: list, k: int
+                      ) -> tuple[np.ndarray, list[int]]:
+        """``k`` compiled steps of a stepper without the time, each block in one call.
+
+        Returns the state and, per block, 0 or the first of the ``k`` steps after which
+        one of its paths was not finite. Each block draws from its own stream, so running
+        its ``k`` steps before the next block's gives the numbers of ``k`` single steps.
+        """
+        self._ensure_compiled()
+        fn = self._compiled_fn
+        N = ws["N"] if "N" in ws else ws["Z"]
+        return X, [fn(X, N, gen, s, e, (), k) for gen, s, e in gens]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        # compiled and generated functions do not pickle: rebuilt where they are used
+        state.pop("_compiled_fn", None)
+        state.pop("_extra", None)
+        return state
 
 
 def _draw_normals(Z: np.ndarray, gens: list) -> None:
@@ -61,7 +124,32 @@ class _AffineStepper(_Stepper):
             ws["Y"] = np.empty((self.d, nc))
         return ws
 
+    def program(self) -> tuple[int, list[str], list[str], list[str], int] | None:
+        """The step of :meth:`advance` for one path, operation by operation."""
+        d, m, B, S = self.d, self.m, self.B, self.S
+        lines: list[str] = []
+        outs = []
+        for i in range(d):
+            if self.diag_B:
+                y = f"a{i}" if B[i, i] == 1.0 else f"(a{i} * {float(B[i, i])!r})"
+            else:
+                y = f"(a0 * {float(B[i, 0])!r})"
+                for j in range(1, d):
+                    if B[i, j] != 0.0:
+                        y = f"({y} + (a{j} * {float(B[i, j])!r}))"
+            for k in ([i] if self.diag_S else range(m)):
+                if S[i, k] != 0.0:
+                    y = f"({y} + (a{d + k} * {float(S[i, k])!r}))"
+            if self.cdt[i] != 0.0:
+                y = f"({y} + {float(self.cdt[i])!r})"
+            lines.append(f"y{i} = {y}")
+            outs.append(f"y{i}")
+        return d, ["normal"] * m, lines, outs, 0
+
     def advance(self, X: np.ndarray, ws: dict[str, Any], gens: list, t: float) -> np.ndarray:
+        if self.compiled_source is not None:
+            self._ensure_compiled()
+            return self._advance_compiled(X, ws["Z"], ws, gens, ())
         Z, T, B, S = ws["Z"], ws["T"], self.B, self.S
         _draw_normals(Z, gens)
         if self.diag_B:
@@ -176,7 +264,24 @@ class _SchemeStepper(_Stepper):
         return {"N": np.empty((len(self.laws), nc)), "Y": np.empty((self.d, nc)),
                 "B": self.kernel.buffers(nc), "rows": {}}
 
+    _extra: Any = None
+
+    def program(self) -> tuple[int, list[str], list[str], list[str], int] | None:
+        """The fused kernel for one path (None if it uses more than exact arithmetic)."""
+        prog = self.kernel.element_source()
+        if prog is None:
+            return None
+        lines, outs, self._extra = prog
+        n_extra = len(self._extra((0.0,) * self.has_time)) if self._extra else 0
+        return self.d, list(self.laws), lines, outs, int(self.has_time) + n_extra
+
     def advance(self, X: np.ndarray, ws: dict[str, Any], gens: list, t: float) -> np.ndarray:
+        if self.compiled_source is not None:
+            self._ensure_compiled()
+            S: tuple = (t,) if self.has_time else ()
+            if self._extra is not None:  # scalars only Python computes (see element_source)
+                S = (*S, *self._extra(S))
+            return self._advance_compiled(X, ws["N"], ws, gens, S)
         N, Y, rows = ws["N"], ws["Y"], ws["rows"]
         _draw_noise(N, gens, self.laws)
         # the row views of both state arrays, made once (they swap roles every step)
