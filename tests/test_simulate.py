@@ -359,6 +359,14 @@ def test_max_memory_counts_every_workers_buffers() -> None:
         simulate(OU, 1.0, max_memory=limit, workers=2, **kw)
 
 
+def test_max_memory_must_be_a_positive_number_of_bytes() -> None:
+    kw = dict(n_steps=2, n_paths=10, params={"sigma": 1.0})
+    for bad in ("1e9", -5, 0, float("nan"), float("inf"), True, [1e9]):
+        with pytest.raises(InvalidSimulationError, match=r"max_memory \(bytes\) must be"):
+            simulate(OU, 1.0, max_memory=bad, **kw)
+    simulate(OU, 1.0, max_memory=1e9, **kw)  # a number is fine
+
+
 # -- kept paths, divergence, progress -----------------------------------------------------------
 def test_keep_paths_records_whole_paths() -> None:
     res = simulate(OU, 1.0, dt=0.1, n_steps=10, n_paths=500, params={"sigma": 1.0},

@@ -149,6 +149,12 @@ def test_auto_compiles_large_runs_only(monkeypatch: pytest.MonkeyPatch) -> None:
     assert plan.stepper.compiled_source is not None
     assert plan_simulation(dw, 0.0, n_steps=10, n_paths=100,
                            kernel="numpy").stepper.compiled_source is None
+    # a memory limit below what compiling takes keeps "auto" on NumPy; "numba" still compiles
+    small = compiled.COMPILE_BYTES / 2
+    assert plan_simulation(dw, 0.0, n_steps=10, n_paths=100,
+                           max_memory=small).stepper.compiled_source is None
+    assert plan_simulation(dw, 0.0, n_steps=10, n_paths=100, max_memory=small,
+                           kernel="numba").stepper.compiled_source is not None
 
 
 _CHILD = """

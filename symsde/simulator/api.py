@@ -63,7 +63,9 @@ class SimulationOptions:
         ``"numba"``, as one compiled loop over each block's paths
         (:mod:`symsde.simulator.compiled`); ``"auto"`` (default), compiled for runs of at
         least :data:`~symsde.simulator.compiled.AUTO_MIN_PATH_STEPS` path-steps whose step
-        can be compiled. The results are the same bits either way.
+        can be compiled, unless ``max_memory`` is below what compiling takes
+        (:data:`~symsde.simulator.compiled.COMPILE_BYTES`). The results are the same bits
+        either way.
 
     Examples
     --------
@@ -131,14 +133,17 @@ def _renamed(func: str, new: str, new_value: Any, old: str, old_value: Any,
     return old_value
 
 
-def _choose_kernel(stepper: _Stepper, kernel: Any, path_steps: int) -> None:
+def _choose_kernel(stepper: _Stepper, kernel: Any, path_steps: int,
+                   max_memory: float | None) -> None:
     """Compile ``stepper`` if ``kernel`` asks for it (see :class:`SimulationOptions`)."""
     from symsde.simulator import compiled
 
     if not isinstance(kernel, str) or kernel not in compiled.KERNELS:
         raise InvalidSimulationError(
             f"kernel must be one of {', '.join(map(repr, compiled.KERNELS))}, got {kernel!r}")
-    if kernel == "numpy" or (kernel == "auto" and path_steps < compiled.AUTO_MIN_PATH_STEPS):
+    if kernel == "numpy" or (kernel == "auto" and (
+            path_steps < compiled.AUTO_MIN_PATH_STEPS
+            or (max_memory is not None and float(max_memory) < compiled.COMPILE_BYTES))):
         return
     if not stepper.compile() and kernel == "numba":
         why = ("Numba is not importable here" if not compiled.available() else
@@ -235,7 +240,7 @@ def plan_simulation(
     bs, cb = _sizes(d, max(d, m), stepper.width, n_paths, block_size, chunk_size, n_steps,
                     record_every, keep_paths, max_memory, x0a.ndim == 2, "simulation",
                     workers)
-    _choose_kernel(stepper, kernel, n_paths * n_steps)
+    _choose_kernel(stepper, kernel, n_paths * n_steps, max_memory)
     return SimulationPlan(stepper=stepper, d=d, n_paths=n_paths, n_steps=n_steps, dt=dt,
                           seed=seed, block_size=bs, chunk_blocks=cb, x0=x0a,
                           record_every=record_every, keep_paths=keep_paths, workers=workers,
@@ -423,7 +428,7 @@ def plan_sgd(
                           seed=seed, block_size=bs, chunk_blocks=cb, x0=th0,
                           record_every=record_every, keep_paths=keep_paths, time_scale=lr,
                           workers=workers, workers_given=given)
-    _choose_kernel(plan.stepper, kernel, n_paths * n_steps)
+    _choose_kernel(plan.stepper, kernel, n_paths * n_steps, max_memory)
     return plan
 
 

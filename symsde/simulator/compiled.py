@@ -37,6 +37,10 @@ from typing import Any
 #: Work (paths x steps) from which ``kernel="auto"`` compiles: below it, compiling
 #: (about 0.3 s a program, plus 0.5 s to import Numba once) costs more than it saves.
 AUTO_MIN_PATH_STEPS = 50_000_000
+#: Memory a first compilation takes in a process (Numba and LLVM; measured 157 MB of
+#: resident memory by ``benchmarks/bench_memory.py``): ``kernel="auto"`` does not compile
+#: under a ``max_memory`` smaller than this.
+COMPILE_BYTES = 256e6
 #: The values of the ``kernel`` option.
 KERNELS = ("auto", "numba", "numpy")
 

@@ -13,6 +13,7 @@ from symsde.simulator.base import (
     InvalidSimulationError,
     _fmt_bytes,
     _physical_memory,
+    _positive,
     default_block_size,
 )
 from symsde.simulator.steppers import _Stepper
@@ -123,7 +124,8 @@ def _sizes(d: int, wide: int, width: int, n_paths: int, block_size: int | None,
     # plus what the arrays above do not show: per-block statistics and each thread's
     # overlapping buffers, measured (simulate_overhead_bytes)
     need = 8.0 * floats + simulate_overhead_bytes(n_paths, d, workers, block_size)
-    limit = _physical_memory() / 2 if max_memory is None else float(max_memory)
+    limit = _physical_memory() / 2 if max_memory is None else _positive(max_memory,
+                                                                          "max_memory (bytes)")
     if need > limit:
         raise InvalidSimulationError(
             f"this {what} would need about {_fmt_bytes(need)} of memory (the final states "
