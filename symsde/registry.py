@@ -182,19 +182,20 @@ _STEP_FIELDS = ("verdict", "residual", "witness_error", "witness_points", "detai
                 "witness_note")
 
 
-def _verify_in_worker(name: str, seed: int, timeout: float | None,
-                      as_dict: bool) -> tuple[Any, ...]:
+def _verified(name: str, seed: int, timeout: float | None) -> DerivationResult:
+    """The part ``name`` built and verified in this process, under ``timeout`` seconds."""
     if timeout is None:
-        res = load([name])[0].verify(seed=seed)
-    else:
-        with time_limit(timeout, f"verifying the derivation {name}"):
-            res = load([name])[0].verify(seed=seed)
-    # The JSON carries the comparison with the notes' displays (LaTeX parsing): made here
-    # too. The text report does not show it, so, as in one process, it is left for later.
-    as_json = res.to_dict() if as_dict else None
+        return load([name])[0].verify(seed=seed)
+    with time_limit(timeout, f"verifying the derivation {name}"):
+        return load([name])[0].verify(seed=seed)
+
+
+def _verify_in_worker(name: str, seed: int, timeout: float | None) -> tuple[Any, ...]:
+    # The comparison with the notes' displays (LaTeX parsing) is left for later, as in one
+    # process: the text report does not show it.
+    res = _verified(name, seed, timeout)
     return (res.seconds, [r.step.id for r in res.steps],
-            [tuple(getattr(r, f) for f in _STEP_FIELDS) for r in res.steps],
-            res.notes() if as_dict else None, as_json)
+            [tuple(getattr(r, f) for f in _STEP_FIELDS) for r in res.steps])
 
 
 def _cost(name: str) -> int:
@@ -230,18 +231,15 @@ def _pool(n: int) -> ProcessPoolExecutor:
 
 
 def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None = None,
-                 workers: int | None = None, as_dict: bool = False) -> list[DerivationResult]:
+                 workers: int | None = None) -> list[DerivationResult]:
     """Verify the named parts, in worker processes when there are several cores.
 
     Each part is verified whole in one process (under ``timeout`` seconds); the verdicts
     come back to this process and are cached on its own :class:`Derivation` objects, so
     a later ``d.verify(seed=seed)`` (coverage, rendering) costs nothing.
     The results are the same as verifying here: every step is judged by the same code with
-    the same seed. ``workers=1`` verifies in this process. With ``as_dict`` the workers also
-    compare the steps with the notes and render each result's
-    :meth:`~symsde.proof.DerivationResult.to_dict` (printing the claims as LaTeX and text is
-    a large part of ``symsde verify --json``); the text report does not show the
-    comparison, which is then left for later, as in one process.
+    the same seed. ``workers=1`` verifies in this process. For the plain data of
+    ``symsde verify --json``, :func:`verify_parts_as_dicts` builds nothing here.
 
     Examples
     --------
@@ -257,26 +255,52 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
         # Workers take the parts largest first; this process builds its own copies of the
         # derivations meanwhile (the results are attached to them).
         with _pool(n) as pool:
-            futures = {name: pool.submit(_verify_in_worker, name, seed, timeout, as_dict)
+            futures = {name: pool.submit(_verify_in_worker, name, seed, timeout)
                        for name in sorted(todo, key=_cost, reverse=True)}
             derivs = load(chosen)
             for d in derivs:
                 if d.name not in futures:
                     continue
-                seconds, ids, rows, notes, as_json = futures[d.name].result()
+                seconds, ids, rows = futures[d.name].result()
                 if ids != [st.id for st in d.steps]:  # pragma: no cover - a non-deterministic build
                     raise RuntimeError(f"the derivation {d.name} was built differently in a "
                                        "worker process; verify it with workers=1")
                 steps = [StepResult(st, **dict(zip(_STEP_FIELDS, row, strict=True)))
                          for st, row in zip(d.steps, rows, strict=True)]
-                res = DerivationResult(d, steps, seconds, seed)
-                if d.catalogue and notes is not None:  # the worker's comparison, kept
-                    res._notes = notes
-                    for r in steps:
-                        r.notes = tuple(notes.get(r.step.id, ()))
-                res._dict = as_json
-                d._results[seed] = res
+                d._results[seed] = DerivationResult(d, steps, seconds, seed)
     return [_verify_here(d, seed, timeout) for d in load(chosen)]
+
+
+def _dict_in_worker(name: str, seed: int, timeout: float | None) -> dict[str, Any]:
+    return _verified(name, seed, timeout).to_dict()
+
+
+def verify_parts_as_dicts(names: Sequence[str], *, seed: int = 0,
+                          timeout: float | None = None,
+                          workers: int | None = None) -> list[dict[str, Any]]:
+    """The results' :meth:`~symsde.proof.DerivationResult.to_dict` (what
+    ``symsde verify --json`` prints), verified as :func:`verify_parts` does.
+
+    With several workers this process builds no derivation: the workers send the plain
+    data, so this process does not compete with them for the cores (it built its own
+    copies before, 2-3 s of CPU beside the workers').
+
+    Examples
+    --------
+    >>> [r["name"] for r in verify_parts_as_dicts(["langevin"], workers=1)]
+    ['langevin']
+    """
+    chosen = derivation_names() if not names else tuple(names)
+    for name in chosen:
+        part(name)  # validate every name before any work
+    n = _workers(workers, len(chosen))
+    if n == 1 or len(chosen) == 1:
+        return [r.to_dict() for r in verify_parts(chosen, seed=seed, timeout=timeout,
+                                                  workers=1)]
+    with _pool(n) as pool:
+        futures = {name: pool.submit(_dict_in_worker, name, seed, timeout)
+                   for name in sorted(chosen, key=_cost, reverse=True)}
+        return [futures[name].result() for name in chosen]
 
 
 def _verify_here(d: Derivation, seed: int, timeout: float | None) -> DerivationResult:
@@ -344,32 +368,49 @@ class Coverage:
         }
 
 
-def _equations(derivs: Sequence[Derivation]) -> tuple[tuple[str, str, str], ...]:
-    """The displayed equations of the lectures the derivations belong to."""
+def _equations(names: Sequence[str]) -> tuple[tuple[str, str, str], ...]:
+    """The displayed equations of the lectures the named parts belong to."""
     out: list[tuple[str, str, str]] = []
     table = _parts()
-    for lec in dict.fromkeys(table[d.name][0] for d in derivs if d.name in table):
+    for lec in dict.fromkeys(table[n][0] for n in names if n in table):
         out += lec.equations
     return tuple(out)
+
+
+#: What coverage needs of a step: (equation ids, verdict, kind, independent witness).
+_StepRecord = tuple[Sequence[str], str, str, bool]
 
 
 def coverage(derivs: Sequence[Derivation], *, seed: int = 0,
              equations: Sequence[tuple[str, str, str]] | None = None) -> Coverage:
     """Count the lectures' displayed equations covered by checked steps or definitions."""
-    eqs = tuple(equations) if equations is not None else _equations(derivs)
+    steps = [(r.step.equations, r.verdict, r.kind, r.independent_witness)
+             for d in derivs for r in d.verify(seed=seed).steps]
+    notation = [n.equation for d in derivs for n in d.notation]
+    eqs = tuple(equations) if equations is not None else _equations([d.name for d in derivs])
+    return _coverage(eqs, steps, notation)
+
+
+def coverage_of_dicts(results: Sequence[dict[str, Any]]) -> Coverage:
+    """:func:`coverage` from the results' :meth:`~symsde.proof.DerivationResult.to_dict`
+    (what :func:`verify_parts_as_dicts` returns), without the derivations themselves."""
+    steps = [(s["equations"], s["verdict"], s["kind"], s["independent_witness"])
+             for r in results for s in r["steps"]]
+    notation = [n["equation"] for r in results for n in r["notation"]]
+    return _coverage(_equations([r["name"] for r in results]), steps, notation)
+
+
+def _coverage(eqs: Sequence[tuple[str, str, str]], steps: Sequence[_StepRecord],
+              notation: Sequence[str]) -> Coverage:
+    """An equation is covered by a definition, an erratum, an independently witnessed step
+    that does not fail, or a note that it is notation."""
     slides = tuple(dict.fromkeys(slide for _, slide, _ in eqs))
-    named: set[str] = set()
-    strong: set[str] = set()
-    for d in derivs:
-        for r in d.verify(seed=seed).steps:
-            named.update(r.step.equations)
-            if r.verdict == "fails":
-                continue
-            if r.kind in ("definition", "erratum") or r.independent_witness:
-                strong.update(r.step.equations)
-        for n in d.notation:
-            named.add(n.equation)
-            strong.add(n.equation)
+    named: set[str] = set(notation)
+    strong: set[str] = set(notation)
+    for equations, verdict, kind, independent in steps:
+        named.update(equations)
+        if verdict != "fails" and (kind in ("definition", "erratum") or independent):
+            strong.update(equations)
     ids = [e[0] for e in eqs]
     covered = frozenset(strong & set(ids))
     per_slide = tuple(

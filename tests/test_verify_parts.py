@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symsde.registry import load, verify_parts
+from symsde.cli.io import _without_timings
+from symsde.registry import (
+    coverage,
+    coverage_of_dicts,
+    load,
+    verify_parts,
+    verify_parts_as_dicts,
+)
 
 NAMES = ["langevin", "general_sde"]
 
@@ -26,19 +33,31 @@ def test_workers_agree_with_one_process() -> None:
     for r in results:
         r.notes()  # the text report leaves the comparison with the notes for later
     parallel = _verdicts(results)
-    # With JSON the workers compare with the notes themselves.
-    for d in load(NAMES):
-        d._results.clear()
-    as_json = _verdicts(verify_parts(NAMES, seed=3, workers=2, as_dict=True))
-    # The verdicts came from the workers (and this process) and are cached; judge every
-    # step and compare with the notes again here.
+    # The verdicts came from the workers and are cached; judge every step and compare
+    # with the notes again here.
     again = [d.verify(seed=3, refresh=True) for d in load(NAMES)]
     for r in again:
         r.notes()
     here = _verdicts(again)
     assert any(s[-1] for s in here)  # some steps were compared with the notes' displays
-    assert parallel == here and as_json == here
+    assert parallel == here
     assert len(parallel) == sum(len(d.steps) for d in load(NAMES))
+    # The JSON's plain data, made by the workers alone, is what this process makes (all
+    # but the timings)
+    workers = _without_timings(verify_parts_as_dicts(NAMES, seed=3, workers=2))
+    assert workers == _without_timings([r.to_dict() for r in again])
+    assert any(s["notes"] for r in workers for s in r["steps"])
+
+
+def test_coverage_of_the_plain_data_is_the_coverage() -> None:
+    derivs = load(NAMES)
+    dicts = [d.verify(seed=0).to_dict() for d in derivs]
+    assert coverage_of_dicts(dicts) == coverage(derivs, seed=0)
+    # power: a step that fails no longer covers its equations
+    step = next(s for r in dicts for s in r["steps"] if s["equations"]
+                and s["independent_witness"] and s["kind"] not in ("definition", "erratum"))
+    step["verdict"] = "fails"
+    assert coverage_of_dicts(dicts) != coverage(derivs, seed=0)
 
 
 def test_results_are_cached_on_this_process_derivations() -> None:

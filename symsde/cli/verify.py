@@ -109,50 +109,75 @@ def _print_experiments(experiments: Sequence[Any]) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     """Run ``symsde verify``; returns the exit code."""
-    import sympy as sp
-
-    from symsde.registry import coverage, derivation_names, load_module, verify_parts
+    from symsde.registry import derivation_names, load_module
 
     _check_output_target(args.output, "--output")
     t0 = time.perf_counter()
     names = args.names or list(derivation_names())
     for name in names:
         load_module(name)  # every name is checked before any work
-    results = verify_parts(names, seed=args.seed, timeout=args.timeout, workers=args.workers,
-                           as_dict=args.json)
-    derivs = [r.derivation for r in results]
+    if args.json:
+        return _verify_json(args, names, t0)
+    return _verify_text(args, names, t0)
+
+
+def _verify_json(args: argparse.Namespace, names: Sequence[str], t0: float) -> int:
+    """``symsde verify --json``: made from the results' plain data alone (with workers,
+    this process builds no derivation)."""
+    from symsde.registry import coverage_of_dicts, verify_parts_as_dicts
+
+    results = verify_parts_as_dicts(names, seed=args.seed, timeout=args.timeout,
+                                    workers=args.workers)
     symbolic_seconds = time.perf_counter() - t0
     experiments = [] if args.symbolic_only else _run_experiments(names, args.seed)
     errata = [
-        {"derivation": r.derivation.name, "step": s.step.id, "slide": s.step.slide,
-         "notes": s.step.claim.text(), "corrected": s.step.corrected.text()
-         if s.step.corrected else None, "explanation": s.step.erratum}
-        for r in results for s in r.steps if s.verdict == "erratum"
+        {"derivation": r["name"], "step": s["id"], "slide": s["slide"],
+         "notes": s["claim"]["sympy"],
+         "corrected": s["corrected"]["sympy"] if s["corrected"] else None,
+         "explanation": s["erratum"]}
+        for r in results for s in r["steps"] if s["verdict"] == "erratum"
     ]
-    total = {k: sum(r.count(k) for r in results) for k in ("holds", "erratum", "fails")}
+    total = {k: sum(r[k] for r in results) for k in ("holds", "errata", "fails")}
     experiments_ok = all(e.ok for e in experiments)
     failed = total["fails"] > 0 or not experiments_ok
+    cov = coverage_of_dicts(results) if not args.names else None
+    doc = {"derivations": results, "errata": errata,
+           "coverage": None if cov is None else cov.to_dict(),
+           "experiments": [e.to_dict() for e in experiments],
+           "summary": {"derivations": len(results),
+                       "steps": sum(len(r["steps"]) for r in results),
+                       "holds": total["holds"], "errata": total["errata"],
+                       "fails": total["fails"],
+                       "definitions": sum(r["definitions"] for r in results),
+                       "independent_witnesses": sum(r["independent_witnesses"]
+                                                    for r in results),
+                       "experiments": len(experiments),
+                       "experiments_ok": experiments_ok, "ok": not failed,
+                       "symbolic_seconds": round(symbolic_seconds, 3)}}
+    if not args.timings:
+        doc = _without_timings(doc)
+    doc["provenance"] = _provenance(args, seed=args.seed)
+    if args.output is not None:
+        _write_atomic(args.output, _json_text(doc))
+    print(_json_text(doc), end="")
+    return 1 if failed else 0
+
+
+def _verify_text(args: argparse.Namespace, names: Sequence[str], t0: float) -> int:
+    """``symsde verify``: the table, coverage, errata, failures and experiments."""
+    import sympy as sp
+
+    from symsde.registry import coverage, verify_parts
+
+    results = verify_parts(names, seed=args.seed, timeout=args.timeout, workers=args.workers)
+    derivs = [r.derivation for r in results]
+    symbolic_seconds = time.perf_counter() - t0
+    experiments = [] if args.symbolic_only else _run_experiments(names, args.seed)
+    errata = [(r.derivation.name, s) for r in results for s in r.steps
+              if s.verdict == "erratum"]
+    total = {k: sum(r.count(k) for r in results) for k in ("holds", "erratum", "fails")}
+    failed = total["fails"] > 0 or not all(e.ok for e in experiments)
     cov = coverage(derivs, seed=args.seed) if not args.names else None
-    if args.json:
-        doc = {"derivations": [r.to_dict() for r in results], "errata": errata,
-               "coverage": None if cov is None else cov.to_dict(),
-               "experiments": [e.to_dict() for e in experiments],
-               "summary": {"derivations": len(results),
-                           "steps": sum(len(r.steps) for r in results),
-                           "holds": total["holds"], "errata": total["erratum"],
-                           "fails": total["fails"],
-                           "definitions": sum(r.count_kind("definition") for r in results),
-                           "independent_witnesses": sum(r.independent for r in results),
-                           "experiments": len(experiments),
-                           "experiments_ok": experiments_ok, "ok": not failed,
-                           "symbolic_seconds": round(symbolic_seconds, 3)}}
-        if not args.timings:
-            doc = _without_timings(doc)
-        doc["provenance"] = _provenance(args, seed=args.seed)
-        if args.output is not None:
-            _write_atomic(args.output, _json_text(doc))
-        print(_json_text(doc), end="")
-        return 1 if failed else 0
     if not results:
         print("no derivations registered (no lecture in the entry-point group "
               "symsde.derivations): nothing to verify")
@@ -176,9 +201,9 @@ def run_verify(args: argparse.Namespace) -> int:
             print(f"  unknown equation ids named by steps: {', '.join(cov.unknown)}")
     if errata:
         print()
-    for e in errata:
-        print(f"erratum {e['derivation']}::{e['step']} ({e['slide']}): notes {e['notes']}; "
-              f"corrected {e['corrected']}")
+    for name, e in errata:
+        print(f"erratum {name}::{e.step.id} ({e.step.slide}): notes {e.step.claim.text()}; "
+              f"corrected {e.step.corrected.text() if e.step.corrected else None}")
     for r in results:
         for s in r.steps:
             if s.verdict == "fails":

@@ -537,8 +537,6 @@ class DerivationResult:
     seconds: float
     seed: int = 0
     _notes: dict[str, list[Any]] | None = field(default=None, repr=False)
-    #: :meth:`to_dict`, when it was made already (by a worker process of verify_parts)
-    _dict: dict[str, Any] | None = field(default=None, repr=False)
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for r in self.steps if r.verdict == verdict)
@@ -568,8 +566,6 @@ class DerivationResult:
         return self.count("fails") == 0
 
     def to_dict(self) -> dict[str, Any]:
-        if self._dict is not None:
-            return self._dict
         from symsde.proof.render import result_dict
 
         return result_dict(self)
