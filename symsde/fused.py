@@ -82,6 +82,11 @@ class _Builder:
                 raise InputError(f"{e} is not a number; give finite real values") from None
             if v.imag != 0:
                 raise InputError(f"{e} is not real; give values that keep it real")
+            if not np.isfinite(v.real):
+                raise InputError(
+                    f"a coefficient of the generated step evaluates to {v.real} "
+                    f"({sp.sstr(e)[:60]}); give values that keep drift, diffusion and the "
+                    "scheme's terms within floating point")
             return _Val("scal", repr(float(v.real)))
         if e in self.scalars:
             return _Val("scal", self.scalars[e])

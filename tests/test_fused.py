@@ -167,3 +167,15 @@ def test_pickles_and_refuses_free_symbols() -> None:
     assert out[0][0] == 6.0
     with pytest.raises(InputError, match="free symbol"):
         FusedKernel([x * z], [x])
+
+
+def test_a_coefficient_beyond_floating_point_is_refused() -> None:
+    """A folded coefficient that overflows is refused in one line (it used to reach the
+    generated source as ``inf``, an undefined name)."""
+    with pytest.raises(InputError, match="evaluates to inf"):
+        FusedKernel([sp.Float(1e200) ** 2 * x], [x])
+    FusedKernel([sp.Float(1e150) ** 2 * x], [x])  # large but finite is fine
+    big = SDE([x], [-x], sp.Float(1e200) * x)  # Milstein's G G' is 1e400 x
+    for kernel in ("numpy", "numba"):
+        with pytest.raises(InputError, match="evaluates to inf"):
+            simulate(big, 0.1, n_steps=3, n_paths=10, method="milstein", kernel=kernel)
