@@ -556,3 +556,37 @@ def test_plan_sgd_takes_the_common_names() -> None:
     with pytest.warns(DeprecationWarning, match="plan_sgd"):
         old = plan_sgd((th - u) ** 2 / 2, [th], [u], DATA, n_steps=3, n_runs=100, theta0=0.5)
     assert old.n_paths == 100 and np.array_equal(old.x0, [0.5])
+
+
+def test_moments_of_paths_beyond_floating_point_are_inf_or_nan_not_an_error() -> None:
+    """Finite paths 1e300 apart overflow the sums of squares; the covariance says so (inf,
+    nan) for any grouping of blocks, without a warning or an exception (math.fsum raised
+    ValueError on -inf + inf)."""
+    import math
+    import warnings
+
+    from symsde.simulator.blocks import _exact_sum
+
+    xs, ys = sp.symbols("xs ys", real=True)
+    n = 4000
+    x0 = np.zeros((n, 2))
+    x0[:, 0] = 1e300
+    x0[:2000, 1], x0[2000:, 1] = 1e300, -1e300
+    x0[::2] *= -1
+    sde = SDE([xs, ys], [-xs, -ys], sp.eye(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        runs = [simulate(sde, x0, n_steps=2, n_paths=n, block_size=1000, workers=w,
+                         chunk_size=c) for w, c in ((1, None), (3, 1000))]
+    for r in runs:
+        assert r.diverged == 0 and np.isinf(r.cov[0, 0]) and np.isnan(r.cov[0, 1])
+    np.testing.assert_array_equal(runs[0].cov, runs[1].cov)
+    # the sum itself: exact where fsum is, and order-free where fsum fails
+    vals = np.array([1e308, 1e308, -1e308])  # fsum overflows on the way in this order
+    with pytest.raises(OverflowError):
+        math.fsum(vals)
+    assert _exact_sum(vals) == _exact_sum(vals[::-1]) == 1e308
+    assert _exact_sum(np.array([1e308, 1e308])) == math.inf
+    assert math.isnan(_exact_sum(np.array([math.inf, 1.0, -math.inf])))
+    assert _exact_sum(np.array([-math.inf, 5.0])) == -math.inf
+    assert _exact_sum(np.array([0.1, 0.2, 0.3])) == math.fsum([0.1, 0.2, 0.3])

@@ -10,6 +10,7 @@ import math
 import os
 import threading
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -33,12 +34,15 @@ def _block_moments(Xb: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     n = Xb.shape[1]
     if n == 0:
         return 0, np.zeros(d), np.zeros((d, d))
-    mean = np.array([np.add.reduce(Xb[i]) for i in range(d)]) / n
-    C = Xb - mean[:, None]
-    m2 = np.empty((d, d))
-    for i in range(d):
-        for j in range(i, d):
-            m2[i, j] = m2[j, i] = np.add.reduce(C[i] * C[j])
+    # finite paths far apart (beyond 1e154) overflow the sums of squares: inf or nan, which
+    # the result then shows
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = np.array([np.add.reduce(Xb[i]) for i in range(d)]) / n
+        C = Xb - mean[:, None]
+        m2 = np.empty((d, d))
+        for i in range(d):
+            for j in range(i, d):
+                m2[i, j] = m2[j, i] = np.add.reduce(C[i] * C[j])
     return n, mean, m2
 
 
@@ -216,10 +220,30 @@ def resolve_workers(workers: Any) -> int:
     return _int(workers, "workers", 1, 1024)
 
 
+def _exact_sum(values: np.ndarray) -> float:
+    """The exactly rounded sum (:func:`math.fsum`), also where fsum overflows on the way
+    or meets infinities (then inf, -inf or nan), whatever the order of the values."""
+    try:
+        return math.fsum(values)
+    except (OverflowError, ValueError):
+        vals = [float(v) for v in values]
+        if any(math.isnan(v) for v in vals) or (math.inf in vals and -math.inf in vals):
+            return math.nan
+        if math.inf in vals or -math.inf in vals:
+            return math.inf if math.inf in vals else -math.inf
+        # finite values: fsum overflows on an intermediate sum, the exact one may not
+        total = sum(Fraction(v) for v in vals)
+        try:
+            return float(total)
+        except OverflowError:
+            return math.inf if total > 0 else -math.inf
+
+
 def _fsum0(a: np.ndarray) -> np.ndarray:
     """Exactly rounded sum over axis 0 (independent of the order of the rows)."""
     flat = a.reshape(a.shape[0], -1)
-    return np.array([math.fsum(flat[:, i]) for i in range(flat.shape[1])]).reshape(a.shape[1:])
+    return np.array([_exact_sum(flat[:, i]) for i in range(flat.shape[1])]
+                    ).reshape(a.shape[1:])
 
 
 def _merge(counts: np.ndarray, means: np.ndarray, m2s: np.ndarray) -> tuple[int, np.ndarray,
@@ -230,9 +254,10 @@ def _merge(counts: np.ndarray, means: np.ndarray, m2s: np.ndarray) -> tuple[int,
     if N == 0:
         return 0, np.full(d, np.nan), np.full((d, d), np.nan)
     w = counts.astype(float)
-    mean = _fsum0(w[:, None] * means) / N
-    dev = means - mean
-    between = w[:, None, None] * dev[:, :, None] * dev[:, None, :]
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = _fsum0(w[:, None] * means) / N
+        dev = means - mean
+        between = w[:, None, None] * dev[:, :, None] * dev[:, None, :]
     between[counts == 0] = 0.0
     total = _fsum0(np.concatenate([m2s, between], axis=0))
     cov = total / (N - 1) if N > 1 else np.full((d, d), np.nan)
