@@ -42,6 +42,21 @@ def test_same_seed_same_numbers(capsys: pytest.CaptureFixture[str]) -> None:
     assert a["mean"] != c["mean"]
 
 
+def test_kernel_option_same_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    dw = ["simulate", "--state", "x", "--drift", "x - x**3", "--diffusion", "0.5",
+          "--steps", "200", "--paths", "5000", "--json"]
+    a = json.loads(_run(capsys, *dw, "--kernel", "numba")[1])
+    b = json.loads(_run(capsys, *dw, "--kernel", "numpy")[1])
+    assert (a["kernel"], b["kernel"]) == ("numba", "numpy")
+    assert a["mean"] == b["mean"] and a["cov"] == b["cov"]
+    # a step the compiler cannot take exactly is refused in one line, exit 2
+    code, out, err = _run(capsys, "simulate", "--state", "x", "--drift", "-sin(x)",
+                          "--diffusion", "1", "--steps", "5", "--paths", "100",
+                          "--kernel", "numba")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "kernel='numba' cannot compile" in err
+
+
 def test_compare_stationary_ks(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _run(capsys, *BASE, "--json", "--compare-stationary")
     assert code == 0, err

@@ -133,7 +133,7 @@ def test_kernel_option_is_checked() -> None:
     with pytest.raises(InvalidSimulationError, match="kernel='numba' cannot compile"):
         simulate(SDE([x], [-sp.sin(x)], 1), 0.0, n_steps=2, n_paths=10, kernel="numba")
     th, u = sp.symbols("theta u", real=True)
-    with pytest.raises(InvalidSimulationError, match="SGD step"):
+    with pytest.raises(InvalidSimulationError, match="SGD steps are not compiled"):
         simulate_sgd((th - u) ** 2 / 2, [th], [u], np.array([0.0, 1.0]), n_steps=2,
                      n_paths=10, kernel="numba")
     # an uncompilable step with kernel="auto" simply runs on NumPy

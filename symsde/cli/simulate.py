@@ -60,6 +60,9 @@ def add_parser(sub: Any) -> None:
     sm.add_argument("--backend", choices=["local", "dask"], default="local",
                     help="run the blocks of paths here (local) or as Dask tasks (dask; "
                          "needs pip install 'symsde[dask]'); same numbers for the same seed")
+    sm.add_argument("--kernel", choices=["auto", "numba", "numpy"], default="auto",
+                    help="run each step compiled by Numba or as NumPy calls (default auto: "
+                         "compiled for large runs whose step allows it); same numbers")
     sm.add_argument("--scheduler", metavar="ADDRESS",
                     help="with --backend dask: the scheduler of an existing cluster, e.g. "
                          "tcp://host:8786 (default: a local cluster, one worker per core)")
@@ -164,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
             res = simulate(sde, x0_arg, dt=dt, n_steps=steps,
                            n_paths=paths, seed=seed, method=args.method,
                            progress=sys.stderr.isatty(), progress_delay=2.0,
-                           backend=args.backend, client=client)
+                           backend=args.backend, client=client, kernel=args.kernel)
     finally:
         if client is not None:
             client.close()

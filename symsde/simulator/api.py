@@ -147,8 +147,9 @@ def _choose_kernel(stepper: _Stepper, kernel: Any, path_steps: int,
         return
     if not stepper.compile() and kernel == "numba":
         why = ("Numba is not importable here" if not compiled.available() else
-               "this step uses more than + - * / and sqrt (functions whose NumPy and "
-               "compiled versions may round differently), or it is an SGD step")
+               "SGD steps are not compiled" if isinstance(stepper, _SGDStepper) else
+               "it uses more than + - * / and sqrt (functions whose NumPy and compiled "
+               "versions may round differently)")
         raise InvalidSimulationError(
             f"kernel='numba' cannot compile this step: {why}; use kernel='auto' or 'numpy'")
 
