@@ -19,8 +19,8 @@ Compiling changes no number of a result:
   NumPy and libm versions may differ in the last bit) stay on the NumPy path.
 
 ``tests/test_simulator_compiled.py`` checks the bit-identity on every scheme and
-noise law. Numba is optional at run time: without it, everything runs on the NumPy path
-with the same results.
+noise law. Numba is a dependency; where it cannot be imported, every step runs on the
+NumPy path, with the same results.
 """
 
 from __future__ import annotations
@@ -34,8 +34,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-#: Work (paths x steps) from which ``kernel="auto"`` compiles: below it, compiling
-#: (about 0.3 s a program, plus 0.5 s to import Numba once) costs more than it saves.
+#: Work (paths x steps) from which ``kernel="auto"`` compiles: below it, compiling costs
+#: more than it saves (measured: 0.5-0.7 s for a process's first program, Numba's import
+#: included; 0.2-0.3 s for later ones; about 0.4 s for one found in the disk cache; the
+#: compiled step saves about 4 ns a path-step).
 AUTO_MIN_PATH_STEPS = 50_000_000
 #: Memory a first compilation takes in a process (Numba and LLVM; measured 157 MB of
 #: resident memory by ``benchmarks/bench_memory.py``): ``kernel="auto"`` does not compile
@@ -45,7 +47,7 @@ COMPILE_BYTES = 256e6
 KERNELS = ("auto", "numba", "numpy")
 
 _LOCK = threading.Lock()
-_COMPILED: dict[str, Callable[..., bool]] = {}
+_COMPILED: dict[str, Callable[..., int]] = {}
 
 
 def available() -> bool:
@@ -157,7 +159,7 @@ import numpy as np
 _JIT = dict(nogil=True, error_model="numpy", fastmath=False)
 
 
-def _from_file(src: str, folder: Path) -> Callable[..., bool]:
+def _from_file(src: str, folder: Path) -> Callable[..., int]:
     import numba
     import numpy as np
 
@@ -179,7 +181,7 @@ def _from_file(src: str, folder: Path) -> Callable[..., bool]:
     return module.step
 
 
-def compile_step(src: str) -> Callable[..., bool]:
+def compile_step(src: str) -> Callable[..., int]:
     """``src`` (from :func:`source`) compiled by Numba: once per process and source, and
     kept on disk (:func:`cache_dir`) so that later processes load it instead."""
     with _LOCK:
