@@ -34,11 +34,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-#: Work (paths x steps) from which ``kernel="auto"`` compiles: below it, compiling costs
-#: more than it saves (measured: 0.5-0.7 s for a process's first program, Numba's import
-#: included; 0.2-0.3 s for later ones; about 0.4 s for one found in the disk cache; the
-#: compiled step saves about 4 ns a path-step).
-AUTO_MIN_PATH_STEPS = 50_000_000
+#: Work (paths x steps) from which ``kernel="auto"`` compiles: about where a fresh
+#: process's first call breaks even. Measured on the double well at 10^8 path-steps, in
+#: fresh processes: 0.91 s on NumPy calls; compiled 1.19 s with an empty disk cache (0.83
+#: s of it importing Numba and compiling) and 0.79 s with the step in the cache (0.43 s
+#: of it importing Numba and loading); 0.35-0.39 s for every later call in the process.
+AUTO_MIN_PATH_STEPS = 100_000_000
 #: Memory a first compilation takes in a process (Numba and LLVM; measured 157 MB of
 #: resident memory by ``benchmarks/bench_memory.py``): ``kernel="auto"`` does not compile
 #: under a ``max_memory`` smaller than this.
