@@ -228,6 +228,22 @@ class _Builder:
         return self.op("power", self.build(e.base), self.build(e.exp))
 
 
+class _ScalarCalls:
+    """The scalar subexpressions only Python computes: called with the scalars, returns
+    their values (``len`` of them)."""
+
+    __slots__ = ("_fn", "_n")
+
+    def __init__(self, fn: Any, n: int) -> None:
+        self._fn, self._n = fn, n
+
+    def __call__(self, scalars: Sequence[float]) -> tuple[float, ...]:
+        return self._fn(scalars)
+
+    def __len__(self) -> int:
+        return self._n
+
+
 def _negated(e: sp.Expr) -> bool:
     return e.is_Mul and e.args[0] == -1
 
@@ -384,6 +400,7 @@ class FusedKernel:
         self.n_buffers = n_buf
         self.n_ops = len(b.ops)
         self._program = (list(b.ops), list(outs), list(b.pre), list(b.fallbacks))
+        self._element: Any = False  # element_source(), once made
         self.source = "\n".join([*head, *b.pre, *lines, "    return None", ""])
         ns_: dict[str, Any] = {"NP_copyto": np.copyto}
         for name in {u for _, u, _ in b.ops} | {"negative", "sqrt", *BINARY, *UNARY.values()}:
@@ -401,7 +418,8 @@ class FusedKernel:
         ``a0, a1, ...`` and the scalars ``S0, ...`` and assign locals, one expression per
         output, and ``extra``: None, or a function of the scalars returning the values of
         the scalar subexpressions that only Python computes (lambdified functions of the
-        time), which the statements read as the scalars after the given ones. Every array
+        time), which the statements read as the scalars after the given ones; ``len(extra)``
+        is how many. Made once per kernel. Every array
         operation is one of ``+ - * /``, negation and ``sqrt``, in the order of the
         ufunc program: IEEE 754 rounds each of them correctly, so any compiler that keeps
         that order (no fused multiply-add, no reassociation) gives the same bits as the
@@ -426,6 +444,11 @@ class FusedKernel:
         >>> FusedKernel([sp.exp(x)], [x]).element_source() is None
         True
         """
+        if self._element is False:
+            self._element = self._element_source()
+        return self._element
+
+    def _element_source(self) -> tuple[list[str], list[str], Any] | None:
         ops, outs, pre, fallbacks = self._program
         infix = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}
         if any(syms for _, syms in fallbacks) or any(
@@ -465,7 +488,7 @@ class FusedKernel:
             src = f"def extra(S):\n{unpack}    return ({', '.join(calls)},)\n"
             ns: dict[str, Any] = {f"F{k}": fn for k, (fn, _) in enumerate(fallbacks)}
             exec(compile(src, "<symsde fused scalars>", "exec"), ns)
-            extra = ns["extra"]
+            extra = _ScalarCalls(ns["extra"], len(calls))
         return lines, out_codes, extra
 
     def buffers(self, n: int) -> list[np.ndarray]:

@@ -107,7 +107,8 @@ def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | No
     first: list[int | None] = [None] * len(gens)
     pending = list(range(len(gens)))  # blocks with no non-finite path yet
     # a compiled step without the time runs whole segments of steps in one call
-    segment = SEGMENT_STEPS if st.compiled_source is not None and not st.has_time else 1
+    compiled = st.compiled_source is not None
+    segment = SEGMENT_STEPS if compiled and not st.has_time else 1
     step, unreported = 0, 0
     with np.errstate(all="ignore"):
         while step < plan.n_steps:
@@ -116,24 +117,18 @@ def run_blocks(plan: SimulationPlan, blocks: Sequence[int], out: np.ndarray | No
             k = min(segment, plan.n_steps - step)
             if rec_every:
                 k = min(k, rec_every - step % rec_every)
-            if segment > 1:
-                X, bad = st.advance_steps(X, ws, gens, k)
+            if compiled:
+                X, bad = st.advance_steps(X, ws, gens, k, step * dt)
                 for q in list(pending):
                     if bad[q]:  # the first step of the segment after which q was not finite
                         first[q] = step + bad[q]
                         pending.remove(q)
             else:
                 X = st.advance(X, ws, gens, step * dt)
-                ok = ws.get("ok")  # a compiled step says per block whether all is finite
-                if ok is not None:
-                    for q in list(pending):
-                        if not ok[q]:
-                            first[q] = step + 1
-                            pending.remove(q)
                 # A sum is finite when every term is (a cheap test; each entry checked if
                 # it fails).
-                elif pending and (len(pending) < len(gens)
-                                  or not math.isfinite(np.add.reduce(X, axis=None))):
+                if pending and (len(pending) < len(gens)
+                                or not math.isfinite(np.add.reduce(X, axis=None))):
                     for q in list(pending):
                         Xq = X[:, gens[q][1]:gens[q][2]]
                         if (not math.isfinite(np.add.reduce(Xq, axis=None))

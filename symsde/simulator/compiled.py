@@ -189,7 +189,6 @@ def compile_step(src: str) -> Callable[..., int]:
         fn = _COMPILED.get(src)
         if fn is None:
             folder = cache_dir()
-            fn = None
             if folder is not None:
                 try:
                     fn = _from_file(src, folder)

@@ -60,41 +60,33 @@ class _Stepper:
         self._compiled_fn = compiled.compile_step(self.compiled_source)
         return True
 
-    def _ensure_compiled(self) -> None:
-        """Compile in a process that received this stepper pickled (a Dask worker)."""
-        if self._compiled_fn is None:
-            from symsde.simulator import compiled
+    #: the workspace entry the noise is drawn into
+    noise_buffer = "N"
 
-            self.program()  # rebuilds what does not pickle (functions of the time)
-            assert self.compiled_source is not None
-            self._compiled_fn = compiled.compile_step(self.compiled_source)
+    def compiled_scalars(self, t: float) -> tuple:
+        """The scalars a compiled step reads at time ``t`` (see :meth:`program`)."""
+        return ()
 
-    def _advance_compiled(self, X: np.ndarray, N: np.ndarray, ws: dict[str, Any], gens: list,
-                          scalars: tuple) -> np.ndarray:
-        fn = self._compiled_fn
-        ok = ws.setdefault("ok", [True] * len(gens))
-        for q, (gen, s, e) in enumerate(gens):
-            ok[q] = fn(X, N, gen, s, e, scalars, 1) == 0
-        return X
-
-    def advance_steps(self, X: np.ndarray, ws: dict[str, Any], gens: list, k: int
+    def advance_steps(self, X: np.ndarray, ws: dict[str, Any], gens: list, k: int, t: float
                       ) -> tuple[np.ndarray, list[int]]:
-        """``k`` compiled steps of a stepper without the time, each block in one call.
+        """``k`` compiled steps from time ``t``, each block in one call (``k`` is 1 when
+        the step depends on the time).
 
         Returns the state and, per block, 0 or the first of the ``k`` steps after which
         one of its paths was not finite. Each block draws from its own stream, so running
         its ``k`` steps before the next block's gives the numbers of ``k`` single steps.
         """
-        self._ensure_compiled()
         fn = self._compiled_fn
-        N = ws["N"] if "N" in ws else ws["Z"]
-        return X, [fn(X, N, gen, s, e, (), k) for gen, s, e in gens]
+        if fn is None:  # a stepper that came pickled (to a Dask worker): compile there
+            from symsde.simulator import compiled
+
+            fn = self._compiled_fn = compiled.compile_step(self.compiled_source)
+        N, S = ws[self.noise_buffer], self.compiled_scalars(t)
+        return X, [fn(X, N, gen, s, e, S, k) for gen, s, e in gens]
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        # compiled and generated functions do not pickle: rebuilt where they are used
-        state.pop("_compiled_fn", None)
-        state.pop("_extra", None)
+        state.pop("_compiled_fn", None)  # a compiled function does not pickle
         return state
 
 
@@ -106,6 +98,8 @@ def _draw_normals(Z: np.ndarray, gens: list) -> None:
 
 class _AffineStepper(_Stepper):
     """Euler-Maruyama for affine drift and constant noise, generated from (A, c, G)."""
+
+    noise_buffer = "Z"
 
     def __init__(self, A: np.ndarray, c: np.ndarray, G: np.ndarray, dt: float,
                  name: str) -> None:
@@ -148,8 +142,7 @@ class _AffineStepper(_Stepper):
 
     def advance(self, X: np.ndarray, ws: dict[str, Any], gens: list, t: float) -> np.ndarray:
         if self.compiled_source is not None:
-            self._ensure_compiled()
-            return self._advance_compiled(X, ws["Z"], ws, gens, ())
+            return self.advance_steps(X, ws, gens, 1, t)[0]
         Z, T, B, S = ws["Z"], ws["T"], self.B, self.S
         _draw_normals(Z, gens)
         if self.diag_B:
@@ -264,24 +257,24 @@ class _SchemeStepper(_Stepper):
         return {"N": np.empty((len(self.laws), nc)), "Y": np.empty((self.d, nc)),
                 "B": self.kernel.buffers(nc), "rows": {}}
 
-    _extra: Any = None
-
     def program(self) -> tuple[int, list[str], list[str], list[str], int] | None:
         """The fused kernel for one path (None if it uses more than exact arithmetic)."""
         prog = self.kernel.element_source()
         if prog is None:
             return None
-        lines, outs, self._extra = prog
-        n_extra = len(self._extra((0.0,) * self.has_time)) if self._extra else 0
+        lines, outs, extra = prog
+        n_extra = len(extra) if extra is not None else 0
         return self.d, list(self.laws), lines, outs, int(self.has_time) + n_extra
+
+    def compiled_scalars(self, t: float) -> tuple:
+        """The time, then the scalars only Python computes (see ``element_source``)."""
+        S: tuple = (t,) if self.has_time else ()
+        extra = self.kernel.element_source()[2]  # type: ignore[index]
+        return S if extra is None else (*S, *extra(S))
 
     def advance(self, X: np.ndarray, ws: dict[str, Any], gens: list, t: float) -> np.ndarray:
         if self.compiled_source is not None:
-            self._ensure_compiled()
-            S: tuple = (t,) if self.has_time else ()
-            if self._extra is not None:  # scalars only Python computes (see element_source)
-                S = (*S, *self._extra(S))
-            return self._advance_compiled(X, ws["N"], ws, gens, S)
+            return self.advance_steps(X, ws, gens, 1, t)[0]
         N, Y, rows = ws["N"], ws["Y"], ws["rows"]
         _draw_noise(N, gens, self.laws)
         # the row views of both state arrays, made once (they swap roles every step)
