@@ -24,6 +24,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from symsde._lambdify import internal_names as _internal_names
 from symsde.errors import InputError
 from symsde.inputs import front_door, is_stationary_density
 from symsde.sde import SDE
@@ -217,20 +218,6 @@ class ColumnKernel:
     def __reduce__(self) -> tuple[Any, ...]:
         # Generated functions do not pickle; rebuild from the expressions.
         return (ColumnKernel, (self.exprs, self.args))
-
-
-def _internal_names(args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr]
-                    ) -> tuple[list[sp.Dummy], list[sp.Expr]]:
-    """Rename ``args`` to internal dummies before printing code.
-
-    lambdify prints a symbol by its name, so a state named ``e``, ``pi``, ``exp`` or
-    ``arctan`` would otherwise shadow (or be shadowed by) Euler's number, pi or a NumPy
-    function in the generated source. Dummies print as ``_Dummy_<n>``, a name no
-    constant or function of the name space has.
-    """
-    dummies = [sp.Dummy(f"arg{i}") for i in range(len(args))]
-    ren = dict(zip(args, dummies, strict=True))
-    return dummies, [sp.sympify(e).xreplace(ren) for e in exprs]
 
 
 def _broadcast_columns(values: list[Any], n: int) -> np.ndarray:

@@ -92,3 +92,17 @@ def test_bad_input() -> None:
         transition_density(SDE([x], [0], 1), [1, 2], t)
     with pytest.raises(InputError, match="time must be a SymPy Symbol"):
         transition_density(SDE([x], [0], 1), [1], "t")  # type: ignore[arg-type]
+
+
+def test_a_state_named_like_mpmath_code_gives_the_same_density() -> None:
+    """The mpmath witnesses of the density (Fokker-Planck, initial condition) rename the
+    state before lambdifying: a state named ``mpf`` was called as mpmath.mpf."""
+    t = sp.Symbol("t", positive=True)
+    dens = []
+    for name in ("x", "mpf"):
+        s = sp.Symbol(name, positive=True)
+        td = transition_density(SDE([s], [s / 3], s / 2, domain=sp.Interval.open(0, sp.oo)),
+                                x0=1, time=t)
+        assert td.checks["fokker_planck"].ok and "mass 1" in td.checks["initial"]
+        dens.append(td.density.subs(s, sp.Rational(3, 2)).subs(t, 1))
+    assert sp.simplify(dens[0] - dens[1]) == 0

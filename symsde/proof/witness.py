@@ -30,6 +30,8 @@ import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from symsde._lambdify import lambdify_mpmath
+
 __all__ = [
     "LIMIT_STEPS",
     "WITNESS_DIGITS",
@@ -59,6 +61,7 @@ LIMIT_TOLERANCE = mpmath.mpf("1e-8")
 #: Errors below this are rounding when judging whether a limit's error shrinks.
 LIMIT_NOISE = mpmath.mpf("1e-30")
 
+#: Unevaluated operations: ``doit`` carries them out, the witness evaluates them numerically.
 _SPECIAL = (sp.Derivative, sp.Integral, sp.Sum, sp.Subs, sp.Limit)
 
 
@@ -292,7 +295,7 @@ def _mp(value: Any) -> Any:
 
 @functools.lru_cache(maxsize=8192)
 def _leaf_fn(expr: sp.Expr, names: tuple[sp.Symbol, ...]) -> Callable[..., Any]:
-    return sp.lambdify(names, expr, modules="mpmath")
+    return lambdify_mpmath(names, expr)  # a symbol named "mpf" is an argument
 
 
 def _outermost_special(expr: sp.Basic) -> list[sp.Basic]:
