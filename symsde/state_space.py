@@ -14,6 +14,7 @@ from itertools import product
 import mpmath
 import sympy as sp
 
+from symsde._lambdify import lambdify_mpmath
 from symsde._timeout import time_limit
 from symsde.domains import REALS, candidate_intervals_1d, domain_text, sample_parameters
 from symsde.errors import (
@@ -129,11 +130,9 @@ def refine_on_interval(expr: sp.Expr, x: sp.Symbol, iv: sp.Interval) -> sp.Expr:
     """
     if not expr.has(x):
         return expr
-    if expr.has(sp.Max, sp.Min):
-        expr = expr.replace(lambda e: isinstance(e, (sp.Max, sp.Min)) and e.has(x),
-                            lambda e: e.rewrite(sp.Piecewise))
+    expr = _max_min_as_piecewise(expr, x)
     reps: dict[sp.Expr, sp.Expr] = {}
-    for node in expr.atoms(sp.Abs, sp.sign, sp.Heaviside):
+    for node in expr.atoms(*_SWITCHES):
         arg = node.args[0]
         if not arg.has(x):
             continue
@@ -156,6 +155,20 @@ def refine_on_interval(expr: sp.Expr, x: sp.Symbol, iv: sp.Interval) -> sp.Expr:
     return out
 
 
+#: Nodes at which a coefficient can change form (its kinks).
+KINKED = (sp.Abs, sp.sign, sp.Heaviside, sp.Piecewise, sp.Max, sp.Min)
+#: The kinked nodes of one argument (the others: Piecewise, and Max and Min rewritten so).
+_SWITCHES = (sp.Abs, sp.sign, sp.Heaviside)
+
+
+def _max_min_as_piecewise(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    """``expr`` with each Max and Min of ``x`` written as a Piecewise."""
+    if not expr.has(sp.Max, sp.Min):
+        return expr
+    return expr.replace(lambda e: isinstance(e, (sp.Max, sp.Min)) and e.has(x),
+                        lambda e: e.rewrite(sp.Piecewise))
+
+
 def _resolve_abs(U: sp.Expr, x: sp.Symbol, iv: sp.Interval) -> sp.Expr:
     """Replace |u(x)|, sign(u(x)) (and Piecewise) by their form inside the interval."""
     out = refine_on_interval(U, x, iv)
@@ -164,10 +177,10 @@ def _resolve_abs(U: sp.Expr, x: sp.Symbol, iv: sp.Interval) -> sp.Expr:
 
 def _kinks(exprs: list[sp.Expr], x: sp.Symbol, iv: sp.Interval) -> set[sp.Expr] | None:
     """Points inside ``iv`` where an expression changes form: zeros of the arguments of
-    |.|, sign and Heaviside, and the points where a Piecewise switches branch. None when
-    SymPy cannot list them."""
-    args = {n.args[0] for e in exprs for n in e.atoms(sp.Abs, sp.sign, sp.Heaviside)
-            if n.args[0].has(x)}
+    |.|, sign and Heaviside, and the points where a Piecewise (or a Max or Min) switches
+    branch. None when SymPy cannot list them."""
+    exprs = [_max_min_as_piecewise(e, x) for e in exprs]
+    args = {n.args[0] for e in exprs for n in e.atoms(*_SWITCHES) if n.args[0].has(x)}
     pieces = {p for e in exprs for p in e.atoms(sp.Piecewise) if p.has(x)}
     inside = sp.Interval.open(iv.start, iv.end)
     kinks: set[sp.Expr] = set()
@@ -190,11 +203,11 @@ def _kinks(exprs: list[sp.Expr], x: sp.Symbol, iv: sp.Interval) -> set[sp.Expr] 
     return kinks
 
 
-def _refine_near_end(expr: sp.Expr, x: sp.Symbol, iv: sp.Interval, end: sp.Expr
-                     ) -> sp.Expr:
-    """``expr`` refined on the part of ``iv`` between ``end`` and the nearest kink (see
-    :func:`_kinks`): how a density behaves at an end depends on that part only."""
-    kinks = _kinks([expr], x, iv)
+def _refine_near_end(expr: sp.Expr, x: sp.Symbol, iv: sp.Interval, end: sp.Expr,
+                     kinks: set[sp.Expr] | None) -> sp.Expr:
+    """``expr`` refined on the part of ``iv`` between ``end`` and the nearest of its
+    ``kinks`` (:func:`_kinks` of ``expr`` on ``iv``): how a density behaves at an end
+    depends on that part only."""
     if not kinks:
         return expr if kinks is None else refine_on_interval(expr, x, iv)
     try:
@@ -236,14 +249,15 @@ def _check_normalizable_interval(sde: SDE, U: sp.Expr, x: sp.Symbol, iv: sp.Inte
                 "parameters"
             )
     try:
+        kinks = _kinks([U], x, iv)  # located once for every end
         # Only the form U takes beyond the last kink matters at an infinite end.
         if b is sp.oo:
-            _check_normalizable(_refine_near_end(U, x, iv, b), (x,), [(1,)])
+            _check_normalizable(_refine_near_end(U, x, iv, b, kinks), (x,), [(1,)])
         if a is -sp.oo:
-            _check_normalizable(_refine_near_end(U, x, iv, a), (x,), [(-1,)])
+            _check_normalizable(_refine_near_end(U, x, iv, a, kinks), (x,), [(-1,)])
         for end, side in ((a, "+"), (b, "-")):
             if end.is_finite:
-                _check_endpoint(U, x, end, side)
+                _check_endpoint(U, x, iv, end, side, kinks)
         inner = [p for p in _singular_points_1d(sde)
                  if sp.Interval.open(a, b).contains(p) is sp.true]
         _check_singular_points(U, x, inner)
@@ -253,13 +267,13 @@ def _check_normalizable_interval(sde: SDE, U: sp.Expr, x: sp.Symbol, iv: sp.Inte
         raise
 
 
-def _check_endpoint(U: sp.Expr, x: sp.Symbol, end: sp.Expr, side: str) -> None:
-    """exp(-U) ~ |x - end|^k near a finite end: integrable iff k > -1."""
+def _check_endpoint(U: sp.Expr, x: sp.Symbol, iv: sp.Interval, end: sp.Expr, side: str,
+                    kinks: set[sp.Expr] | None) -> None:
+    """exp(-U) ~ |x - end|^k near a finite end of ``iv``: integrable iff k > -1."""
     from symsde.boundaries import _decide, _exponent
 
     where = f"{x} = {end} (the {'left' if side == '+' else 'right'} end of the state space)"
-    iv = sp.Interval(end, sp.oo) if side == "+" else sp.Interval(-sp.oo, end)
-    k = _exponent(-_refine_near_end(U, x, iv, end), x, end, side)
+    k = _exponent(-_refine_near_end(U, x, iv, end, kinks), x, end, side)
     if k is None:
         params = U.free_symbols - {x}
         raise NotNormalizableError(
@@ -383,7 +397,7 @@ def _verify(sde: SDE, U: sp.Expr, Z: sp.Expr | None, domain: tuple[sp.Interval, 
     gU = [sp.diff(u_num, X[i]) for i in range(d)]
     # Sampled points avoid the kinks of |.|: the DiracDelta of sign' is zero there.
     exprs = [e.replace(sp.DiracDelta, lambda *a: sp.S.Zero) for e in [u_num, *v, *div, *gU]]
-    fn = sp.lambdify(list(X), exprs, modules="mpmath", dummify=True)  # a state "mpf"
+    fn = lambdify_mpmath(list(X), exprs)
     # Floats in the input carry about 15 digits; exact input is checked to 25.
     floats = any(e.atoms(sp.Float) for e in [U, *sde.drift, *sde.diffusion_matrix])
     tol = mpmath.mpf(10) ** (-11 if floats else -25)
@@ -399,9 +413,8 @@ def _verify(sde: SDE, U: sp.Expr, Z: sp.Expr | None, domain: tuple[sp.Interval, 
             u0, vv, dv, gu = vals[0], vals[1:1 + d], vals[1 + d:1 + 2 * d], vals[1 + 2 * d:]
             if mpmath.im(u0) != 0 or not mpmath.isfinite(u0):
                 shown = str(U) if len(str(U)) <= 200 else str(U)[:197] + "..."
-                kinks = any(e.has(sp.Abs, sp.sign, sp.Heaviside, sp.Piecewise)
-                            for e in [*sde.drift, *sde.diffusion])
-                if kinks:  # SymPy's antiderivative through a kink: complex logarithms
+                kinked = any(e.has(*KINKED) for e in [*sde.drift, *sde.diffusion])
+                if kinked:  # SymPy's antiderivative through a kink: complex logarithms
                     from symsde.inputs import how_to_help_sympy
 
                     why = ("SymPy's antiderivative through the kink is complex there; "

@@ -33,6 +33,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
+from symsde._lambdify import lambdify_mpmath
 from symsde.boundaries import Boundary, classify_boundaries
 from symsde.domains import REALS, candidate_intervals_1d, domain_text, sample_parameters
 from symsde.errors import (
@@ -57,6 +58,7 @@ from symsde.normalizing import (
 )
 from symsde.sde import SDE, gradient
 from symsde.state_space import (
+    KINKED,
     _check_normalizable_interval,
     _normalizer_interval,
     _process_name,
@@ -266,8 +268,7 @@ def _zero_flux_1d(sde: SDE) -> sp.Expr:
     b = sde.drift[0]
     integrand = sp.simplify(2 * b / D)
     primitive = sp.integrate(integrand, x)
-    kinked = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min)
-    if _has_unevaluated(primitive) and (integrand.has(*kinked) or b.has(*kinked)):
+    if _has_unevaluated(primitive) and (integrand.has(*KINKED) or b.has(*KINKED)):
         # A kink SymPy cannot integrate through (Abs(x/(x - 1)), sign times abs) often
         # integrates once every piece is written out: one antiderivative per piece, joined
         # continuously by SymPy's piecewise integration.
@@ -445,8 +446,7 @@ def _gibbs_temperature(sde: SDE, U: sp.Expr, domain: tuple[sp.Interval, ...]
     d = len(X)
 
     def evaluate(params: dict[Any, Any]) -> list[list[Any]]:
-        fn = sp.lambdify(list(X), [e.subs(params) for e in exprs], modules="mpmath",
-                          dummify=True)
+        fn = lambdify_mpmath(list(X), [e.subs(params) for e in exprs])
         with mpmath.workdps(40):
             return [fn(*[mpmath.mpf(sp.N(p, 45)) for p in pt]) for pt in points]
 
