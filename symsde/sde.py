@@ -24,8 +24,8 @@ from typing import Any
 
 import sympy as sp
 
-from symsde.errors import InvalidSDEError
-from symsde.inputs import front_door, register_class
+from symsde.errors import InputError, InvalidSDEError
+from symsde.inputs import as_expression, front_door, register_class
 
 __all__ = ["SDE", "divergence", "gradient"]
 
@@ -61,9 +61,8 @@ def _as_expr(value: Any, what: str, sde: SDE) -> sp.Expr:
     """A SymPy expression from an expression, a number or a string read by the whitelist
     parser over the SDE's symbols (:func:`symsde.inputs.as_expression`); strings are never
     evaluated."""
-    from symsde.inputs import as_expression
-
-    return as_expression(value, what, [*sde.state, *sde.parameters])
+    time = [sde.time] if sde.time is not None else []
+    return as_expression(value, what, [*sde.state, *sde.parameters, *time])
 
 
 def _subs_args(args: tuple[Any, ...], sde: SDE) -> tuple[Any, ...]:
@@ -81,8 +80,6 @@ def _subs_args(args: tuple[Any, ...], sde: SDE) -> tuple[Any, ...]:
     if (len(args) == 1 and isinstance(args[0], (list, tuple))
             and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in args[0])):
         return ([(one(a), one(b)) for a, b in args[0]],)
-    from symsde.errors import InputError
-
     raise InputError("subs takes (old, new), a dict {old: new} or a list of (old, new) pairs, "
                      "e.g. sde.subs(sigma, 1/2)")
 

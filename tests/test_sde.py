@@ -556,3 +556,14 @@ def test_bad_domain_is_a_clear_input_error(bad: object, phrase: str) -> None:
     with pytest.raises(InvalidSDEError, match=phrase):
         SDE([x, y] if isinstance(bad, list) else [x],
             [-x, -y] if isinstance(bad, list) else [-x], 1, bad)
+
+
+def test_strings_may_name_the_time() -> None:
+    """A string read by the whitelist parser knows the SDE's time symbol, as its SymPy
+    form does (it was refused as an unknown name)."""
+    x, t = sp.symbols("x t", real=True)
+    sde = SDE([x], [-x * t], 1, time=t)
+    assert sde.generator("t*x") == sde.generator(t * x)
+    assert sde.subs("t", 1).drift == sde.subs(t, 1).drift
+    with pytest.raises(InputError, match="unknown name"):
+        SDE([x], [-x], 1).generator("t*x")  # no time symbol: still an unknown name
