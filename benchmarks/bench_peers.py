@@ -80,7 +80,7 @@ OU = SDE([x], [-x], 1)
 DW = SDE([x], [x - x**3], sp.Rational(1, 2))
 
 
-FIRST: dict[str, float] = {}  # seconds of each symsde row's first call (compiling)
+FIRST: dict[str, float] = {}  # seconds of each symsde row's first call (compiling included)
 
 
 def symsde_row(name: str, sde: SDE, workers: int | None, kernel: str

@@ -5,8 +5,9 @@ shows comes from these helpers, so a page cannot show a result the code no longe
 
 - :func:`show_steps` renders a derivation's steps from the :class:`~symsde.proof.Derivation`
   object itself, through the project's one renderer of proofs,
-  :func:`symsde.proof.render.render_myst` (the notes' display beside the checked claim, the
-  verdict, the reason, and the evidence folded);
+  :func:`symsde.proof.render.render_myst` (the notes' display, or the checked claim when
+  the notes have none, the verdict and the reason; the checked claim and the evidence
+  folded);
 - :func:`show_trials` lists statistical comparisons of simulations with predictions and
   raises when one of them does not come out as required;
 - :func:`errata_markdown` turns the JSON of ``symsde verify --json`` into the errata page;
@@ -31,7 +32,6 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from types import SimpleNamespace
 from typing import Any
 
 from symsde import registry as _registry
@@ -352,20 +352,18 @@ def trials_markdown(trials: Iterable[Trial]) -> str:
 def show_trials(trials: Sequence[Trial]) -> None:
     """Display the comparisons; raise if one did not come out as required."""
     show(trials_markdown(trials))
-    wrong = [t for t in trials if t.result.verdict != t.expect]
+    wrong = [t for t in trials if not t.as_expected]
     if wrong:
         raise AssertionError("; ".join(f"{t.claim}: {t.result.text}" for t in wrong))
 
 
 def experiment_markdown(exp: Any) -> str:
     """A :class:`symsde.experiment.Experiment` (a module's ``confirm(seed)``) as a list."""
-    trials = [Trial(t.claim, t.result, True) for t in exp.predictions]
-    trials += [Trial(t.claim, t.result, False) for t in exp.wrong_predictions]
     head = (f"`confirm(seed={exp.seed})` of `derivations.{exp.derivation}` "
             f"({exp.seconds:.1f} s): {len(exp.predictions)} predictions confirmed by "
             f"simulation, {len(exp.wrong_predictions)} wrong predictions that the same tests "
             "reject.")
-    return head + "\n\n" + trials_markdown(trials)
+    return head + "\n\n" + trials_markdown(exp.trials)
 
 
 def run_confirm(name: str, seed: int = 0) -> Any:
@@ -384,9 +382,8 @@ def run_confirm(name: str, seed: int = 0) -> Any:
         return None
     exp = mod.confirm(seed)
     if not exp.ok:
-        failed = [t.claim for t in exp.predictions if not t.result.verdict]
-        failed += [f"(not rejected) {t.claim}" for t in exp.wrong_predictions
-                   if t.result.verdict]
+        failed = [t.claim if t.expect else f"(not rejected) {t.claim}"
+                  for t in exp.trials if not t.as_expected]
         raise AssertionError(f"confirm({seed}) of {name!r} is not ok: {failed}")
     return exp
 
@@ -483,7 +480,7 @@ def errata_notation(names: Sequence[str] | None = None) -> dict[tuple[str, str],
                 out[(d.name, st.id)] = {
                     "claim": notes_latex(st.claim, table),
                     "corrected": notes_latex(st.corrected, table),
-                    "check": step_check_markdown(SimpleNamespace(step=st))}
+                    "check": step_check_markdown(st)}
     return out
 
 

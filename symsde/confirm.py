@@ -28,17 +28,14 @@ from symsde import stattests as _stattests
 #: Old names whose new name differs (every other name is unchanged).
 RENAMED = {"Confirmation": "StatTestResult"}
 
-_OLD_NAMES = (  # the old module's public names, each resolved on use by __getattr__
-    "FALSE_ALARM_5_SIGMA", "KS_P_VALUE", "SIGMAS", "Confirmation", "covariance_test",
-    "density_cdf", "kolmogorov_sf", "ks_critical_value", "ks_test", "mean_test",
-    "moment_tests", "slope_test", "stationary_test", "variance_test",
-)
-__all__ = list(_OLD_NAMES)
+_OLD = {new: old for old, new in RENAMED.items()}
+#: The old module's public names: the new module's, under their old names
+__all__ = [_OLD.get(n, n) for n in _stattests.__all__]
 
 
 def __getattr__(name: str) -> Any:
     new = RENAMED.get(name, name)
-    if name.startswith("__") or not hasattr(_stattests, new):
+    if name not in __all__:  # only the old public names, not the module's internals
         raise AttributeError(f"module 'symsde.confirm' has no attribute {name!r}")
     warnings.warn(f"symsde.confirm.{name} is deprecated: use symsde.stattests.{new}",
                   DeprecationWarning, stacklevel=2)

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from symsde.inputs import as_expression
 from symsde.sde import SDE
 
 __all__ = [
@@ -73,8 +74,6 @@ def normal_expectation(expr: sp.Expr, noises: Sequence[sp.Symbol] | None = None)
     >>> normal_expectation((1 + s * z) ** 2 * w**2, [z, w])
     s**2 + 1
     """
-    from symsde.inputs import as_expression
-
     expr = as_expression(expr, "expr", noises or ())
     zs = list(noises) if noises is not None else sorted(expr.free_symbols, key=str)
     if not zs:
@@ -103,8 +102,6 @@ def quadratic_expectation(q: sp.Expr, state: Sequence[sp.Symbol], cov: Any) -> s
     >>> quadratic_expectation(x**2 + 3*x*y, [x, y], [[2, 1], [1, 5]])
     5
     """
-    from symsde.inputs import as_expression
-
     X = list(state)
     q = as_expression(q, "q", X)
     M = sp.hessian(q, X) / 2
@@ -174,8 +171,6 @@ def euler_chain_moments(sde: SDE, dt: Any) -> tuple[sp.Matrix, sp.Matrix]:
     >>> m, sp.factor(S[0, 0])
     (Matrix([[1]]), -1/(a*(a*h - 2)))
     """
-    from symsde.inputs import as_expression
-
     A, c = _affine(sde)
     d = A.shape[0]
     h = as_expression(dt, "dt", [*sde.state, *sde.parameters])
@@ -254,8 +249,6 @@ def even_density_variance(density: sp.Expr, x: sp.Symbol) -> sp.Expr:
     ...
     ArithmeticError: the density exp(-(x - 1)**2) is not even
     """
-    from symsde.inputs import as_expression
-
     density = as_expression(density, "density", [x])
     if sp.simplify(density.subs(x, -x) - density) != 0:
         raise ArithmeticError(f"the density {density} is not even")

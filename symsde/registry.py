@@ -168,12 +168,18 @@ def _build(name: str) -> Derivation:
     return _BUILT[name]
 
 
-def load(names: Sequence[str] | None = None) -> list[Derivation]:
-    """Build the named derivations (all registered ones by default), cached per process."""
+def _chosen(names: Sequence[str] | None) -> tuple[str, ...]:
+    """``names`` (every registered part when none are given), each checked before any
+    work is done."""
     chosen = derivation_names() if not names else tuple(names)
     for n in chosen:
-        part(n)  # validate every name before building any
-    return [_build(n) for n in chosen]
+        part(n)
+    return chosen
+
+
+def load(names: Sequence[str] | None = None) -> list[Derivation]:
+    """Build the named derivations (all registered ones by default), cached per process."""
+    return [_build(n) for n in _chosen(names)]
 
 
 # What a worker process sends back for each step (the Step itself is rebuilt here).
@@ -184,10 +190,7 @@ _STEP_FIELDS = ("verdict", "residual", "witness_error", "witness_points", "detai
 
 def _verified(name: str, seed: int, timeout: float | None) -> DerivationResult:
     """The part ``name`` built and verified in this process, under ``timeout`` seconds."""
-    if timeout is None:
-        return load([name])[0].verify(seed=seed)
-    with time_limit(timeout, f"verifying the derivation {name}"):
-        return load([name])[0].verify(seed=seed)
+    return _verify_here(_build(name), seed, timeout)
 
 
 def _verify_in_worker(name: str, seed: int, timeout: float | None) -> tuple[Any, ...]:
@@ -246,9 +249,7 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
     >>> [r.derivation.name for r in verify_parts(["langevin"], workers=1)]
     ['langevin']
     """
-    chosen = derivation_names() if not names else tuple(names)
-    for name in chosen:
-        part(name)  # validate every name before any work
+    chosen = _chosen(names)
     n = _workers(workers, len(chosen))
     todo = [name for name in chosen if name not in _BUILT or seed not in _BUILT[name]._results]
     if n > 1 and len(todo) > 1:
@@ -257,7 +258,7 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
         with _pool(n) as pool:
             futures = {name: pool.submit(_verify_in_worker, name, seed, timeout)
                        for name in sorted(todo, key=_cost, reverse=True)}
-            derivs = load(chosen)
+            derivs = [_build(name) for name in chosen]
             for d in derivs:
                 if d.name not in futures:
                     continue
@@ -268,7 +269,7 @@ def verify_parts(names: Sequence[str], *, seed: int = 0, timeout: float | None =
                 steps = [StepResult(st, **dict(zip(_STEP_FIELDS, row, strict=True)))
                          for st, row in zip(d.steps, rows, strict=True)]
                 d._results[seed] = DerivationResult(d, steps, seconds, seed)
-    return [_verify_here(d, seed, timeout) for d in load(chosen)]
+    return [_verify_here(_build(name), seed, timeout) for name in chosen]
 
 
 def _dict_in_worker(name: str, seed: int, timeout: float | None) -> dict[str, Any]:
@@ -290,9 +291,7 @@ def verify_parts_as_dicts(names: Sequence[str], *, seed: int = 0,
     >>> [r["name"] for r in verify_parts_as_dicts(["langevin"], workers=1)]
     ['langevin']
     """
-    chosen = derivation_names() if not names else tuple(names)
-    for name in chosen:
-        part(name)  # validate every name before any work
+    chosen = _chosen(names)
     n = _workers(workers, len(chosen))
     if n == 1 or len(chosen) == 1:
         return [r.to_dict() for r in verify_parts(chosen, seed=seed, timeout=timeout,
@@ -322,9 +321,7 @@ def mutate_parts(names: Sequence[str], classes: Sequence[str] | None = None, *, 
     The report lists the mutants part by part in the order of ``names`` whatever the
     number of workers; ``workers=1`` works in this process.
     """
-    parts = derivation_names() if not names else tuple(names)
-    for name in parts:
-        part(name)  # validate every name before any work
+    parts = _chosen(names)
     n = _workers(workers, len(parts))
     chosen = tuple(classes) if classes else None
     if n == 1 or len(parts) == 1:
@@ -369,12 +366,10 @@ class Coverage:
 
 
 def _equations(names: Sequence[str]) -> tuple[tuple[str, str, str], ...]:
-    """The displayed equations of the lectures the named parts belong to."""
-    out: list[tuple[str, str, str]] = []
+    """:func:`equations` of the named parts that are registered (``coverage`` also counts
+    derivations built outside the registry)."""
     table = _parts()
-    for lec in dict.fromkeys(table[n][0] for n in names if n in table):
-        out += lec.equations
-    return tuple(out)
+    return equations([n for n in names if n in table])
 
 
 #: What coverage needs of a step: (equation ids, verdict, kind, independent witness).

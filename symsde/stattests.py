@@ -47,7 +47,7 @@ import numpy as np
 import sympy as sp
 
 from symsde.errors import InputError
-from symsde.inputs import front_door, is_stationary_density
+from symsde.inputs import _describe, front_door, is_stationary_density
 
 __all__ = [
     "FALSE_ALARM_5_SIGMA",
@@ -513,8 +513,6 @@ def stationary_test(samples: Any, stationary: Any, *, sigmas: float = SIGMAS,
     >>> stationary_test(z * np.sqrt(0.5), st).verdict, stationary_test(z, st).verdict
     (True, False)
     """
-    from symsde.inputs import _describe
-
     if not is_stationary_density(stationary):
         raise InputError(f"stationary must be the result of symsde.stationary_density, got "
                          f"{_describe(stationary)} ({type(stationary).__name__})")

@@ -163,7 +163,7 @@ def _main(argv: Sequence[str] | None) -> int:
         except OSError as err:
             if err.errno in _STDOUT_ERRNOS:
                 return _stdout_failed(err)
-            raise
+            return _internal_error(err)
         return int(exc.code or 0)
     except Exception as exc:  # a bug of ours: still one line, and a way to see more
         return _internal_error(exc)

@@ -23,9 +23,9 @@ DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 1e6
 
 
-def _shown(text: str) -> str:
-    """``text`` quoted for a one-line message, cut to 40 characters."""
-    return repr(text if len(text) <= 40 else text[:37] + "...")
+def _shown(text: str, limit: int = 40) -> str:
+    """``text`` quoted for a one-line message, cut to ``limit`` characters."""
+    return repr(text if len(text) <= limit else text[:limit - 3] + "...")
 
 
 def _ascii_number(text: str, kind: str) -> str:
@@ -90,7 +90,7 @@ class _Parser(argparse.ArgumentParser):
         # argparse swallows OSError here; a help text that cannot reach a full or closed
         # standard output must end with the same one line as any other result.
         if message:
-            file = sys.stdout if file is None else file
+            file = sys.stderr if file is None else file  # as argparse's own default
             print(message, end="", file=file)
 
 

@@ -68,7 +68,7 @@ def _json_text(doc: Any) -> str:
     return json.dumps(_finite(doc), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
-def _shown(path: str) -> str:
+def _shown_path(path: str) -> str:
     """A path quoted for a one-line message; a very long one shows its start and end."""
     return repr(path if len(path) <= 80 else f"{path[:30]}...{path[-40:]}")
 
@@ -94,21 +94,22 @@ def _check_output_target(path: str | None, option: str) -> None:
     except FileNotFoundError:
         st = None
     except OSError as exc:
-        raise InputError(f"{option} {_shown(path)}: {exc.strerror}; give a writable file name") \
-            from None
+        raise InputError(f"{option} {_shown_path(path)}: {exc.strerror}; give a writable file "
+                         "name") from None
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
-            raise InputError(f"{option} {_shown(path)} is a folder; give a file name")
+            raise InputError(f"{option} {_shown_path(path)} is a folder; give a file name")
         if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
             if not os.access(path, os.W_OK):
-                raise InputError(f"{option} {_shown(path)} is not writable")
+                raise InputError(f"{option} {_shown_path(path)} is not writable")
             return
         if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{option} {_shown(path)} is neither a regular file nor a device or "
-                             "FIFO; give a file name")
+            raise InputError(f"{option} {_shown_path(path)} is neither a regular file nor a "
+                             "device or FIFO; give a file name")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise InputError(f"{option}: the folder {_shown(folder)} does not exist; create it first")
+        raise InputError(f"{option}: the folder {_shown_path(folder)} does not exist; create it "
+                         "first")
     try:
         name_max = os.pathconf(folder, "PC_NAME_MAX")
     except (OSError, ValueError):
@@ -119,7 +120,8 @@ def _check_output_target(path: str | None, option: str) -> None:
     try:  # the atomic write needs a temporary file beside the target
         fd, tmp = tempfile.mkstemp(prefix=".symsde-", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise InputError(f"{option}: cannot write in {_shown(folder)} ({exc.strerror})") from None
+        raise InputError(
+            f"{option}: cannot write in {_shown_path(folder)} ({exc.strerror})") from None
     os.close(fd)
     os.unlink(tmp)
 
@@ -145,7 +147,8 @@ def _write_atomic(path: str, data: str | bytes, option: str = "--output") -> Non
     try:
         fd, tmp = tempfile.mkstemp(prefix=".symsde-", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise InputError(f"{option}: cannot write in {_shown(folder)} ({exc.strerror})") from None
+        raise InputError(
+            f"{option}: cannot write in {_shown_path(folder)} ({exc.strerror})") from None
     try:
         if st is not None and stat.S_ISREG(st.st_mode):
             mode = stat.S_IMODE(st.st_mode)
@@ -163,7 +166,8 @@ def _write_atomic(path: str, data: str | bytes, option: str = "--output") -> Non
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise OutputError(f"{option}: cannot write {_shown(path)} ({exc.strerror})") from None
+            raise OutputError(
+                f"{option}: cannot write {_shown_path(path)} ({exc.strerror})") from None
         raise
 
 
@@ -175,14 +179,15 @@ def _write_stream(path: str, raw: bytes, option: str) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
     except OSError as exc:
         why = "no process reads from it" if exc.errno == errno.ENXIO else exc.strerror
-        raise OutputError(f"{option}: cannot write into {_shown(path)} ({why})") from None
+        raise OutputError(f"{option}: cannot write into {_shown_path(path)} ({why})") from None
     try:
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
         view = memoryview(raw)
         while view:
             view = view[os.write(fd, view):]
     except OSError as exc:
-        raise OutputError(f"{option}: cannot write into {_shown(path)} ({exc.strerror})") from None
+        raise OutputError(
+            f"{option}: cannot write into {_shown_path(path)} ({exc.strerror})") from None
     finally:
         os.close(fd)
 
@@ -194,7 +199,7 @@ def _check_plot_target(path: str) -> None:
         raise InputError("--plot needs matplotlib: pip install 'symsde[plot]'") from None
     ext = os.path.splitext(path)[1].lstrip(".").lower()
     if path and ext not in {"png", "pdf", "svg", "jpg", "jpeg", "eps", "ps"}:
-        raise InputError(f"--plot {_shown(path)}: give a file ending in .png, .pdf or .svg")
+        raise InputError(f"--plot {_shown_path(path)}: give a file ending in .png, .pdf or .svg")
     _check_output_target(path, "--plot")
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import sympy as sp
 
-from symsde.cli.args import _timeout_arg
+from symsde.cli.args import DEFAULT_TIMEOUT, _timeout_arg
 from symsde.errors import InputError
 
 __all__ = ["add_scheme_parser", "cmd_scheme"]
@@ -50,7 +50,7 @@ def add_scheme_parser(sub: Any, parser_class: type) -> None:
     fmt = sc.add_mutually_exclusive_group()
     fmt.add_argument("--latex", action="store_true", help="LaTeX (an aligned block)")
     fmt.add_argument("--json", action="store_true", help="machine-readable output")
-    sc.add_argument("--timeout", type=_timeout_arg, default=60.0,
+    sc.add_argument("--timeout", type=_timeout_arg, default=DEFAULT_TIMEOUT,
                     help="seconds for reading the options, deriving the scheme and "
                          "formatting it before giving up (default 60)")
 

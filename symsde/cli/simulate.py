@@ -16,6 +16,7 @@ from symsde.cli.args import (
     _ExpressionArgsParser,
     _float,
     _one_line,
+    _shown,
     _subs,
     _symbols,
     _timeout_arg,
@@ -130,8 +131,7 @@ def _check_host_name(address: str) -> None:
         if len(host.encode("idna")) > 253:
             raise UnicodeError("name too long")
     except UnicodeError:
-        shown = host if len(host) <= 40 else host[:37] + "..."
-        raise InputError(f"--scheduler: {shown!r} is not a valid host name (each part between "
+        raise InputError(f"--scheduler: {_shown(host)} is not a valid host name (each part between "
                          "dots has at most 63 characters, the whole name at most 253); give "
                          "tcp://host:port") from None
 

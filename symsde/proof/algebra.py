@@ -16,6 +16,7 @@ import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from symsde.proof.witness import _SPECIAL as _OPERATIONS
 from symsde.proof.witness import apply_instance, evaluate
 
 __all__ = ["EXPECT_FAILURE", "is_zero", "nonzero_somewhere", "numeric_value"]
@@ -62,8 +63,6 @@ def is_zero(expr: Any, expect_nonzero: bool = False) -> tuple[bool, Any]:
     return False, e
 
 
-#: Unevaluated operations that ``doit`` carries out.
-_OPERATIONS = (sp.Derivative, sp.Integral, sp.Subs, sp.Sum, sp.Limit)
 #: |value| above which an evaluation at 30 digits is taken as a proof of "not zero".
 _NONZERO_BOUND = 1e-10
 #: Set while judging mutants and wrong premises: claims expected to fail, so the numeric
@@ -112,7 +111,6 @@ def numeric_value(e: Any, k: int = 0, integrals: bool = False) -> complex | None
         for a in e.atoms(AppliedUndef):
             if arity.setdefault(a.func, len(a.args)) != len(a.args):
                 return None  # one name applied to different numbers of arguments
-        funcs = set(arity)
         values = {}
         for i, s in enumerate(sorted(e.free_symbols, key=sp.default_sort_key)):
             v = _sample_value(s, i + k)
@@ -123,10 +121,10 @@ def numeric_value(e: Any, k: int = 0, integrals: bool = False) -> complex | None
             for lim in sm.limits:
                 if not all(sp.sympify(b).xreplace(values).is_integer for b in lim[1:]):
                     return None  # an infinite or non-integer bound: left to SymPy
-        for i, f in enumerate(sorted(funcs, key=str)):
+        for i, f in enumerate(sorted(arity, key=str)):
             # inside integrals and sums too, where subs() of a function does nothing
             e = apply_instance(e, f, _function_instance(arity[f], i + k))
-        if e.has(sp.Integral, sp.Derivative, sp.Subs, sp.Sum):
+        if e.has(*_OPERATIONS):  # no Limit is left here (turned away above)
             # mpmath: quadrature of lambdified integrands and numeric derivatives (SymPy's
             # evalf of an integral evaluates the integrand symbolically at every node, and
             # carrying out derivatives of the instances symbolically is far slower).

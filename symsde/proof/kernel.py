@@ -356,7 +356,7 @@ def _opposite(a: Any, b: Any) -> bool:
         if nonzero_somewhere(e):  # clearly not opposite: no symbolic work
             return False
         e = sp.expand(e.replace(lambda t: isinstance(t, (sp.Derivative, sp.Subs)),
-                                lambda t: t.doit()))
+                                lambda t: t.doit(deep=False)))
         return e == 0 or (not e.has(sp.Integral, sp.Sum, sp.Limit) and sp.cancel(e) == 0)
 
     try:

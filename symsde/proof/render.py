@@ -32,7 +32,7 @@ from symsde.proof.claim import print_order
 from symsde.proof.witness import WITNESS_DIGITS
 
 if TYPE_CHECKING:
-    from symsde.proof.kernel import DerivationResult, StepResult
+    from symsde.proof.kernel import DerivationResult, Step, StepResult
 
 __all__ = [
     "LONG_CLAIM_CHARS",
@@ -360,8 +360,8 @@ def step_evidence(r: StepResult) -> dict[str, Any]:
     }
 
 
-def step_check_markdown(r: StepResult) -> str:
-    r"""The check's description as MyST, its maths typeset.
+def step_check_markdown(step: Step) -> str:
+    r"""The description of ``step``'s check as MyST, its maths typeset.
 
     The check's LaTeX-friendly description (``describe_latex``: maths in ``$...$``) is
     used, its formulas tidied (:func:`tidy_latex`) and its prose read as a reason
@@ -370,12 +370,10 @@ def step_check_markdown(r: StepResult) -> str:
     >>> from types import SimpleNamespace
     >>> text = r"by the hypothesis $p{\left(x \right)} = 1$ (because sigma > 0)"
     >>> check = SimpleNamespace(describe_latex=lambda: text)
-    >>> step_check_markdown(SimpleNamespace(step=SimpleNamespace(check=check)))
+    >>> step_check_markdown(SimpleNamespace(check=check))
     'by the hypothesis $p(x) = 1$ (because $\\sigma > 0$)'
     """
-    check = r.step.check
-    describe = getattr(check, "describe_latex", None)
-    text = str(describe() if describe is not None else check.describe())
+    text = str(step.check.describe_latex())
     out: list[str] = []
     for k, part in enumerate(re.split(r"(\$[^$]+\$|`[^`]*`)", text)):
         if k % 2 and part.startswith("$"):
@@ -834,7 +832,7 @@ def step_myst(r: StepResult, index: int, derivation: str = "",
     if kind == "definition":
         rows.append(("check", "none: a definition introduces a name and claims nothing"))
     else:
-        rows += [("check", step_check_markdown(r)),
+        rows += [("check", step_check_markdown(r.step)),
                  ("symbolic residual", f"`{ev['residual']}`"),
                  ("numeric witness", _witness_short(ev))]
     out += [f"- *{k}:* {v}" for k, v in rows]      # a short list: no table chrome
@@ -859,9 +857,10 @@ def render_myst(res: DerivationResult,
                 catalogue: Mapping[str, str] | None = None) -> str:
     """A verified derivation as HTML-ready Markdown (MyST), the form the book shows.
 
-    One admonition per step (:func:`step_myst`): the notes' display beside the checked
-    claim, the verdict badge, the reason with its maths typeset, and the evidence folded
-    into a dropdown; then the notes' displays that only define notation.
+    One admonition per step (:func:`step_myst`): the notes' display (or the checked claim
+    when the notes have none), the verdict badge and the reason with its maths typeset,
+    with the checked claim and the evidence folded into a dropdown; then the notes'
+    displays that only define notation.
 
     Examples
     --------
