@@ -313,13 +313,14 @@ def derivation() -> Derivation:
              "The probability that K of the m independent uniform draws pick g + s.",
              slide=SLIDE_SGD)
     blocks = Witness(values={m: lambda rng, _inst: sp.Integer(rng.randint(2, 12))})
+    block_sums = Computed(how=lambda e: _block_sums(e, m),
+                          label="summation for blocks of m >= 2 steps")
     d.step(
         "block-mean",
         Claim(sp.Sum(prob(K) * end(K), (K, 0, m)), phi0 - eta * m * gb),
         "On average a block moves Phi_0 by -eta sqrt(N) g, m = sqrt(N) steps of the average "
         "gradient.",
-        slide=SLIDE_SGD, check=Computed(how=lambda e: _block_sums(e, m),
-                                        label="summation for blocks of m >= 2 steps"),
+        slide=SLIDE_SGD, check=block_sums,
         witness=blocks,
         reading=("'~' is read as: the block endpoint's mean is Phi_0 - eta sqrt(N) g and its "
                  "spread relative to the drift vanishes as N grows (step noise-to-drift), for a "
@@ -333,8 +334,7 @@ def derivation() -> Derivation:
               eta**2 * m * sn**2),
         "Its variance is eta^2 sqrt(N) s^2, so its standard deviation is eta N^(1/4) s.",
         slide=SLIDE_SGD,
-        check=Computed(how=lambda e: _block_sums(e, m),
-                       label="summation for blocks of m >= 2 steps"),
+        check=block_sums,
         witness=blocks,
         hypotheses=("blocks have m = sqrt(N) >= 2 steps (SymPy's binomial sum has a "
                     "separate case m = 1)",),
@@ -347,8 +347,7 @@ def derivation() -> Derivation:
         "Noise over drift in a block is s / (g sqrt(m)) = s / (g N^(1/4)), which tends to 0 "
         "as N grows: within a block the gradient steps become non-stochastic.",
         slide=SLIDE_SGD,
-        check=Computed(how=lambda e: _block_sums(e, m),
-                       label="summation for blocks of m >= 2 steps"),
+        check=block_sums,
         witness=blocks,
     )
     d.step(
@@ -451,8 +450,7 @@ def _block_sum(total: sp.Sum, m: sp.Symbol) -> sp.Expr:
 def _block_sums(e: sp.Expr, m: sp.Symbol) -> sp.Expr:
     """``e`` with every sum over a block carried out (SymPy's binomial sums have a separate
     case ``m = 1``, excluded by ``m >= 2``)."""
-    return sp.refine(e.replace(lambda t: isinstance(t, sp.Sum),
-                               lambda t: _block_sum(t, m)), sp.Q.gt(m, 1))
+    return e.replace(lambda t: isinstance(t, sp.Sum), lambda t: _block_sum(t, m))
 
 
 # -- confirmation by simulation -------------------------------------------------------------
