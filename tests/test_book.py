@@ -17,6 +17,7 @@ from symsde.book import (
     tidy_latex,
 )
 from symsde.proof import Claim, Derivation, Identity
+from symsde.proof.witness import WITNESS_DIGITS
 
 
 @pytest.mark.parametrize(("text", "want"), [
@@ -58,7 +59,7 @@ def test_steps_have_labels_and_one_witness_sentence() -> None:
     md = steps_markdown(d)
     assert [m for m in re.findall(r":name: (\S+)", md)] == \
         ["step-demo-s-0", "step-demo-s-1", "step-demo-s-2"]
-    assert md.count("50 significant digits") == 1
+    assert md.count(f"{WITNESS_DIGITS} significant digits") == 1
     assert md.count("{dropdown} Evidence") == 3
 
 

@@ -849,8 +849,8 @@ def _counts(res: DerivationResult) -> str:
 #: Said once per chapter instead of once per step.
 WITNESS_NOTE = ("Every step's evidence (folded under its box) names its check, the "
                 "symbolic residual, and the numeric witness: both sides evaluated by mpmath "
-                "at 50 significant digits at random points of a concrete model, with the "
-                "largest relative difference found.")
+                f"at {WITNESS_DIGITS} significant digits at random points of a concrete "
+                "model, with the largest relative difference found.")
 
 
 def render_myst(res: DerivationResult,
