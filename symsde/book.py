@@ -52,6 +52,7 @@ from symsde.proof.render import (
 
 __all__ = [
     "CHAPTERS",
+    "STEPS_NOTE",
     "Trial",
     "catalogue_markdown",
     "coverage_markdown",
@@ -145,6 +146,16 @@ def steps_markdown(d: Derivation) -> str:
     return render_myst(d.verify(), _catalogue())
 
 
+#: What a chapter says once before its step boxes (``{name}``: the derivation).
+STEPS_NOTE = ("Each box is one step of `derivations.{name}`, rendered from the derivation "
+              "object when this page was built: the notes' display (or, where the notes have "
+              "none, the claim that was checked), its verdict and the reason. The checked "
+              "claim, the step's kind and the evidence fold out under each box. A "
+              "*definition* introduces a name ($:=$); a *computed* step is checked by SymPy "
+              "or by symsde's engine; a *rule* step is what a stated operation makes of an "
+              "earlier step.")
+
+
 def show_steps(name: str, *, require_ok: bool = True, require_registered: bool = True) -> None:
     """Verify the derivation ``name`` and display its steps.
 
@@ -162,7 +173,7 @@ def show_steps(name: str, *, require_ok: bool = True, require_registered: bool =
         show(missing_markdown(name))
         return
     res = d.verify()
-    show(steps_markdown(d))
+    show(STEPS_NOTE.format(name=name) + "\n\n" + steps_markdown(d))
     if require_ok and not res.ok:
         failing = ", ".join(r.step.id for r in res.steps if r.verdict == "fails")
         raise AssertionError(f"derivation {name!r}: steps fail: {failing}")
