@@ -7,10 +7,12 @@ code's name space. Renaming the arguments to dummies first avoids it.
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import sympy as sp
+from sympy.utilities.lambdify import MPMATH_TRANSLATIONS
 
 
 def internal_names(args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr]
@@ -27,10 +29,37 @@ def internal_names(args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr]
     return dummies, [sp.sympify(e).xreplace(ren) for e in exprs]
 
 
+#: Names the printed mpmath code uses besides the functions of the expression: numbers
+#: (``mpf``), constants, and the builtins a printed sum or product calls.
+_PRINTER_NAMES = frozenset({"mpf", "mpc", "mpmath", "inf", "nan", "pi", "e", "j", "sqrt",
+                            "exp", "log", "fabs", "matrix", "builtins", "range", "sum",
+                            "abs", "min", "max"})
+
+
+def _needs_renaming(args: Sequence[Any], exprs: Sequence[Any]) -> bool:
+    """Whether an argument's name could mean something else in the printed code: a name
+    the code itself uses (a function of the expressions, a number or constant), a keyword,
+    or not an identifier at all."""
+    used = set(_PRINTER_NAMES)
+    for e in exprs:
+        for f in sp.sympify(e).atoms(sp.Function):
+            name = type(f).__name__
+            used |= {name, MPMATH_TRANSLATIONS.get(name, name)}
+    for s in args:
+        name = getattr(s, "name", None)
+        if name is not None and not isinstance(s, sp.Dummy) and (
+                not name.isidentifier() or keyword.iskeyword(name) or name in used):
+            return True
+    return False
+
+
 def lambdify_mpmath(args: Sequence[sp.Symbol], expr: Any) -> Callable[..., Any]:
     """:func:`sympy.lambdify` to mpmath of ``expr`` (one expression or a list), with
-    ``args`` renamed first (:func:`internal_names`): a symbol named ``mpf``, ``pi`` or
-    ``e`` is then an argument like any other, not mpmath's function or constant.
+    ``args`` renamed first (:func:`internal_names`) when one of their names could mean
+    something else in the generated code: a symbol named ``mpf``, ``pi`` or ``e`` is then an
+    argument like any other, not mpmath's function or constant. (Only then: lambdify makes
+    a second copy of an expression with renamed arguments, which costs more than printing
+    it; the proof witness lambdifies hundreds of leaves.)
 
     Examples
     --------
@@ -40,6 +69,9 @@ def lambdify_mpmath(args: Sequence[sp.Symbol], expr: Any) -> Callable[..., Any]:
     >>> [mpmath.nstr(v, 5) for v in f(mpmath.mpf(1))]
     ['0.33333', '1.0']
     """
+    exprs = list(expr) if isinstance(expr, (list, tuple)) else [expr]
+    if not _needs_renaming(args, exprs):
+        return sp.lambdify(list(args), expr, modules="mpmath")
     if isinstance(expr, (list, tuple)):
         dummies, body = internal_names(args, expr)
         return sp.lambdify(dummies, body, modules="mpmath")
